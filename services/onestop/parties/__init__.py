@@ -1,0 +1,1 @@
+"""Simulated parties of the onestop service and their autopilot."""

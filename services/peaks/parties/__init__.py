@@ -1,0 +1,1 @@
+"""Simulated parties of the peaks service and their autopilot."""

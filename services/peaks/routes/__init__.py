@@ -1,0 +1,1 @@
+"""HTTP routes of the peaks service (thin: validation, auth, calls into domain modules)."""

@@ -1,0 +1,1 @@
+"""Simulated parties of the roadkill service and their autopilot."""

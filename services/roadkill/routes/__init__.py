@@ -1,0 +1,1 @@
+"""HTTP routes of the roadkill service (thin: validation, auth, calls into domain modules)."""

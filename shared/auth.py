@@ -1,0 +1,143 @@
+"""API-key authentication of parties: keys stored hashed, demo keys only in demo mode."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from dataclasses import dataclass
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import insert, select
+
+from shared.db import utcnow
+from shared.errors import Problem
+from shared.ids import new_id
+
+DEMO_PREFIX = "demo-"
+_bearer = HTTPBearer(auto_error=False, description="A party's API key")
+
+
+@dataclass(frozen=True)
+class Principal:
+    party: str
+    roles: frozenset[str]
+    via: str  # demo | key | autopilot
+
+
+def hash_key(key: str) -> str:
+    # API keys are 256-bit random strings, so a plain SHA-256 is a safe one-way store
+    # (no salt or slow hash needed, unlike passwords) and lets us look keys up by hash.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def generate_key(party: str) -> str:
+    return f"cpa_{party.replace('-', '')}_{secrets.token_urlsafe(32)}"
+
+
+def autopilot_key(secret_key: str, party: str) -> str:
+    """The key the in-process autopilot uses to act as a simulated party (never stored)."""
+    return "ap_" + hmac.new(secret_key.encode(), f"autopilot:{party}".encode(), hashlib.sha256).hexdigest()
+
+
+def create_key(session, tables, *, party: str, label: str = "") -> str:
+    key = generate_key(party)
+    session.execute(insert(tables.api_key).values(
+        id=new_id("key"), key_hash=hash_key(key), prefix=key[:12], party=party, label=label,
+        created_at=utcnow()))
+    return key
+
+
+class KeyResolver:
+    """Turns a presented key into a Principal; caches successful lookups briefly."""
+
+    CACHE_S = 30.0
+
+    def __init__(self, platform):
+        self.platform = platform
+        self._cache: dict[str, tuple[float, str]] = {}
+
+    def resolve(self, key: str) -> Principal | None:
+        p = self.platform
+        registry, settings = p.parties, p.settings
+        if key.startswith(DEMO_PREFIX):
+            party = key[len(DEMO_PREFIX):]
+            # Demo keys are documented in the README, so they must never open a real deployment.
+            if settings.demo_mode and party in registry:
+                return Principal(party, registry.get(party).roles, "demo")
+            return None
+        if key.startswith("ap_"):
+            if not settings.autopilot:
+                return None
+            for party in registry.codes():
+                if hmac.compare_digest(key, autopilot_key(settings.secret_key, party)):
+                    return Principal(party, registry.get(party).roles, "autopilot")
+            return None
+        digest = hash_key(key)
+        now = time.monotonic()
+        cached = self._cache.get(digest)
+        if cached and cached[0] > now:
+            party = cached[1]
+        else:
+            with p.db.read_session() as s:
+                row = s.execute(select(p.tables.api_key.c.party, p.tables.api_key.c.key_hash)
+                                .where(p.tables.api_key.c.key_hash == digest,
+                                       p.tables.api_key.c.revoked_at.is_(None))).first()
+            if row is None or not hmac.compare_digest(row.key_hash, digest):
+                return None
+            party = row.party
+            if len(self._cache) > 10_000:
+                self._cache.clear()
+            self._cache[digest] = (now + self.CACHE_S, party)
+        if party not in registry:
+            return None
+        return Principal(party, registry.get(party).roles, "key")
+
+
+def _presented_key(request: Request, creds: HTTPAuthorizationCredentials | None) -> str | None:
+    if creds and creds.credentials:
+        return creds.credentials.strip()
+    return request.headers.get("x-api-key")
+
+
+class RequireParty:
+    """Dependency allowing only the listed parties (or parties holding one of the roles).
+
+    The instance keeps `parties` and `roles` so the authorization-matrix test can read
+    every route's decision from the route table.
+    """
+
+    def __init__(self, *parties: str, roles: tuple[str, ...] = ()):
+        self.parties = frozenset(parties)
+        self.roles = frozenset(roles)
+
+    def allows(self, principal: Principal) -> bool:
+        return principal.party in self.parties or bool(self.roles & principal.roles)
+
+    def __call__(self, request: Request,
+                 creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+        key = _presented_key(request, creds)
+        if not key:
+            raise Problem(401, "unauthorized", "An API key is required: send `Authorization: Bearer <key>`.",
+                          headers={"WWW-Authenticate": "Bearer"})
+        principal = request.app.state.platform.keys.resolve(key)
+        if principal is None:
+            raise Problem(401, "unauthorized", "The API key is not valid.",
+                          headers={"WWW-Authenticate": "Bearer"})
+        if not self.allows(principal):
+            allowed = sorted(self.parties | {f"role:{r}" for r in self.roles})
+            raise Problem(403, "forbidden", f"Party '{principal.party}' may not use this operation.",
+                          allowed=allowed)
+        request.state.principal = principal
+        return principal
+
+
+class Public:
+    """Marker dependency for routes open to anyone (the authorization matrix expects it)."""
+
+    def __call__(self) -> None:
+        return None
+
+
+PUBLIC = Depends(Public())

@@ -1,0 +1,142 @@
+"""RFC 9457 problem+json for every error a service returns, with a stable `type` per problem."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "/problems/"
+log = logging.getLogger("shared.errors")
+
+# Slugs used when an HTTP status is raised without a more specific problem.
+_STATUS_SLUGS = {
+    400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
+    405: "method-not-allowed", 406: "not-acceptable", 409: "conflict", 410: "gone",
+    413: "payload-too-large", 415: "unsupported-media-type", 422: "validation-error",
+    429: "rate-limited", 500: "internal-error", 503: "service-unavailable",
+}
+
+
+class Problem(Exception):
+    """An error a client can act on: what was wrong, which field, what is accepted."""
+
+    def __init__(self, status: int, slug: str | None = None, detail: str = "", *,
+                 title: str | None = None, headers: dict[str, str] | None = None, **extensions: Any):
+        self.status = status
+        self.slug = slug or _STATUS_SLUGS.get(status, "error")
+        self.title = title or HTTPStatus(status).phrase
+        self.detail = detail or self.title
+        self.headers = headers or {}
+        self.extensions = extensions
+        super().__init__(f"{status} {self.slug}: {self.detail}")
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": PROBLEM_BASE + self.slug, "title": self.title,
+                               "status": self.status, "detail": self.detail}
+        if instance:
+            out["instance"] = instance
+        out.update(self.extensions)
+        return out
+
+
+def field_problem(field: str, message: str, *, status: int = 422, slug: str = "validation-error",
+                  **extensions: Any) -> Problem:
+    """A problem about one input field, shaped like a validation error."""
+    return Problem(status, slug, f"{field}: {message}", title="Request validation failed",
+                   errors=[{"field": field, "message": message}], **extensions)
+
+
+# A formatter turns a Problem into a response; services register their own for paths
+# whose standard prescribes another error shape (Open311's [{code, description}]).
+ErrorFormatter = Callable[[Request, Problem], Response]
+
+
+def problem_response(request: Request, problem: Problem) -> Response:
+    for prefix, formatter in getattr(request.app.state, "error_formatters", ()):
+        if request.url.path.startswith(prefix):
+            return formatter(request, problem)
+    headers = dict(problem.headers)
+    return JSONResponse(problem.body(instance=request.url.path), status_code=problem.status,
+                        media_type=PROBLEM_JSON, headers=headers)
+
+
+def _loc_to_field(loc: Sequence[Any]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in {"body", "query", "path", "header", "cookie", "form"} and len(parts) > 1:
+        parts = parts[1:]
+    return ".".join(parts) or "body"
+
+
+def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    errors = []
+    for err in exc.errors():
+        loc = err.get("loc", ())
+        item: dict[str, Any] = {"field": _loc_to_field(loc), "in": str(loc[0]) if loc else "body",
+                                "message": err.get("msg", "invalid"), "type": err.get("type", "")}
+        ctx = err.get("ctx") or {}
+        accepted = {k: v for k, v in ctx.items() if k in {"expected", "ge", "le", "gt", "lt", "min_length",
+                                                         "max_length", "pattern", "permitted"}}
+        if accepted:
+            item["accepted"] = {k: (v if isinstance(v, int | float | str | bool) else str(v))
+                                for k, v in accepted.items()}
+        errors.append(item)
+    return errors
+
+
+def install_error_handlers(app: FastAPI, formatters: Sequence[tuple[str, ErrorFormatter]] = ()) -> None:
+    app.state.error_formatters = list(formatters)
+
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem) -> Response:
+        return problem_response(request, exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = _validation_errors(exc)
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors[:5]) or "invalid request"
+        return problem_response(request, Problem(422, "validation-error", detail,
+                                                 title="Request validation failed", errors=errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        if exc.status_code == 404 and detail == "Not Found":
+            detail = f"No resource at {request.url.path}"
+        if exc.status_code == 405:
+            detail = f"Method {request.method} is not allowed on {request.url.path}"
+        return problem_response(request, Problem(exc.status_code, None, detail,
+                                                 headers=dict(exc.headers or {})))
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def _db_down(request: Request, exc: Exception) -> Response:
+        log.warning("database unavailable", extra={"error": type(exc).__name__})
+        return problem_response(request, Problem(
+            503, "database-unavailable", "The database is unreachable; retry shortly.",
+            headers={"Retry-After": "5"}))
+
+    @app.exception_handler(DBAPIError)
+    async def _dbapi(request: Request, exc: DBAPIError) -> Response:
+        if exc.connection_invalidated:
+            return await _db_down(request, exc)
+        return await _unhandled(request, exc)
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> Response:
+        log.error("unhandled error", exc_info=exc, extra={"path_template": _route_path(request)})
+        return problem_response(request, Problem(500, "internal-error",
+                                                 "An unexpected error occurred; it has been logged."))
+
+
+def _route_path(request: Request) -> str:
+    route = request.scope.get("route")
+    return getattr(route, "path", "unmatched")

@@ -1,0 +1,160 @@
+"""`Idempotency-Key` on creating requests: replay, reuse with another body, and in-flight duplicates."""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any
+
+import anyio
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.db import utcnow
+from shared.errors import PROBLEM_JSON, PROBLEM_BASE
+
+_METHODS = {b"POST", b"PUT", b"PATCH"}
+_KEEP_HEADERS = {"content-type", "location", "etag"}
+
+
+def _problem(status: int, slug: str, detail: str, headers: dict[str, str] | None = None) -> tuple[int, dict, bytes]:
+    body = {"type": PROBLEM_BASE + slug, "title": slug.replace("-", " ").capitalize(), "status": status,
+            "detail": detail}
+    if status == 422:
+        body["errors"] = [{"field": "Idempotency-Key", "in": "header", "message": detail}]
+    h = {"content-type": PROBLEM_JSON, **(headers or {})}
+    return status, h, json.dumps(body).encode()
+
+
+class IdempotencyMiddleware:
+    """Pure ASGI middleware (cheaper than BaseHTTPMiddleware on the hot intake path).
+
+    The key is scoped to the credential presented, so two parties can never collide or
+    read each other's stored responses. Responses ≥ 500 are not stored: the client may
+    retry them. A crash after the business commit but before the response is stored
+    leaves an in-flight record whose lock expires after `idempotency_lock_s`.
+    """
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"].encode() not in _METHODS:
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        raw_key = headers.get(b"idempotency-key")
+        if raw_key is None:
+            return await self.app(scope, receive, send)
+        platform = scope["app"].state.platform
+        key = raw_key.decode("latin-1").strip()
+        if not key or len(key) > 255 or not key.isprintable():
+            return await _send(send, *_problem(400, "bad-idempotency-key",
+                                               "Idempotency-Key must be 1–255 printable characters."))
+        chunks = []
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body"):
+                break
+        body = b"".join(chunks)
+        auth = headers.get(b"authorization", b"") or headers.get(b"x-api-key", b"")
+        scope_id = hashlib.sha256(auth).hexdigest()
+        fingerprint = hashlib.sha256(b"\x00".join([scope["method"].encode(), scope["path"].encode(),
+                                                   scope.get("query_string", b""), body])).hexdigest()
+        decision = await anyio.to_thread.run_sync(_claim, platform, scope_id, key, fingerprint)
+        if decision is not None:
+            return await _send(send, *decision)
+
+        sent = False
+
+        async def replay_receive() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        captured: dict[str, Any] = {"status": 500, "headers": [], "body": []}
+
+        async def capture_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = message.get("headers", [])
+            elif message["type"] == "http.response.body":
+                captured["body"].append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, replay_receive, capture_send)
+        except BaseException:
+            await anyio.to_thread.run_sync(_release, platform, scope_id, key)
+            raise
+        status = captured["status"]
+        if status >= 500:
+            await anyio.to_thread.run_sync(_release, platform, scope_id, key)
+        else:
+            kept = {k.decode().lower(): v.decode("latin-1") for k, v in captured["headers"]
+                    if k.decode().lower() in _KEEP_HEADERS}
+            await anyio.to_thread.run_sync(_store, platform, scope_id, key, status, kept,
+                                           b"".join(captured["body"]))
+
+
+async def _send(send: Send, status: int, headers: dict[str, str], body: bytes) -> None:
+    raw = [(k.encode(), v.encode("latin-1")) for k, v in headers.items()]
+    raw.append((b"content-length", str(len(body)).encode()))
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _claim(platform, scope_id: str, key: str, fingerprint: str) -> tuple[int, dict, bytes] | None:
+    """None: this request owns the key and proceeds. Otherwise the response to send."""
+    t = platform.tables.idempotency
+    s = platform.settings
+    now = utcnow()
+    with platform.db.session() as session:
+        row = session.execute(select(t).where(t.c.scope == scope_id, t.c.key == key)).first()
+        if row is not None and row.expires_at <= now:
+            session.execute(delete(t).where(t.c.id == row.id))
+            row = None
+        if row is None:
+            try:
+                with session.begin_nested():
+                    session.execute(insert(t).values(
+                        scope=scope_id, key=key, request_hash=fingerprint, state="in_flight",
+                        created_at=now, locked_until=now + timedelta(seconds=s.idempotency_lock_s),
+                        expires_at=now + timedelta(seconds=s.idempotency_ttl_s)))
+            except IntegrityError:
+                return _problem(409, "idempotency-in-flight",
+                                "A request with this Idempotency-Key is being processed; retry later.",
+                                {"retry-after": "1"})
+            return None
+        if row.request_hash != fingerprint:
+            return _problem(422, "idempotency-key-reused",
+                            "This Idempotency-Key was used with a different request body; use a new key.")
+        if row.state == "done":
+            headers = dict(row.response_headers or {})
+            headers["idempotent-replayed"] = "true"
+            return row.response_status, headers, row.response_body or b""
+        if row.locked_until > now:
+            return _problem(409, "idempotency-in-flight",
+                            "A request with this Idempotency-Key is being processed; retry later.",
+                            {"retry-after": "1"})
+        session.execute(update(t).where(t.c.id == row.id).values(
+            locked_until=now + timedelta(seconds=s.idempotency_lock_s)))
+        return None
+
+
+def _store(platform, scope_id: str, key: str, status: int, headers: dict, body: bytes) -> None:
+    t = platform.tables.idempotency
+    with platform.db.session() as session:
+        session.execute(update(t).where(t.c.scope == scope_id, t.c.key == key).values(
+            state="done", response_status=status, response_headers=headers, response_body=body))
+
+
+def _release(platform, scope_id: str, key: str) -> None:
+    t = platform.tables.idempotency
+    with platform.db.session() as session:
+        session.execute(delete(t).where(t.c.scope == scope_id, t.c.key == key, t.c.state == "in_flight"))

@@ -1,0 +1,138 @@
+"""ASGI middleware: body size limit (413 before reading), metrics, access log, security headers."""
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.errors import PROBLEM_BASE, PROBLEM_JSON
+
+access_log = logging.getLogger("access")
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+]
+# Pages ship every asset themselves (no CDN), so 'self' is enough; inline styles are
+# allowed for SVG diagrams rendered on the server.
+UI_CSP = (b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+          b"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+class _TooLarge(StarletteHTTPException):
+    """Raised from `receive` once the streamed body passes the limit.
+
+    An HTTPException so that FastAPI's body parsing re-raises it as it is (it turns any
+    other exception into a 400) and the problem handler answers 413.
+    """
+
+    def __init__(self, limit: int, path: str):
+        super().__init__(413, f"Request body exceeds the limit of {limit:,} bytes for {path}.")
+
+
+def _problem_bytes(status: int, slug: str, detail: str) -> bytes:
+    return json.dumps({"type": PROBLEM_BASE + slug, "title": slug.replace("-", " ").capitalize(),
+                       "status": status, "detail": detail}).encode()
+
+
+class PlatformMiddleware:
+    """One pure-ASGI layer for the cross-cutting concerns of every request."""
+
+    def __init__(self, app: ASGIApp, *, max_body: int, body_limits: dict[str, int] | None = None,
+                 metrics=None, service: str = ""):
+        self.app = app
+        self.max_body = max_body
+        self.body_limits = sorted((body_limits or {}).items(), key=lambda kv: -len(kv[0]))
+        self.metrics = metrics
+        self.service = service
+
+    def _limit(self, path: str) -> int:
+        for prefix, limit in self.body_limits:
+            if path.startswith(prefix):
+                return limit
+        return self.max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start = time.perf_counter()
+        path = scope["path"]
+        limit = self._limit(path)
+        request_id = uuid.uuid4().hex[:16]
+        status_holder = {"status": 500, "started": False}
+        headers = dict(scope.get("headers") or [])
+
+        async def reply(status: int, slug: str, detail: str) -> None:
+            body = _problem_bytes(status, slug, detail)
+            await send_wrapper({"type": "http.response.start", "status": status,
+                                "headers": [(b"content-type", PROBLEM_JSON.encode()),
+                                            (b"content-length", str(len(body)).encode()),
+                                            (b"connection", b"close")]})
+            await send_wrapper({"type": "http.response.body", "body": body})
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                status_holder["started"] = True
+                hdrs = list(message.get("headers", []))
+                hdrs.extend(SECURITY_HEADERS)
+                hdrs.append((b"x-request-id", request_id.encode()))
+                if path.startswith("/ui") or path.startswith("/docs"):
+                    if not path.startswith("/docs"):
+                        hdrs.append((b"content-security-policy", UI_CSP))
+                message = {**message, "headers": hdrs}
+            await send(message)
+
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            try:
+                too_big = int(declared) > limit
+            except ValueError:
+                too_big = False
+            if too_big:
+                await reply(413, "payload-too-large",
+                            f"Request body exceeds the limit of {limit:,} bytes for {path}.")
+                self._observe(scope, 413, start, request_id)
+                return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _TooLarge(limit, path)
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send_wrapper)
+        except _TooLarge:
+            if not status_holder["started"]:
+                await reply(413, "payload-too-large",
+                            f"Request body exceeds the limit of {limit:,} bytes for {path}.")
+            status_holder["status"] = 413
+        finally:
+            self._observe(scope, status_holder["status"], start, request_id)
+
+    def _observe(self, scope: Scope, status: int, start: float, request_id: str) -> None:
+        elapsed = time.perf_counter() - start
+        route = scope.get("route")
+        template = getattr(route, "path", None) or "unmatched"
+        if self.metrics is not None:
+            self.metrics.observe_request(scope["method"], template, status, elapsed)
+        if access_log.isEnabledFor(logging.INFO):
+            principal = getattr(scope.get("state", {}).get("principal"), "party", None) \
+                if isinstance(scope.get("state"), dict) else None
+            # Only the route template is logged, never the concrete path, query or body:
+            # those can carry personal data.
+            access_log.info("request", extra={"method": scope["method"], "route": template,
+                                              "status": status, "duration_ms": round(elapsed * 1000, 2),
+                                              "party": principal, "request_id": request_id,
+                                              "service": self.service})

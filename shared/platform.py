@@ -1,0 +1,171 @@
+"""The per-service platform object and the FastAPI app factory every service uses."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute
+from sqlalchemy import MetaData, event, select
+
+from shared import migrations
+from shared.auth import KeyResolver
+from shared.cors import PathCORSMiddleware
+from shared.db import Database
+from shared.errors import ErrorFormatter, install_error_handlers
+from shared.idempotency import IdempotencyMiddleware
+from shared.middleware import PlatformMiddleware
+from shared.observability import Metrics, check_database, configure_logging, health_router
+from shared.parties import PartyRegistry
+from shared.relay import Relay
+from shared.settings import ServiceSettings
+from shared.sim import Autopilot, AutopilotPolicy, sim_router
+from shared.tables import PlatformTables
+
+log = logging.getLogger("shared.platform")
+BackgroundTask = Callable[["Platform", asyncio.Event], Awaitable[None]]
+
+
+@dataclass
+class ServiceSpec:
+    """Everything that makes one service different from another, as data."""
+
+    name: str
+    title: str
+    description: str
+    version: str
+    parties: PartyRegistry
+    metadata: MetaData
+    tables: PlatformTables
+    migrations_dir: Path
+    routers: Callable[[], Sequence[APIRouter]]
+    about: dict[str, Any]
+    seed: Callable[[Platform], None] | None = None
+    autopilot_policy: AutopilotPolicy = field(default_factory=AutopilotPolicy)
+    error_formatters: Sequence[tuple[str, ErrorFormatter]] = ()
+    body_limits: dict[str, int] = field(default_factory=dict)
+    tags: list[dict[str, str]] = field(default_factory=list)
+    cors_get_prefixes: list[str] = field(default_factory=list)
+    background: Sequence[BackgroundTask] = ()
+    on_startup: Callable[[Platform], None] | None = None
+
+
+class Platform:
+    """Database, parties, keys, metrics, relay and autopilot of one running service."""
+
+    def __init__(self, spec: ServiceSpec, settings: ServiceSettings):
+        self.spec = spec
+        self.settings = settings
+        self.parties = spec.parties
+        self.tables = spec.tables
+        self.db = Database(settings)
+        self.metrics = Metrics(spec.name)
+        self.keys = KeyResolver(self)
+        self.autopilot_policy = spec.autopilot_policy
+        self.relay = Relay(self)
+        self.autopilot = Autopilot(self)
+        self.state: dict[str, Any] = {}  # service-specific singletons (road network, rules…)
+        self._external: tuple[float, set[str]] = (0.0, set())
+        self._ready_cache: tuple[float, dict[str, Any]] | None = None
+        event.listen(self.db.Session, "after_commit", self._after_commit)
+        self.metrics.add_outbox_collector(self)
+
+    def _after_commit(self, session) -> None:
+        if session.info.pop("outbox_enqueued", False):
+            self.relay.notify()
+
+    def sim_url(self, party: str) -> str:
+        return f"{self.settings.base_url}/sim/{party}/webhooks"
+
+    def external_parties(self) -> set[str]:
+        """Parties configured with an external webhook URL (the autopilot leaves them alone)."""
+        expires, cached = self._external
+        if time.monotonic() < expires:
+            return cached
+        e = self.tables.endpoint
+        with self.db.read_session() as s:
+            cached = set(s.scalars(select(e.c.party).where(e.c.enabled.is_(True))))
+        self._external = (time.monotonic() + 2.0, cached)
+        return cached
+
+    def prepare(self) -> None:
+        """Schema, migrations and seed data (what `make run` does before serving)."""
+        if self.settings.auto_migrate:
+            migrations.upgrade(self.db, self.spec.migrations_dir)
+        if self.settings.seed_on_start and self.spec.seed is not None:
+            self.spec.seed(self)
+        if self.spec.on_startup is not None:
+            self.spec.on_startup(self)
+
+    def readiness(self) -> dict[str, Any]:
+        now = time.monotonic()
+        if self._ready_cache and self._ready_cache[0] > now:
+            check_database(self.db.read_engine)
+            return self._ready_cache[1]
+        with self.db.read_engine.connect() as conn:
+            current = migrations.current_heads(conn, self.db.schema)
+        heads = migrations.script_heads(self.spec.migrations_dir)
+        state = {"database": "reachable", "migrations_at_head": current == heads,
+                 "revision": sorted(current), "head": sorted(heads)}
+        if state["migrations_at_head"]:
+            self._ready_cache = (now + 10.0, state)
+        return state
+
+
+def _operation_id(route: APIRoute) -> str:
+    tag = str(route.tags[0]).replace(" ", "_") if route.tags else "default"
+    return f"{tag}-{route.name}"
+
+
+def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
+    platform = Platform(spec, settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        configure_logging(settings.log_level, settings.log_json)
+        await anyio.to_thread.run_sync(platform.prepare)
+        stop = asyncio.Event()
+        tasks = []
+        if settings.relay_enabled:
+            tasks.append(asyncio.create_task(platform.relay.run(stop), name=f"{spec.name}-relay"))
+        if settings.autopilot:
+            tasks.append(asyncio.create_task(platform.autopilot.run(stop), name=f"{spec.name}-autopilot"))
+        for bg in spec.background:
+            tasks.append(asyncio.create_task(bg(platform, stop)))
+        app.state.stop_event = stop
+        log.info("service started", extra={"service": spec.name, "relay": settings.relay_enabled,
+                                           "autopilot": settings.autopilot, "demo_mode": settings.demo_mode})
+        try:
+            yield
+        finally:
+            stop.set()
+            if tasks:
+                _done, pending = await asyncio.wait(tasks, timeout=5.0)
+                for t in pending:
+                    t.cancel()
+            platform.db.dispose()
+
+    app = FastAPI(title=spec.title, version=spec.version, description=spec.description, lifespan=lifespan,
+                  generate_unique_id_function=_operation_id, openapi_tags=spec.tags or None)
+    app.state.platform = platform
+    install_error_handlers(app, spec.error_formatters)
+    app.include_router(health_router())
+    from shared.ops import ops_router  # local import: ops depends on auth helpers defined above
+
+    app.include_router(ops_router(spec))
+    app.include_router(sim_router())
+    for router in spec.routers():
+        app.include_router(router)
+    app.add_middleware(IdempotencyMiddleware)
+    if spec.cors_get_prefixes:
+        app.add_middleware(PathCORSMiddleware, prefixes=spec.cors_get_prefixes)
+    app.add_middleware(PlatformMiddleware, max_body=settings.max_body_bytes, body_limits=spec.body_limits,
+                       metrics=platform.metrics, service=spec.name)
+    return app

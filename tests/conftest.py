@@ -1,0 +1,28 @@
+"""Suite-wide fixtures: the database backend (SQLite or PostgreSQL) comes from TEST_DB."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from shared import testing
+
+os.environ.setdefault("LOG_JSON", "true")
+
+
+def pytest_report_header(config):
+    return f"database backend: {testing.backend()}"
+
+
+def pytest_sessionstart(session):
+    if testing.using_postgres() and not hasattr(session.config, "workerinput"):
+        testing.drop_stale_test_schemas()
+
+
+@pytest.fixture
+def db_overrides(tmp_path, request):
+    """Settings overrides for a private database; the PostgreSQL schema is dropped afterwards."""
+    service = getattr(request.module, "SERVICE_NAME", "svc")
+    overrides = testing.database_overrides(tmp_path, service)
+    yield overrides
+    testing.drop_schema(overrides.get("db_schema"))
