@@ -1,0 +1,1 @@
+"""Benchmarks: each service served as in production, load from a separate process, ratios to a baseline."""
