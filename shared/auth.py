@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import insert, select
+from sqlalchemy import event, insert, select, update
 
 from shared.db import utcnow
 from shared.errors import Problem
@@ -49,14 +49,38 @@ def create_key(session, tables, *, party: str, label: str = "") -> str:
     return key
 
 
-class KeyResolver:
-    """Turns a presented key into a Principal; caches successful lookups briefly."""
+def revoke_key(session, tables, *, prefix: str, resolver: KeyResolver | None = None) -> int:
+    """Revokes the active keys with this prefix; returns how many.
 
-    CACHE_S = 30.0
+    Pass the running service's resolver (`platform.keys`) to drop its cache at once;
+    other processes stop accepting the key within `KeyResolver.CACHE_S`.
+    """
+    t = tables.api_key
+    n = session.execute(update(t).where(t.c.prefix == prefix, t.c.revoked_at.is_(None))
+                        .values(revoked_at=utcnow())).rowcount
+    if resolver is not None:
+        # Cleared after the commit too: a request between now and the commit could
+        # otherwise re-cache the key as still valid.
+        resolver.clear()
+        event.listen(session, "after_commit", lambda _s: resolver.clear(), once=True)
+    return n
+
+
+class KeyResolver:
+    """Turns a presented key into a Principal; caches successful lookups briefly.
+
+    The cache is short because a key revoked by another process (`cpa keys revoke`)
+    stays valid here until its entry expires.
+    """
+
+    CACHE_S = 5.0
 
     def __init__(self, platform):
         self.platform = platform
         self._cache: dict[str, tuple[float, str]] = {}
+
+    def clear(self) -> None:
+        self._cache.clear()
 
     def resolve(self, key: str) -> Principal | None:
         p = self.platform

@@ -48,6 +48,10 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime(timezone=True)
     cache_ok = True
 
+    @property
+    def python_type(self) -> type:
+        return datetime
+
     def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
@@ -86,13 +90,15 @@ def _sqlite_pragmas(immediate: bool):
 
 
 def _make_engine(settings: ServiceSettings, *, immediate: bool) -> Engine:
+    # hide_parameters: a database error's message otherwise carries the bound values
+    # (names, phone numbers…) into the logged traceback.
     url = settings.resolved_database_url
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10},
-                               pool_size=settings.db_pool_size, max_overflow=20)
+                               pool_size=settings.db_pool_size, max_overflow=20, hide_parameters=True)
         on_connect, on_begin = _sqlite_pragmas(immediate)
         event.listen(engine, "connect", on_connect)
         event.listen(engine, "begin", on_begin)
@@ -104,6 +110,7 @@ def _make_engine(settings: ServiceSettings, *, immediate: bool) -> Engine:
         max_overflow=10,
         pool_pre_ping=True,
         pool_timeout=10,
+        hide_parameters=True,
         connect_args={"connect_timeout": 5, "options": f"-csearch_path={schema},public"},
     )
     return engine

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import utcnow
-from shared.errors import PROBLEM_JSON, PROBLEM_BASE
+from shared.errors import PROBLEM_BASE, PROBLEM_JSON
 
 _METHODS = {b"POST", b"PUT", b"PATCH"}
 _KEEP_HEADERS = {"content-type", "location", "etag"}

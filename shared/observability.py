@@ -118,7 +118,9 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if json_logs else logging.Formatter("%(levelname)s %(name)s %(message)s"))
-    root.handlers = [handler]
+    # Replace plain console handlers only (basicConfig's, which would print every line
+    # twice); subclasses such as pytest's capture handler or a file handler stay attached.
+    root.handlers = [h for h in root.handlers if type(h) is not logging.StreamHandler] + [handler]
     root.setLevel(level)
     root._cpa_configured = True  # type: ignore[attr-defined]
     # uvicorn's access log prints the full path and query string, which can carry personal

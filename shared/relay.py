@@ -210,7 +210,10 @@ class Relay:
                           last_status_code=code, last_error=error, locked_until=None, locked_by=None)
             outcome = "retry"
         with p.db.session() as s:
-            s.execute(update(o).where(o.c.id == row.id, o.c.status == "delivering").values(**values))
+            # Only while this worker still holds the lease: if it expired and another worker
+            # re-claimed the message, that worker's outcome is the one that counts.
+            s.execute(update(o).where(o.c.id == row.id, o.c.status == "delivering",
+                                      o.c.locked_by == self.worker_id).values(**values))
             s.execute(insert(a).values(message_id=row.id, attempt_no=attempt_no, worker=self.worker_id, url=url,
                                        started_at=sent_at, latency_ms=latency_ms, status_code=code, error=error,
                                        outcome=outcome))

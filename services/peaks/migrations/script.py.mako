@@ -10,10 +10,12 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy import Text  # noqa: F401  (rendered inside JSONB types)
-from sqlalchemy.dialects import postgresql  # noqa: F401
+% if imports:
+${imports}
+% endif
 
 import shared.db  # noqa: F401  (custom column types)
-${imports if imports else ""}
+
 # revision identifiers, used by Alembic.
 revision: str = ${repr(up_revision)}
 down_revision: str | Sequence[str] | None = ${repr(down_revision)}

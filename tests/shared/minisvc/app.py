@@ -1,14 +1,15 @@
 """A minimal service built on `shared`, used to test the platform on its own."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 from sqlalchemy import Column, String, Table, insert, select, update
 
-from shared import outbox, trace
+from shared import outbox, pagination, trace
 from shared.auth import Principal, RequireParty
 from shared.db import UTCDateTime, new_metadata, utcnow
 from shared.errors import Problem
@@ -39,6 +40,8 @@ Reader = Annotated[Principal, Depends(RequireParty("bob", "op"))]
 class NoteIn(BaseModel):
     text: str = Field(min_length=1, max_length=200)
     notify: bool = True
+    # Test hook: hold the transaction open so concurrent duplicates overlap in time.
+    slow_s: float = Field(default=0.0, ge=0.0, le=5.0)
 
 
 class MiniSettings(ServiceSettings):
@@ -63,12 +66,35 @@ def routers():
     def create_note(request: Request, who: Writer, body: NoteIn) -> dict[str, Any]:
         p = request.app.state.platform
         nid = new_id("note")
+        if body.slow_s:
+            # Slow work before the transaction (SQLite would otherwise serialise everything
+            # behind this request's write lock and the duplicate could never overlap it).
+            time.sleep(body.slow_s)
         with p.db.session() as s:
             s.execute(insert(note).values(id=nid, text=body.text, status="new", created_at=utcnow()))
             if body.notify:
                 outbox.enqueue(s, p.tables, from_party=who.party, to_party="bob", kind="note.created",
                                subject_type="note", subject_id=nid, payload={"id": nid, "text": body.text})
         return {"id": nid, "status": "new"}
+
+    @r.get("/notes")
+    def list_notes(request: Request, who: Reader, cursor: str | None = None,
+                   limit: int = Query(default=20, ge=1, le=100)) -> dict[str, Any]:
+        p = request.app.state.platform
+        q = pagination.keyset(select(note), [note.c.created_at, note.c.id], cursor, limit)
+        with p.db.read_session() as s:
+            rows = s.execute(q).all()
+        items, nxt = pagination.page(rows, limit, key=lambda r: (r.created_at.isoformat(), r.id))
+        return {"items": [{"id": r.id, "text": r.text} for r in items], "next_cursor": nxt}
+
+    @r.post("/notes/{note_id}/copy")
+    def copy_note(request: Request, who: Writer, note_id: str, body: NoteIn) -> None:
+        # Test hook: an unhandled database error (duplicate primary key) whose SQL
+        # parameters carry the request body, to check nothing of it reaches the logs.
+        p = request.app.state.platform
+        with p.db.session() as s:
+            for _ in range(2):
+                s.execute(insert(note).values(id=note_id, text=body.text, status="new", created_at=utcnow()))
 
     @r.get("/notes/{note_id}")
     def get_note(request: Request, who: Reader, note_id: str) -> dict[str, Any]:

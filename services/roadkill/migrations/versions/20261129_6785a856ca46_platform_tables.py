@@ -13,7 +13,7 @@ from sqlalchemy import Text  # noqa: F401  (rendered inside JSONB types)
 from sqlalchemy.dialects import postgresql  # noqa: F401
 
 import shared.db  # noqa: F401  (custom column types)
-from sqlalchemy.dialects import postgresql
+
 # revision identifiers, used by Alembic.
 revision: str = '6785a856ca46'
 down_revision: str | Sequence[str] | None = None

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy import Text  # noqa: F401  (rendered inside JSONB types)
-from sqlalchemy.dialects import postgresql  # noqa: F401
+from sqlalchemy.dialects import postgresql
 
 import shared.db  # noqa: F401  (custom column types)
-from sqlalchemy.dialects import postgresql
+
 # revision identifiers, used by Alembic.
 revision: str = '5003e93b586d'
 down_revision: str | Sequence[str] | None = None

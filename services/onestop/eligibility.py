@@ -1,0 +1,381 @@
+"""Declarative eligibility rule engine: versioned rules compiled once, three-valued evaluation with reasons."""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from typing import Any, Literal
+
+from services.onestop.reference import Directory, ReferenceDataError, directory, read_data_file, req
+
+Tri = bool | None  # True, False, or None = unknown (an input is missing)
+Status = Literal["eligible", "maybe", "not_eligible"]
+Evaluator = Callable[[Mapping[str, Any]], tuple[Tri, list[str]]]
+
+_OPS: dict[str, tuple[Callable[[Any, Any], bool], str, str]] = {
+    # op: (test, symbol when it holds, symbol when it does not) - reasons state the fact either way.
+    ">=": (operator.ge, "≥", "<"),
+    "<=": (operator.le, "≤", ">"),
+    ">": (operator.gt, ">", "≤"),
+    "<": (operator.lt, "<", "≥"),
+    "==": (operator.eq, "=", "≠"),
+    "!=": (operator.ne, "≠", "="),
+    "in": (lambda a, b: a in b, "∈", "∉"),
+    "not_in": (lambda a, b: a not in b, "∉", "∈"),
+}
+_TYPES: dict[str, Callable[[Any], bool]] = {
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+    "string": lambda v: isinstance(v, str),
+}
+_STATUS_ORDER = {True: 0, None: 1, False: 2}
+_STATUS: dict[Tri, Status] = {True: "eligible", None: "maybe", False: "not_eligible"}
+
+
+class RuleError(ReferenceDataError):
+    """The rules file is malformed: unknown field, operator or source, or a value of the wrong type."""
+
+
+class AssessmentError(ValueError):
+    """An assessment value has the wrong type or an unknown code; the message names the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    id: str
+    title: str
+    url: str | None
+    approximate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FieldSpec:
+    name: str
+    label: str
+    type: str
+    unit: str | None
+    values: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class MedianIncome:
+    """Standard median income (monthly KRW) by household size, for `income_pct_median`."""
+
+    year: int
+    by_size: dict[int, int]
+    source: str
+    approximate: bool
+
+    def monthly(self, household_size: int) -> int:
+        if household_size < 1:
+            raise AssessmentError(f"household_size: must be 1 or more, got {household_size}")
+        if household_size in self.by_size:
+            return self.by_size[household_size]
+        # MOHW rule for households beyond the table: add the last step once per extra member.
+        top = max(self.by_size)
+        step = self.by_size[top] - self.by_size[top - 1]
+        return self.by_size[top] + (household_size - top) * step
+
+
+@dataclass(frozen=True, slots=True)
+class Recommendation:
+    service_id: str
+    service_key: str
+    agency: str
+    status: Status
+    reasons: list[str]
+    sources: list[str]
+    rules_version: str
+    max_amount_krw: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRule:
+    service_key: str
+    service_id: str
+    agency: str
+    max_amount_krw: int | None
+    sources: tuple[str, ...]
+    fields: frozenset[str]
+    check: Evaluator = field(repr=False)
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    version: str
+    effective_date: date
+    fields: dict[str, FieldSpec]
+    sources: dict[str, Source]
+    median_income: MedianIncome
+    rules: tuple[ServiceRule, ...]
+
+
+def _fmt(value: Any, unit: str | None) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and not value.is_integer():
+        text = f"{value:,.1f}"
+    elif isinstance(value, int | float):
+        text = f"{int(value):,}"
+    elif isinstance(value, list | tuple):
+        return "{" + ", ".join(str(v) for v in value) + "}"
+    else:
+        text = str(value)
+    if unit is None:
+        return text
+    return f"{text}{unit}" if unit.startswith("%") else f"{text} {unit}"
+
+
+def compile_condition(
+    raw: Mapping[str, Any], fields: Mapping[str, FieldSpec], sources: Mapping[str, Any] | None, where: str
+) -> tuple[Evaluator, set[str], set[str]]:
+    """Compile one condition tree into a closure; returns (evaluator, source ids, field names).
+
+    `sources=None` skips the per-leaf source requirement (used for vulnerability weights,
+    whose file carries one source for all of them).
+    """
+    if not isinstance(raw, Mapping):
+        raise RuleError(f"{where}: a condition is an object, got {raw!r}")
+    for combinator in ("all", "any"):
+        if combinator in raw:
+            parts = [
+                compile_condition(c, fields, sources, f"{where}.{combinator}[{i}]")
+                for i, c in enumerate(req(raw, combinator, list, where))
+            ]
+            children = [p[0] for p in parts]
+            srcs = set().union(*(p[1] for p in parts)) if parts else set()
+            names = set().union(*(p[2] for p in parts)) if parts else set()
+            return (_all(children) if combinator == "all" else _any(children)), srcs, names
+    if "not" in raw:
+        child, srcs, names = compile_condition(raw["not"], fields, sources, f"{where}.not")
+        return _not(child), srcs, names
+    return _leaf(raw, fields, sources, where)
+
+
+def _all(children: list[Evaluator]) -> Evaluator:
+    def check(facts: Mapping[str, Any]) -> tuple[Tri, list[str]]:
+        results = [c(facts) for c in children]
+        if any(v is False for v, _ in results):  # one false condition decides, whatever is unknown
+            return False, [r for v, rs in results if v is False for r in rs]
+        if any(v is None for v, _ in results):
+            return None, [r for v, rs in results if v is not False for r in rs]
+        return True, [r for _, rs in results for r in rs]
+
+    return check
+
+
+def _any(children: list[Evaluator]) -> Evaluator:
+    def check(facts: Mapping[str, Any]) -> tuple[Tri, list[str]]:
+        results = [c(facts) for c in children]
+        for value, reasons in results:
+            if value is True:  # one satisfied route is the explanation; others would only add noise
+                return True, reasons
+        if any(v is None for v, _ in results):
+            return None, [r for v, rs in results if v is None for r in rs]
+        return False, [r for _, rs in results for r in rs]
+
+    return check
+
+
+def _not(child: Evaluator) -> Evaluator:
+    def check(facts: Mapping[str, Any]) -> tuple[Tri, list[str]]:
+        value, reasons = child(facts)
+        return (None if value is None else not value), reasons  # reasons state facts, so they stay true
+
+    return check
+
+
+def _leaf(
+    raw: Mapping[str, Any], fields: Mapping[str, FieldSpec], sources: Mapping[str, Any] | None, where: str
+) -> tuple[Evaluator, set[str], set[str]]:
+    name = req(raw, "field", str, where)
+    op = req(raw, "op", str, where)
+    if name not in fields:
+        raise RuleError(f"{where}.field: unknown field {name!r}; known: {', '.join(sorted(fields))}")
+    if op not in _OPS:
+        raise RuleError(f"{where}.op: unknown operator {op!r}; accepted: {', '.join(_OPS)}")
+    if "value" not in raw:
+        raise RuleError(f"{where}: missing `value`")
+    spec, value = fields[name], raw["value"]
+    is_type = _TYPES[spec.type]
+    if op in ("in", "not_in"):
+        if not isinstance(value, list) or not all(is_type(v) for v in value):
+            raise RuleError(f"{where}.value: `{op}` needs a list of {spec.type} values, got {value!r}")
+        value = tuple(value)
+    elif not is_type(value):
+        raise RuleError(f"{where}.value: field {name!r} is {spec.type}, got {value!r}")
+    if spec.values and not set(value if isinstance(value, tuple) else (value,)) <= set(spec.values):
+        raise RuleError(f"{where}.value: {value!r} is not among {name!r} codes {', '.join(spec.values)}")
+    source_ids: set[str] = set()
+    if sources is not None:
+        src = req(raw, "source", str, where)
+        if src not in sources:
+            raise RuleError(f"{where}.source: unknown source {src!r}; define it under `sources`")
+        source_ids.add(src)
+    test, yes, no = _OPS[op]
+    shown, label, unit = _fmt(value, spec.unit), spec.label, spec.unit
+    if spec.type == "boolean" and op in ("==", "!="):
+        wanted = value if op == "==" else not value
+        missing = f"{label} unknown (needs {_fmt(wanted, None)})"
+
+        def describe(actual: Any, holds: bool) -> str:
+            return f"{label}: {_fmt(actual, None)}"
+    else:
+        missing = f"{label} unknown (needs {yes} {shown})"
+
+        def describe(actual: Any, holds: bool) -> str:
+            return f"{label} {_fmt(actual, unit)} {yes if holds else no} {shown}"
+
+    def check(facts: Mapping[str, Any]) -> tuple[Tri, list[str]]:
+        actual = facts.get(name)
+        if actual is None:
+            return None, [missing]
+        holds = test(actual, value)
+        return holds, [describe(actual, holds)]
+
+    return check, source_ids, {name}
+
+
+def parse_rules(
+    doc: Mapping[str, Any], *, directory: Directory, where: str = "eligibility_rules.json"
+) -> RuleSet:
+    """Validate and compile a rules document against the directory (every service needs exactly one rule)."""
+    fields = {}
+    for name, raw in req(doc, "fields", dict, where).items():
+        w = f"{where}.fields.{name}"
+        ftype = req(raw, "type", str, w)
+        if ftype not in _TYPES:
+            raise RuleError(f"{w}.type: {ftype!r} is not one of {', '.join(_TYPES)}")
+        values = raw.get("values")
+        fields[name] = FieldSpec(
+            name, req(raw, "label", str, w), ftype, raw.get("unit"), tuple(values) if values else None
+        )
+    sources = {
+        sid: Source(
+            sid, req(s, "title", str, f"{where}.sources.{sid}"), s.get("url"), bool(s.get("approximate"))
+        )
+        for sid, s in req(doc, "sources", dict, where).items()
+    }
+    med = req(doc, "median_income", dict, where)
+    median = MedianIncome(
+        year=req(med, "year", int, f"{where}.median_income"),
+        by_size={
+            int(k): int(v) for k, v in req(med, "by_household_size", dict, f"{where}.median_income").items()
+        },
+        source=req(med, "source", str, f"{where}.median_income"),
+        approximate=bool(med.get("approximate")),
+    )
+    if sorted(median.by_size) != list(range(1, len(median.by_size) + 1)) or len(median.by_size) < 2:
+        raise RuleError(f"{where}.median_income.by_household_size: needs sizes 1..N with N >= 2")
+    rules = []
+    raw_rules = req(doc, "services", dict, where)
+    for svc in directory.services():
+        w = f"{where}.services.{svc.key}"
+        if svc.key not in raw_rules:
+            raise RuleError(f"{where}.services: no rule for directory service {svc.key!r}")
+        raw = raw_rules[svc.key]
+        if req(raw, "agency", str, w) != svc.agency:
+            raise RuleError(f"{w}.agency: {raw['agency']!r} but the directory says {svc.agency!r}")
+        check, srcs, names = compile_condition(req(raw, "rule", dict, w), fields, sources, f"{w}.rule")
+        rules.append(
+            ServiceRule(
+                svc.key,
+                svc.id,
+                svc.agency,
+                raw.get("max_amount_krw"),
+                tuple(sorted(srcs)),
+                frozenset(names),
+                check,
+            )
+        )
+    unknown = set(raw_rules) - {r.service_key for r in rules}
+    if unknown:
+        raise RuleError(f"{where}.services: rules for services not in the directory: {sorted(unknown)}")
+    effective = req(doc, "effective_date", str, where)
+    try:
+        effective_date = date.fromisoformat(effective)
+    except ValueError as exc:
+        raise RuleError(f"{where}.effective_date: not an ISO date: {effective!r}") from exc
+    return RuleSet(
+        req(doc, "rules_version", str, where), effective_date, fields, sources, median, tuple(rules)
+    )
+
+
+@cache
+def rules() -> RuleSet:
+    """The shipped rules compiled once against the shipped directory."""
+    return parse_rules(read_data_file("eligibility_rules.json"), directory=directory())
+
+
+def age_on(birth_date: date, reference_date: date) -> int:
+    """Completed years (만 나이, the legal age since June 2023) on `reference_date`."""
+    years = reference_date.year - birth_date.year
+    return years - ((reference_date.month, reference_date.day) < (birth_date.month, birth_date.day))
+
+
+def derive_facts(
+    ruleset: RuleSet, assessment: Mapping[str, Any], *, reference_date: date | None = None
+) -> dict[str, Any]:
+    """Check declared field types and add derived fields (`age`, `income_pct_median`) when absent."""
+    facts = {k: v for k, v in assessment.items() if v is not None}
+    for name, spec in ruleset.fields.items():
+        if name in facts:
+            value = facts[name]
+            if not _TYPES[spec.type](value):
+                raise AssessmentError(f"{name}: expected {spec.type}, got {type(value).__name__} {value!r}")
+            if spec.values and value not in spec.values:
+                raise AssessmentError(f"{name}: {value!r} is not one of {', '.join(spec.values)}")
+    if "age" not in facts and "birth_date" in facts:
+        born = facts["birth_date"]
+        if isinstance(born, str):
+            try:
+                born = date.fromisoformat(born)
+            except ValueError:
+                raise AssessmentError(f"birth_date: expected YYYY-MM-DD, got {born!r}") from None
+        if isinstance(born, datetime):
+            born = born.date()
+        if not isinstance(born, date):
+            raise AssessmentError(f"birth_date: expected a date, got {type(born).__name__}")
+        facts["age"] = age_on(born, reference_date or date.today())
+    if "income_pct_median" not in facts and "annual_income_krw" in facts and "household_size" in facts:
+        yearly_median = 12 * ruleset.median_income.monthly(facts["household_size"])
+        facts["income_pct_median"] = round(facts["annual_income_krw"] * 100 / yearly_median, 1)
+    return facts
+
+
+def evaluate(
+    ruleset: RuleSet, assessment: Mapping[str, Any], *, reference_date: date | None = None
+) -> list[Recommendation]:
+    """Recommend every service: eligible first, then maybe (some input missing), then not eligible.
+
+    `assessment` holds the resident's fields as named in the rules file (`birth_date` or `age`,
+    `annual_income_krw`, `household_size`, `debt_total_krw`, …); missing or None values are unknown.
+    `reference_date` (default today) is the day ages are computed for.
+    """
+    facts = derive_facts(ruleset, assessment, reference_date=reference_date)
+    out = []
+    for rule in ruleset.rules:
+        value, reasons = rule.check(facts)
+        if not reasons:
+            reasons = ["no conditions: open to every resident"]
+        out.append(
+            (
+                _STATUS_ORDER[value],
+                Recommendation(
+                    service_id=rule.service_id,
+                    service_key=rule.service_key,
+                    agency=rule.agency,
+                    status=_STATUS[value],
+                    reasons=reasons,
+                    sources=list(rule.sources),
+                    rules_version=ruleset.version,
+                    max_amount_krw=rule.max_amount_krw,
+                ),
+            )
+        )
+    out.sort(key=lambda pair: pair[0])  # stable: directory order within a status
+    return [rec for _, rec in out]

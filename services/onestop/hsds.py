@@ -1,0 +1,313 @@
+"""Map the onestop directory to Open Referral HSDS 3.0 objects, pages and filters (pure, no HTTP).
+
+Sub-objects that HSDS needs ids for (phones, contacts, schedules, addresses, attributes,
+service_at_locations) get uuid5 ids from the directory's namespace, so they are stable
+across restarts and replicas without being written into directory.json.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any, TypeVar
+
+from services.onestop.reference import (
+    Agency,
+    Contact,
+    Directory,
+    Location,
+    Phone,
+    Schedule,
+    Service,
+    TaxonomyTerm,
+    directory,
+)
+
+HSDS_VERSION = "3.0"
+DEFAULT_PROFILE = "https://docs.openreferral.org/en/3.0/"
+KST_OFFSET_HOURS = 9  # HSDS schedule.timezone is a UTC offset in hours; Korea has no DST
+_KST = timezone(timedelta(hours=KST_OFFSET_HOURS))
+T = TypeVar("T")
+
+
+def root(*, openapi_url: str, profile: str = DEFAULT_PROFILE) -> dict[str, str]:
+    """Body of `GET /`: the HSDS version, the profile URL and where the OpenAPI document lives."""
+    return {"version": HSDS_VERSION, "profile": profile, "openapi_url": openapi_url}
+
+
+def page(contents: Sequence[Any], total_items: int, page_number: int, per_page: int) -> dict[str, Any]:
+    """An HSDS page object; `size` is the number of items on this page (the openapi's 'size of current page')."""
+    if page_number < 1 or per_page < 1:
+        raise ValueError(f"page must be >= 1 and per_page >= 1, got page={page_number}, per_page={per_page}")
+    total_pages = math.ceil(total_items / per_page)
+    return {
+        "total_items": total_items,
+        "total_pages": total_pages,
+        "page_number": page_number,
+        "size": len(contents),
+        "first_page": page_number == 1,
+        "last_page": page_number >= total_pages,
+        "empty": len(contents) == 0,
+        "contents": list(contents),
+    }
+
+
+def paginate(items: Sequence[T], page_number: int, per_page: int) -> tuple[list[T], int]:
+    """The slice of `items` for a 1-based page, and the total count (for in-memory lists)."""
+    if page_number < 1 or per_page < 1:
+        raise ValueError(f"page must be >= 1 and per_page >= 1, got page={page_number}, per_page={per_page}")
+    start = (page_number - 1) * per_page
+    return list(items[start : start + per_page]), len(items)
+
+
+def _iso(value: datetime) -> str:
+    return value.astimezone(_KST).isoformat(timespec="milliseconds")
+
+
+def _phone(d: Directory, p: Phone, scope: str, **links: str) -> dict[str, Any]:
+    note = " (approximate: check before publishing)" if p.approximate else ""
+    return {
+        "id": d.expected_id("phone", f"{scope}:{p.number}"),
+        **links,
+        "number": p.number,
+        "type": p.type,
+        "description": p.description + note,
+        "languages": [
+            {"id": d.expected_id("language", f"phone:{scope}:{p.number}:ko"), "name": "Korean", "code": "ko"}
+        ],
+    }
+
+
+def _contact(d: Directory, c: Contact, scope: str, **links: str) -> dict[str, Any]:
+    cid = d.expected_id("contact", f"{scope}:{c.department}")
+    return {
+        "id": cid,
+        **links,
+        "name": c.department,
+        "title": c.title,
+        "department": c.department,
+        "phones": [_phone(d, p, f"{scope}:contact:{c.department}", contact_id=cid) for p in c.phones],
+    }
+
+
+def _schedule(d: Directory, h: Schedule, scope: str, **links: str) -> dict[str, Any]:
+    note = " (approximate)" if h.approximate else ""
+    return {
+        "id": d.expected_id("schedule", f"{scope}:{h.byday}:{h.opens_at}"),
+        **links,
+        "freq": "WEEKLY",
+        "wkst": "MO",
+        "interval": 1,
+        "byday": h.byday,
+        "opens_at": h.opens_at,
+        "closes_at": h.closes_at,
+        "timezone": KST_OFFSET_HOURS,
+        "description": h.description + note,
+    }
+
+
+def location_full(loc: Location, *, d: Directory | None = None) -> dict[str, Any]:
+    """HSDS location with its physical address (Korean address kept in address_2)."""
+    d = d or directory()
+    return {
+        "id": loc.id,
+        "location_type": "physical",
+        "name": loc.name_en,
+        "alternate_name": loc.name_ko,
+        "description": loc.description + (" Coordinates are approximate." if loc.approximate else ""),
+        "latitude": loc.latitude,
+        "longitude": loc.longitude,
+        "addresses": [
+            {
+                "id": d.expected_id("address", loc.key),
+                "location_id": loc.id,
+                "address_1": loc.address_1,
+                "address_2": loc.address_ko,
+                "city": loc.city,
+                "region": loc.region,
+                "state_province": loc.state_province,
+                "postal_code": loc.postal_code,
+                "country": loc.country,
+                "address_type": "physical",
+            }
+        ],
+        "languages": [
+            {"id": d.expected_id("language", f"location:{loc.key}:ko"), "name": "Korean", "code": "ko"}
+        ],
+    }
+
+
+def taxonomy(*, d: Directory | None = None) -> dict[str, Any]:
+    """The HSDS taxonomy object of the centre's own small taxonomy."""
+    t = (d or directory()).taxonomy
+    return {"id": t.id, "name": t.name, "description": t.description, "version": t.version}
+
+
+def taxonomy_term(term: TaxonomyTerm, *, d: Directory | None = None) -> dict[str, Any]:
+    d = d or directory()
+    out: dict[str, Any] = {
+        "id": term.id,
+        "code": term.code,
+        "name": term.name,
+        "description": term.description,
+        "taxonomy": d.taxonomy.name,
+        "taxonomy_id": d.taxonomy.id,
+        "taxonomy_detail": taxonomy(d=d),
+        "language": "en",
+    }
+    if term.parent:
+        out["parent_id"] = d.terms[term.parent].id
+    return out
+
+
+def taxonomy_terms(*, d: Directory | None = None) -> list[dict[str, Any]]:
+    d = d or directory()
+    return [taxonomy_term(t, d=d) for t in d.terms.values()]
+
+
+def organization_list_item(org: Agency) -> dict[str, Any]:
+    """One-to-one organization fields (HSDS compiled organization_list)."""
+    out: dict[str, Any] = {
+        "id": org.id,
+        "name": org.name_en,
+        "alternate_name": org.name_ko,
+        "description": f"{org.description} Role in the one-stop centre: {org.role}.",
+        # HSDS has no sector field; the handbook's sector (public/private/...) fits legal_status.
+        "legal_status": org.sector,
+    }
+    if org.website:
+        out["website"] = org.website
+    return out
+
+
+def _organization(org: Agency, d: Directory) -> dict[str, Any]:
+    return {
+        **organization_list_item(org),
+        "phones": [_phone(d, p, f"org:{org.code}", organization_id=org.id) for p in org.phones],
+        "contacts": [_contact(d, c, f"org:{org.code}", organization_id=org.id) for c in org.contacts],
+        "locations": [{**location_full(d.locations[org.location], d=d), "organization_id": org.id}],
+    }
+
+
+def service_list_item(service: Service, *, d: Directory | None = None) -> dict[str, Any]:
+    """One-to-one service fields plus its organization (HSDS compiled service_list)."""
+    d = d or directory()
+    org = d.agency(service.agency)
+    out: dict[str, Any] = {
+        "id": service.id,
+        "organization_id": org.id,
+        "name": service.name_en,
+        "alternate_name": service.name_ko,
+        "description": service.description,
+        "status": service.status,
+        "eligibility_description": service.eligibility_description,
+        "last_modified": _iso(last_modified(service, d=d)),
+        "organization": organization_list_item(org),
+    }
+    if service.url:
+        out["url"] = service.url
+    # HSDS ages are numbers; omit rather than send null for services without an age limit.
+    if service.minimum_age is not None:
+        out["minimum_age"] = service.minimum_age
+    if service.maximum_age is not None:
+        out["maximum_age"] = service.maximum_age
+    return out
+
+
+def _service_nested(service: Service, d: Directory) -> dict[str, Any]:
+    org = d.agency(service.agency)
+    scope = f"service:{service.key}"
+    item = service_list_item(service, d=d)
+    item.pop("organization")
+    return {
+        **item,
+        "phones": [_phone(d, p, scope, service_id=service.id) for p in org.phones],
+        "contacts": [_contact(d, c, scope, service_id=service.id) for c in org.contacts],
+        "schedules": [_schedule(d, h, scope, service_id=service.id) for h in org.hours],
+        "languages": [
+            {
+                "id": d.expected_id("language", f"{scope}:ko"),
+                "service_id": service.id,
+                "name": "Korean",
+                "code": "ko",
+            }
+        ],
+        "service_at_locations": [
+            {
+                "id": d.expected_id("service_at_location", f"{service.key}:{key}"),
+                "service_id": service.id,
+                "location_id": d.locations[key].id,
+                "location": location_full(d.locations[key], d=d),
+            }
+            for key in service.locations
+        ],
+        "attributes": [
+            {
+                "id": d.expected_id("attribute", f"{service.key}:{code}"),
+                "link_id": service.id,
+                "link_type": "taxonomy",
+                "link_entity": "service",
+                "taxonomy_term_id": d.terms[code].id,
+                "taxonomy_term": taxonomy_term(d.terms[code], d=d),
+            }
+            for code in service.taxonomy
+        ],
+    }
+
+
+def service_full(service: Service, *, d: Directory | None = None) -> dict[str, Any]:
+    """Fully nested HSDS service: organization, phones, contacts, schedules, locations, taxonomy."""
+    d = d or directory()
+    return {**_service_nested(service, d), "organization": _organization(d.agency(service.agency), d)}
+
+
+def organization_full(org: Agency, *, d: Directory | None = None) -> dict[str, Any]:
+    """Fully nested HSDS organization, with its services (as in the HSDS organization_full example)."""
+    d = d or directory()
+    return {**_organization(org, d), "services": [_service_nested(s, d) for s in org.services]}
+
+
+def last_modified(service: Service, *, d: Directory | None = None) -> datetime:
+    """When the service or its organization last changed (HSDS: 'or any related information')."""
+    d = d or directory()
+    return max(service.last_modified, d.agency(service.agency).last_modified)
+
+
+def filter_services(
+    services: Iterable[Service],
+    *,
+    search: str | None = None,
+    taxonomy_term_id: str | None = None,
+    organization_id: str | None = None,
+    modified_after: datetime | None = None,
+    d: Directory | None = None,
+) -> list[Service]:
+    """Services matching the HSDS API query parameters (all given filters must hold)."""
+    d = d or directory()
+    needle = search.casefold().strip() if search else None
+    if modified_after is not None and modified_after.tzinfo is None:
+        raise ValueError("modified_after needs a UTC offset, e.g. 2024-01-01T00:00:00+09:00")
+    out = []
+    for svc in services:
+        org = d.agency(svc.agency)
+        if needle and not any(
+            needle in text.casefold()
+            for text in (
+                svc.name_en,
+                svc.name_ko,
+                svc.description,
+                svc.eligibility_description,
+                org.name_en,
+                org.name_ko,
+            )
+        ):
+            continue
+        if taxonomy_term_id and taxonomy_term_id not in {d.terms[c].id for c in svc.taxonomy}:
+            continue
+        if organization_id and organization_id != org.id:
+            continue
+        if modified_after and not last_modified(svc, d=d) > modified_after:
+            continue
+        out.append(svc)
+    return out

@@ -1,0 +1,344 @@
+"""Defensive reading of the photo metadata verification needs (GPS, altitude, capture times, camera)."""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from PIL import ExifTags, Image
+
+# Tag numbers (EXIF 2.32 / CIPA DC-008). GPS tags live in the GPS IFD (0x8825); DateTimeOriginal and
+# OffsetTimeOriginal only in the Exif IFD (0x8769), never in IFD0, which is where naive readers look.
+GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON, GPS_ALT_REF, GPS_ALT = 1, 2, 3, 4, 5, 6
+GPS_TIME, GPS_DATE, GPS_HPOS_ERROR = 7, 29, 31
+DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 36867, 36881
+MAKE, MODEL, ORIENTATION = 271, 272, 274
+
+MAX_TEXT = 64  # camera make/model are short; longer values are truncated (and noted)
+MAX_RAW_TEXT = 256  # date, offset and ref strings longer than this are refused outright
+# Plausible GPS altitude on Earth (Dead Sea shore to above Everest); anything else is a broken value.
+ALT_RANGE = (-500.0, 9000.0)
+
+_DATE_RE = re.compile(r"^(\d{4}):(\d{2}):(\d{2})$")
+_DATETIME_RE = re.compile(r"^(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})$")
+_OFFSET_RE = re.compile(r"^([+-])(\d{2}):(\d{2})$")
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoMetadata:
+    """Metadata read from a photo; a value that was absent or unusable is None, and `problems` says why."""
+
+    has_exif: bool = False
+    lat: float | None = None  # decimal degrees, north positive
+    lon: float | None = None  # decimal degrees, east positive
+    altitude_m: float | None = None  # metres above sea level (below: negative)
+    gps_time: datetime | None = None  # aware UTC, from GPSDateStamp (29) + GPSTimeStamp (7)
+    hpos_error_m: float | None = None  # GPSHPositioningError (31), the device's stated accuracy
+    taken_local: datetime | None = None  # naive DateTimeOriginal (36867), camera wall-clock time
+    offset: timedelta | None = None  # OffsetTimeOriginal (36881), e.g. +09:00
+    make: str | None = None
+    model: str | None = None
+    orientation: int | None = None  # 1..8
+    problems: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def has_gps(self) -> bool:
+        return self.lat is not None and self.lon is not None
+
+    def taken_at(self, default_offset: timedelta | None = None) -> datetime | None:
+        """DateTimeOriginal as an aware datetime, using OffsetTimeOriginal or else `default_offset`."""
+        if self.taken_local is None:
+            return None
+        off = self.offset if self.offset is not None else default_offset
+        return None if off is None else self.taken_local.replace(tzinfo=timezone(off))
+
+
+class _Notes:
+    def __init__(self) -> None:
+        self.items: list[str] = []
+
+    def add(self, msg: str) -> None:
+        if len(self.items) < 50:  # a hostile file must not make the problem list itself enormous
+            self.items.append(msg)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _number(value: Any) -> float | None:
+    """A finite float from an int, float, IFDRational or (num, den) pair; None for anything else."""
+    if isinstance(value, bool):
+        return None
+    if (
+        isinstance(value, tuple)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        num, den = value
+        if den == 0:
+            return None
+        value = num / den
+    try:
+        if (
+            hasattr(value, "numerator")
+            and hasattr(value, "denominator")
+            and not isinstance(value, int | float)
+        ):
+            den = value.denominator
+            if not den:  # Pillow's IFDRational with a zero denominator is NaN
+                return None
+            value = value.numerator / den
+        result = float(value) if isinstance(value, int | float) else None
+    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
+        return None
+    return result if result is not None and math.isfinite(result) else None
+
+
+def _text(value: Any) -> str | None:
+    """A str from str/bytes with trailing NULs stripped; None for other types."""
+    if isinstance(value, bytes):
+        if len(value) > MAX_RAW_TEXT * 64:
+            return None
+        value = value.decode("ascii", "replace")
+    if not isinstance(value, str):
+        return None
+    return value.replace("\x00", " ").strip()
+
+
+def _dms(value: Any, name: str, notes: _Notes) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, tuple | list) or len(value) != 3:
+        kind = "a single number" if _number(value) is not None else type(value).__name__
+        notes.add(
+            f"{name} should be three rationals (degrees, minutes, seconds), got {kind}: {_short(value)}."
+        )
+        return None
+    parts = [_number(v) for v in value]
+    if any(p is None for p in parts):
+        notes.add(
+            f"{name} contains a value that is not a finite number (NaN, zero denominator or text): {_short(value)}."
+        )
+        return None
+    d, m, s = (p for p in parts if p is not None)
+    if d < 0 or not 0 <= m < 60 or not 0 <= s < 60:
+        notes.add(f"{name} has degrees/minutes/seconds out of range: {d}, {m}, {s}.")
+        return None
+    return d + m / 60 + s / 3600
+
+
+def _ref(value: Any, allowed: str, name: str, notes: _Notes) -> str | None:
+    text = _text(value)
+    if text is None or len(text) > MAX_RAW_TEXT or text.upper() not in allowed:
+        notes.add(f"{name} is missing or not one of {', '.join(allowed)}: {_short(value)}.")
+        return None
+    return text.upper()
+
+
+def _coordinate(
+    gps: Mapping[int, Any], tag: int, ref_tag: int, refs: str, limit: float, name: str, notes: _Notes
+) -> float | None:
+    if gps.get(tag) is None:
+        return None
+    degrees = _dms(gps.get(tag), name, notes)
+    ref = _ref(gps.get(ref_tag), refs, f"{name}Ref", notes)
+    if degrees is None or ref is None:
+        return None
+    if degrees > limit:
+        notes.add(f"{name} {degrees:.6f} is outside -{limit:g}..{limit:g} degrees.")
+        return None
+    return -degrees if ref == refs[1] else degrees
+
+
+def _altitude(gps: Mapping[int, Any], notes: _Notes) -> float | None:
+    raw = gps.get(GPS_ALT)
+    if raw is None:
+        return None
+    alt = _number(raw)
+    if alt is None:
+        notes.add(f"GPSAltitude is not a finite number: {_short(raw)}.")
+        return None
+    ref = gps.get(GPS_ALT_REF, 0)  # EXIF default: 0 = above sea level
+    if isinstance(ref, bytes):
+        ref = ref[0] if len(ref) == 1 else None
+    if ref not in (0, 1):
+        notes.add(
+            f"GPSAltitudeRef should be 0 (above) or 1 (below sea level), got {_short(ref)}; altitude ignored."
+        )
+        return None
+    alt = -alt if ref == 1 else alt
+    if not ALT_RANGE[0] <= alt <= ALT_RANGE[1]:
+        notes.add(f"GPSAltitude {alt:,.1f} m is not a plausible altitude on Earth.")
+        return None
+    return alt
+
+
+def _gps_time(gps: Mapping[int, Any], notes: _Notes) -> datetime | None:
+    raw_date, raw_time = gps.get(GPS_DATE), gps.get(GPS_TIME)
+    if raw_date is None and raw_time is None:
+        return None
+    if raw_date is None or raw_time is None:
+        notes.add("GPS time needs both GPSDateStamp and GPSTimeStamp; one of them is missing.")
+        return None
+    text = _text(raw_date)
+    match = _DATE_RE.match(text) if text is not None and len(text) <= MAX_RAW_TEXT else None
+    if not isinstance(raw_time, tuple | list) or len(raw_time) != 3:
+        notes.add(f"GPSTimeStamp should be three rationals (hours, minutes, seconds): {_short(raw_time)}.")
+        return None
+    hms = [_number(v) for v in raw_time]
+    if match is None or any(v is None for v in hms):
+        notes.add(f"GPS date/time is malformed: {_short(raw_date)} {_short(raw_time)}.")
+        return None
+    h, m, s = (v for v in hms if v is not None)
+    if not (0 <= h < 24 and 0 <= m < 60 and 0 <= s < 61):
+        notes.add(f"GPSTimeStamp out of range: {h}:{m}:{s}.")
+        return None
+    try:
+        day = datetime(int(match[1]), int(match[2]), int(match[3]), tzinfo=UTC)
+    except ValueError:
+        notes.add(f"GPSDateStamp is not a real date: {text!r}.")
+        return None
+    return day + timedelta(hours=int(h), minutes=int(m), seconds=min(s, 59.999999))
+
+
+def _datetime_original(exif_ifd: Mapping[int, Any], notes: _Notes) -> datetime | None:
+    raw = exif_ifd.get(DATETIME_ORIGINAL)
+    if raw is None:
+        return None
+    text = _text(raw)
+    match = _DATETIME_RE.match(text) if text is not None and len(text) <= MAX_RAW_TEXT else None
+    if match is None:
+        notes.add(f"DateTimeOriginal is not 'YYYY:MM:DD HH:MM:SS': {_short(raw)}.")
+        return None
+    try:
+        return datetime(*(int(g) for g in match.groups()))
+    except ValueError:
+        notes.add(f"DateTimeOriginal is not a real date and time: {text!r}.")
+        return None
+
+
+def _offset(exif_ifd: Mapping[int, Any], notes: _Notes) -> timedelta | None:
+    raw = exif_ifd.get(OFFSET_TIME_ORIGINAL)
+    if raw is None:
+        return None
+    text = _text(raw)
+    match = _OFFSET_RE.match(text) if text is not None and len(text) <= MAX_RAW_TEXT else None
+    if match is None or int(match[2]) > 14 or int(match[3]) > 59:
+        notes.add(f"OffsetTimeOriginal is not a UTC offset like +09:00: {_short(raw)}.")
+        return None
+    delta = timedelta(hours=int(match[2]), minutes=int(match[3]))
+    return -delta if match[1] == "-" else delta
+
+
+def _label(ifd0: Mapping[int, Any], tag: int, name: str, notes: _Notes) -> str | None:
+    raw = ifd0.get(tag)
+    if raw is None:
+        return None
+    text = _text(raw)
+    if text is None:
+        notes.add(f"{name} is not text: {_short(raw)}.")
+        return None
+    if len(text) > MAX_TEXT:
+        notes.add(f"{name} is {len(text):,} characters long; truncated to {MAX_TEXT}.")
+        text = text[:MAX_TEXT]
+    return "".join(ch for ch in text if ch.isprintable()) or None
+
+
+def _orientation(ifd0: Mapping[int, Any], notes: _Notes) -> int | None:
+    raw = ifd0.get(ORIENTATION)
+    if raw is None:
+        return None
+    if isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= 8:
+        return raw
+    notes.add(f"Orientation should be 1..8, got {_short(raw)}.")
+    return None
+
+
+def _sub_ifd(exif: Any, tag: int, name: str, notes: _Notes) -> Mapping[int, Any]:
+    try:
+        ifd = exif.get(tag)
+        if isinstance(exif, Image.Exif) and not isinstance(ifd, Mapping):
+            ifd = exif.get_ifd(tag)  # a file offset: Pillow resolves it
+    except Exception as exc:  # Pillow raises struct.error, KeyError, ValueError... on broken offsets
+        notes.add(f"The {name} IFD could not be read: {type(exc).__name__}.")
+        return {}
+    if ifd is None or isinstance(ifd, int):  # an unresolved offset in a plain mapping: nothing to read
+        return {}
+    if not isinstance(ifd, Mapping):
+        notes.add(f"The {name} IFD is not a directory: {_short(ifd)}.")
+        return {}
+    return ifd
+
+
+def _load_exif(source: bytes | Image.Image | Image.Exif | Mapping[int, Any], notes: _Notes) -> Any:
+    if isinstance(source, Image.Exif | Mapping):
+        return source
+    try:
+        if isinstance(source, bytes | bytearray | memoryview):
+            from services.peaks.imaging import _register_heif  # HEIC needs the opener registered
+
+            _register_heif()
+            with Image.open(io.BytesIO(bytes(source))) as img:
+                return img.getexif()
+        if isinstance(source, Image.Image):
+            return source.getexif()
+    except Exception as exc:
+        notes.add(f"The EXIF block could not be read: {type(exc).__name__}.")
+        return {}
+    notes.add(f"Expected image bytes, a PIL image or an EXIF mapping, got {type(source).__name__}.")
+    return {}
+
+
+def read_photo_metadata(source: bytes | Image.Image | Image.Exif | Mapping[int, Any]) -> PhotoMetadata:
+    """Read GPS, altitude, capture times and camera from a photo. Never raises: bad values become None + a problem note.
+
+    `source` may be the file bytes, an opened PIL image, a PIL `Image.Exif`, or a plain mapping of IFD0
+    tags whose 0x8825/0x8769 entries are themselves mappings (handy for tests and other EXIF readers).
+    """
+    notes = _Notes()
+    try:
+        exif = _load_exif(source, notes)
+        try:
+            ifd0: Mapping[int, Any] = dict(exif.items()) if exif is not None else {}
+        except Exception as exc:
+            notes.add(f"The main EXIF directory could not be read: {type(exc).__name__}.")
+            ifd0 = {}
+        gps = _sub_ifd(exif, ExifTags.IFD.GPSInfo, "GPS", notes) if ExifTags.IFD.GPSInfo in ifd0 else {}
+        exif_ifd = _sub_ifd(exif, ExifTags.IFD.Exif, "Exif", notes) if ExifTags.IFD.Exif in ifd0 else {}
+        lat = _coordinate(gps, GPS_LAT, GPS_LAT_REF, "NS", 90.0, "GPSLatitude", notes)
+        lon = _coordinate(gps, GPS_LON, GPS_LON_REF, "EW", 180.0, "GPSLongitude", notes)
+        if (lat is None) != (lon is None):
+            notes.add("Only one of latitude and longitude is usable; the position is ignored.")
+            lat = lon = None
+        hpos = None
+        if gps.get(GPS_HPOS_ERROR) is not None:
+            hpos = _number(gps.get(GPS_HPOS_ERROR))
+            if hpos is None or hpos < 0:
+                notes.add(
+                    f"GPSHPositioningError is not a non-negative number: {_short(gps.get(GPS_HPOS_ERROR))}."
+                )
+                hpos = None
+        return PhotoMetadata(
+            has_exif=bool(ifd0),
+            lat=lat,
+            lon=lon,
+            altitude_m=_altitude(gps, notes),
+            gps_time=_gps_time(gps, notes),
+            hpos_error_m=hpos,
+            taken_local=_datetime_original(exif_ifd, notes),
+            offset=_offset(exif_ifd, notes),
+            make=_label(ifd0, MAKE, "Make", notes),
+            model=_label(ifd0, MODEL, "Model", notes),
+            orientation=_orientation(ifd0, notes),
+            problems=tuple(notes.items),
+        )
+    except Exception as exc:  # last line of defence: metadata must never break an upload
+        notes.add(f"Metadata could not be read: {type(exc).__name__}.")
+        return PhotoMetadata(problems=tuple(notes.items))

@@ -1,0 +1,126 @@
+"""Reference data: the directory, rules and consent files load, agree with each other and keep their id scheme."""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+
+import pytest
+
+from services.onestop import consent_policy, eligibility, reference
+from services.onestop.consent_policy import parse_consent
+from services.onestop.reference import ReferenceDataError, parse_directory, read_data_file
+
+PARTIES = {
+    "kamco",
+    "ccrs",
+    "kinfa",
+    "kead",
+    "cnu-job",
+    "bukgu-livelihood",
+    "bukgu-employment",
+    "gewpc",
+    "microcredit",
+    "midlife-job",
+    "bukgu-women",
+    "bukgu-hub",
+}
+
+
+def test_directory_has_the_eleven_agencies_and_the_operator():
+    d = reference.directory()
+    assert set(d.agencies) == PARTIES
+    assert d.operator == "bukgu-hub"
+    assert all(1 <= len(a.services) <= 3 for a in d.agencies.values())
+    assert {a.sector for a in d.agencies.values()} == {
+        "public",
+        "private",
+        "local government",
+        "central government",
+    }
+
+
+def test_ids_follow_the_uuid5_scheme_and_are_unique():
+    d = reference.directory()
+    assert d.namespace == uuid.uuid5(uuid.NAMESPACE_URL, "https://github.com/cpa/onestop/directory")
+    ids = []
+    for a in d.agencies.values():
+        assert a.id == d.expected_id("organization", a.code)
+        ids.append(a.id)
+        for s in a.services:
+            assert s.id == d.expected_id("service", s.key)
+            ids.append(s.id)
+    for loc in d.locations.values():
+        assert loc.id == d.expected_id("location", loc.key)
+    assert len(ids) == len(set(ids))
+
+
+def test_every_phone_and_location_is_marked_approximate():
+    d = reference.directory()
+    assert all(p.approximate for a in d.agencies.values() for p in a.phones)
+    assert all(loc.approximate and loc.region == "Buk-gu" for loc in d.locations.values())
+
+
+def test_rule_fields_belong_to_categories_the_service_declares():
+    """A rule may only read data the service is allowed to receive (PIPA Art. 17(2) items)."""
+    d, policy, rules = reference.directory(), consent_policy.consent_policy(), eligibility.rules()
+    for rule in rules.rules:
+        service = d.service(rule.service_key)
+        for field in rule.fields:
+            assert policy.category_of(field) in service.data_categories, (rule.service_key, field)
+
+
+def test_consent_policy_covers_every_agency_and_marks_health_sensitive():
+    policy = consent_policy.consent_policy()
+    assert set(policy.agencies) == PARTIES
+    assert [c for c, cat in policy.categories.items() if cat.sensitive] == ["health"]
+    assert policy.category_of("disability_registered") == "health"
+    assert policy.category_of("resident_registration_number") is None
+    assert [i.code for i in policy.notice_items] == ["recipient", "purpose", "items", "retention", "refusal"]
+
+
+def test_every_rule_threshold_names_a_source():
+    doc = read_data_file("eligibility_rules.json")
+
+    def leaves(node):
+        for key in ("all", "any"):
+            for child in node.get(key, []):
+                yield from leaves(child)
+        if "not" in node:
+            yield from leaves(node["not"])
+        if "field" in node:
+            yield node
+
+    for key, raw in doc["services"].items():
+        for leaf in leaves(raw["rule"]):
+            assert leaf["source"] in doc["sources"], key
+
+
+def test_broken_directory_errors_say_where():
+    doc = read_data_file("directory.json")
+    bad = copy.deepcopy(doc)
+    bad["agencies"][0]["sector"] = "semi-public"
+    with pytest.raises(ReferenceDataError, match=r"agencies\[0\]\.sector: 'semi-public' is not one of"):
+        parse_directory(bad)
+    bad = copy.deepcopy(doc)
+    bad["agencies"][1]["services"][0]["taxonomy"] = ["finance/crypto"]
+    with pytest.raises(ReferenceDataError, match="unknown taxonomy term 'finance/crypto'"):
+        parse_directory(bad)
+    bad = copy.deepcopy(doc)
+    bad["agencies"][2]["services"][0]["id"] = "42"
+    with pytest.raises(ReferenceDataError, match="not a UUID"):
+        parse_directory(bad)
+
+
+def test_consent_file_rejects_a_field_in_two_categories():
+    bad = copy.deepcopy(read_data_file("consent.json"))
+    bad["categories"]["welfare"]["fields"].append("credit_score")
+    with pytest.raises(ReferenceDataError, match="'credit_score' already belongs to category 'finance'"):
+        parse_consent(bad)
+
+
+def test_unversioned_file_is_refused(tmp_path):
+    (tmp_path / "x.json").write_text(json.dumps({"agencies": []}))
+    with pytest.raises(ReferenceDataError, match="versioned"):
+        read_data_file("x.json", tmp_path)

@@ -1,0 +1,35 @@
+"""Fixtures for the peaks domain tests: synthetic photos are built once per session (big ones are slow-ish)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from services.peaks import reference, synth
+from services.peaks.reference import KST
+
+# Fixed clock: the suite behaves the same on any day it runs.
+NOW = datetime(2026, 11, 29, 12, 0, tzinfo=KST)
+TAKEN = datetime(2026, 5, 2, 10, 30, tzinfo=KST)
+
+
+@pytest.fixture(scope="session")
+def season_2026() -> reference.Season:
+    return reference.season("2026")
+
+
+@pytest.fixture(scope="session")
+def gajisan() -> reference.Peak:
+    return reference.peaks()["gajisan"]
+
+
+@pytest.fixture(scope="session")
+def summit_jpeg(gajisan: reference.Peak) -> bytes:
+    return synth.make_photo(lat=gajisan.lat, lon=gajisan.lon, alt=1235, taken_at=TAKEN, hpos_error=5, seed=1)
+
+
+@pytest.fixture(scope="session")
+def big_jpeg(gajisan: reference.Peak) -> bytes:
+    """A 4000x3000 (12 MP) JPEG with summit EXIF."""
+    return synth.make_big_jpeg(lat=gajisan.lat, lon=gajisan.lon, alt=1240, taken_at=TAKEN)

@@ -1,0 +1,154 @@
+"""Loading and indexing the shipped approximate road network and municipal areas."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.roadkill import geo
+from services.roadkill.network import (
+    DEFAULT_AREAS,
+    DEFAULT_ROADS,
+    NetworkDataError,
+    default_network,
+    load_network,
+)
+from services.roadkill.reference import ReferenceDataError, default_agencies, default_species
+
+MUNICIPALITIES = {
+    "cheonan",
+    "gongju",
+    "boryeong",
+    "asan",
+    "seosan",
+    "nonsan",
+    "gyeryong",
+    "dangjin",
+    "geumsan",
+    "buyeo",
+    "seocheon",
+    "cheongyang",
+    "hongseong",
+    "yesan",
+    "taean",
+}
+NETWORK = default_network()
+lat_in_bbox = st.floats(35.9, 37.1)
+lon_in_bbox = st.floats(126.0, 127.8)
+
+
+def test_shipped_files_are_labelled_approximate() -> None:
+    for path in (DEFAULT_ROADS, DEFAULT_AREAS):
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        assert doc["metadata"]["approximate"] is True
+        assert "approximate" in doc["name"] and "APPROXIMATE" in doc["metadata"]["note"]
+        assert all(
+            f["properties"]["approximate"] is True and f["properties"]["source"] for f in doc["features"]
+        )
+
+
+def test_network_contents() -> None:
+    classes = {r.road_class for r in NETWORK.roads.values()}
+    assert classes == {"expressway", "national", "provincial", "local"}
+    for road in NETWORK.roads.values():
+        assert len(road.coords) >= 3
+        assert all(35.95 <= lat <= 37.05 and 126.1 <= lon <= 127.65 for lon, lat in road.coords)
+        # vertices every few km, so the lines look like roads
+        assert max(b - a for a, b in zip(road.cum_m, road.cum_m[1:], strict=False)) < 5_500
+    areas = NETWORK.areas
+    assert {a.code for a in areas.municipalities} == MUNICIPALITIES
+    assert {a.city for a in areas.urban} >= {"cheonan", "asan", "gongju", "nonsan", "seosan", "boryeong"}
+    agencies = default_agencies().by_code
+    assert MUNICIPALITIES | {
+        "kec",
+        "daejeon-rolm",
+        "chungnam-road",
+        "acrc",
+        "molit",
+        "me",
+        "tmap",
+        "chungnam",
+    } <= set(agencies)
+
+
+def test_species_reference() -> None:
+    species = default_species()
+    assert species.version and species.source
+    assert species.by_code["leopard_cat"].protected and not species.by_code["water_deer"].protected
+    assert "unknown" in species.by_code
+
+
+@given(lat_in_bbox, lon_in_bbox)
+@settings(max_examples=300, deadline=None)
+def test_areas_tile_the_province(lat: float, lon: float) -> None:
+    owners = [a.code for a in NETWORK.areas.municipalities if a.contains(lat=lat, lon=lon)]
+    assert len(owners) == (1 if NETWORK.areas.in_province(lat=lat, lon=lon) else 0)
+    urban = NETWORK.areas.urban_area_at(lat=lat, lon=lon)
+    if urban is not None:
+        assert owners == [urban.city]
+
+
+def test_halls_are_in_their_own_area() -> None:
+    for area in NETWORK.areas.municipalities:
+        assert area.seat is not None
+        assert NETWORK.areas.municipality_at(lat=area.seat[1], lon=area.seat[0]) is area
+
+
+@given(lat_in_bbox, lon_in_bbox, st.floats(1, 3000))
+@settings(max_examples=150, deadline=None)
+def test_grid_index_matches_brute_force(lat: float, lon: float, radius: float) -> None:
+    brute = {}
+    for road in NETWORK.roads.values():
+        hit = geo.nearest_on_polyline(road.coords, lat=lat, lon=lon, cum_m=road.cum_m)
+        if hit.distance_m <= radius:
+            brute[road.id] = hit.distance_m
+    indexed = {h.road.id: h.distance_m for h in NETWORK.nearest_roads(lat=lat, lon=lon, radius_m=radius)}
+    assert indexed == pytest.approx(brute)
+
+
+def _write(tmp_path: Path, name: str, doc: object) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    return path
+
+
+def _roads_doc() -> dict:
+    return json.loads(DEFAULT_ROADS.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d["features"][0]["properties"].update(road_class="motorway"), "road_class"),
+        (lambda d: d["features"][0]["geometry"].update(coordinates=[[127.0, 36.5]]), "at least two"),
+        (lambda d: d["features"][0]["geometry"].update(coordinates=[[127.0, 36.5], ["x", 1]]), "position"),
+        (lambda d: d["features"][0]["geometry"].update(type="Point"), "LineString"),
+        (
+            lambda d: d["features"][1]["properties"].update(id=d["features"][0]["properties"]["id"]),
+            "duplicate",
+        ),
+        (lambda d: d["features"][0]["properties"].pop("divided"), "divided"),
+        (lambda d: d.update(type="Feature"), "FeatureCollection"),
+    ],
+)
+def test_bad_roads_raise_clear_errors(tmp_path: Path, mutate, message: str) -> None:
+    doc = _roads_doc()
+    mutate(doc)
+    with pytest.raises(NetworkDataError, match=message):
+        load_network(_write(tmp_path, "roads.geojson", doc), DEFAULT_AREAS)
+
+
+def test_bad_areas_raise_clear_errors(tmp_path: Path) -> None:
+    doc = json.loads(DEFAULT_AREAS.read_text(encoding="utf-8"))
+    doc["features"] = [f for f in doc["features"] if f["properties"]["kind"] != "province"]
+    with pytest.raises(NetworkDataError, match="province"):
+        load_network(DEFAULT_ROADS, _write(tmp_path, "areas.geojson", doc))
+    (tmp_path / "broken.geojson").write_text("{not json", encoding="utf-8")
+    with pytest.raises(ReferenceDataError, match="JSON"):
+        load_network(tmp_path / "broken.geojson", DEFAULT_AREAS)
+    with pytest.raises(ReferenceDataError, match="not found"):
+        load_network(tmp_path / "missing.geojson", DEFAULT_AREAS)
