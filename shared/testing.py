@@ -72,7 +72,9 @@ class LiveServer:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="on", access_log=False))
+                                                    lifespan="on", access_log=False,
+                                                    # event streams never end by themselves
+                                                    timeout_graceful_shutdown=3))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
     def start(self, timeout: float = 30.0) -> LiveServer:

@@ -4,29 +4,34 @@ Usage in any tests/<service>/test_ui_*.py module::
 
     import pytest
     from shared.testing import live_server
-    from tests.browser import browser, browser_page, page_checker, screenshot, unlabelled_controls  # noqa: F401
+    from tests.browser import (browser, browser_page, close_streams, page_checker,  # noqa: F401
+                               screenshot, unlabelled_controls)
 
     pytestmark = pytest.mark.browser
 
-    def test_console(app, browser_page, page_checker):
+    def test_console(app, browser_page, page_checker):  # noqa: F811  (ruff sees the imported fixtures)
         with live_server(app) as server:
             browser_page.goto(server.url + "/ui/")
             assert unlabelled_controls(browser_page) == []
             screenshot(browser_page, "roadkill-landing")
+            close_streams(browser_page)  # pages with live regions keep an event stream open
         # page_checker fails the test at teardown on console errors (CSP violations included),
         # uncaught page errors, or any request to a host other than 127.0.0.1/localhost.
 
 Importing the fixture functions registers them in that module (pytest finds fixtures by name in the
 module namespace), so no conftest or `pytest_plugins` entry is needed. Fixtures:
 
-- `browser` (session): a Chromium `Browser`; the tests skip with a clear message when
+- `browser` (module): a Chromium `Browser`; the tests skip with a clear message when
   /usr/bin/chromium is missing (Playwright's own browser download does not work offline).
+  Keep browser tests in modules of their own (test_ui_*.py): while the browser is open,
+  `asyncio.run()` cannot be called in the same thread (Playwright's loop counts as running).
 - `page_checker` (function): a `PageChecker` with a fresh context and `.page`; outside requests are
   aborted (so a test never waits on the network) and recorded; `.assert_clean()` any time;
   `.allow_status(403, 422)` before provoking error answers on purpose (Chromium logs them as errors).
 - `browser_page` (function): `page_checker.page`.
 
 Helpers: `screenshot(page, name)` -> PNG under <repo>/test-artifacts/screenshots/;
+`close_streams(page)` -> leave the page (closes its SSE stream) before the live server stops;
 `unlabelled_controls(page)` -> form controls without an accessible name;
 `low_contrast_text(page, minimum=4.5)` -> visible text below the contrast ratio.
 """
@@ -55,7 +60,9 @@ _FAILED_LOAD = re.compile(r"Failed to load resource: the server responded with a
 browser_test = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is started, its event loop stays marked as
+# running in this thread, so `asyncio.run()` in any later test of the same worker would fail.
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(SKIP_MESSAGE)
@@ -148,6 +155,14 @@ def page_checker(browser: Any) -> Iterator[PageChecker]:
 @pytest.fixture
 def browser_page(page_checker: PageChecker) -> Any:
     return page_checker.page
+
+
+def close_streams(page: Any) -> None:
+    """Leaves the page so its EventSource closes: call it before the live server stops.
+
+    Uvicorn's graceful shutdown waits for open responses, and an event stream never ends by itself.
+    """
+    page.goto("about:blank")
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = True) -> Path:

@@ -9,6 +9,9 @@ from shared import testing
 
 os.environ.setdefault("LOG_JSON", "true")
 
+# Real-browser fixtures (browser, page_checker, browser_page) for every service's UI tests.
+pytest_plugins = ["tests.browser"]
+
 
 def pytest_report_header(config):
     return f"database backend: {testing.backend()}"

@@ -7,10 +7,10 @@ from typing import Any
 from markupsafe import Markup
 
 from shared.parties import PartyRegistry
-from shared.ui.svgutil import clip, esc, stable_id, text_width
+from shared.ui.svgutil import esc, fit, stable_id, text_width
 
 # Layout constants (px in the viewBox; the SVG scales down to its container through CSS).
-COL_W = 156
+COL_W = 176
 LEFT = 78  # room for "#12" and the time of each hop
 TOP = 10
 HEAD_H = 58
@@ -52,19 +52,17 @@ def _time(at: Any) -> str:
     return text[11:19] if len(text) >= 19 and text[10] == "T" else text[:8]
 
 
-def _fields_text(fields: Sequence[str], room: float) -> str:
+def _detail_text(status: str, fields: Sequence[str], room: float) -> str:
+    """'delivered · fields: a, b (+3)': the status first (never clipped away), then as many fields as fit."""
+    head = f"{status} · " if status else ""
     if not fields:
-        return "no personal fields"
-    budget = int(room / (SMALL_SIZE * 0.56))
-    shown: list[str] = []
-    for i, name in enumerate(fields):
-        rest = len(fields) - i
-        candidate = ", ".join([*shown, name])
-        suffix = f" (+{rest - 1})" if rest > 1 else ""
-        if len(candidate) + len(suffix) + 8 > budget and shown:
-            return "fields: " + ", ".join(shown) + f" (+{rest})"
-        shown.append(name)
-    return clip("fields: " + ", ".join(shown), budget)
+        return fit(head + "no personal fields", room, SMALL_SIZE)
+    for shown in range(len(fields), 0, -1):
+        rest = len(fields) - shown
+        text = head + "fields: " + ", ".join(fields[:shown]) + (f" (+{rest})" if rest else "")
+        if text_width(text, SMALL_SIZE) <= room:
+            return text
+    return fit(head + f"{len(fields)} field{'s' if len(fields) != 1 else ''}", room, SMALL_SIZE)
 
 
 def svg_sequence(events: Sequence[Mapping[str, Any]], parties: PartyRegistry | None = None, *,
@@ -103,12 +101,12 @@ def svg_sequence(events: Sequence[Mapping[str, Any]], parties: PartyRegistry | N
         out.append(f'<rect x="{cx - box_w / 2:g}" y="{TOP}" width="{box_w}" height="{HEAD_H - 8}" rx="6" '
                    f'fill="#f2f5f9" stroke="#5b6b7f"/>')
         out.append(f'<text x="{cx:g}" y="{TOP + 17}" text-anchor="middle" font-size="{LABEL_SIZE + 1}" '
-                   f'font-weight="700" fill="{INK}">{esc(clip(code, 20))}</text>')
+                   f'font-weight="700" fill="{INK}">{esc(fit(code, box_w - 8, LABEL_SIZE + 1))}</text>')
         out.append(f'<text x="{cx:g}" y="{TOP + 32}" text-anchor="middle" font-size="{SMALL_SIZE}" '
-                   f'fill="{MUTED}">{esc(clip(name, 24))}</text>')
+                   f'fill="{MUTED}">{esc(fit(name, box_w - 8, SMALL_SIZE))}</text>')
         if name_ko:
             out.append(f'<text x="{cx:g}" y="{TOP + 45}" text-anchor="middle" font-size="{SMALL_SIZE}" '
-                       f'fill="{MUTED}" lang="ko">{esc(clip(name_ko, 12))}</text>')
+                       f'fill="{MUTED}" lang="ko">{esc(fit(name_ko, box_w - 8, SMALL_SIZE))}</text>')
         out.append('</g>')
     if not events:
         out.append(f'<text x="{width / 2:g}" y="{life_top + ROW_H / 2:g}" text-anchor="middle" '
@@ -135,7 +133,6 @@ def _hop(e: Mapping[str, Any], i: int, x: Mapping[str, float], width: float) -> 
     top = TOP + HEAD_H + i * ROW_H
     y = top + 24
     x1, x2 = x[src], x[dst]
-    label = f"{kind} · {status}" if status else kind
     tip = (f"#{e.get('seq', i + 1)} {src} → {dst}: {kind}" + (f" [{status}]" if status else "")
            + f" via {e.get('channel', '?')} at {e.get('at', '')}"
            + (f"; {e['attempts']} attempt(s)" if e.get("attempts") else "")
@@ -161,14 +158,10 @@ def _hop(e: Mapping[str, Any], i: int, x: Mapping[str, float], width: float) -> 
         parts.append(_head(x2, y, direction, colour))
         room = abs(x2 - x1) - 10
         lx, anchor = (x1 + x2) / 2, "middle"
-    max_chars = max(int(room / (LABEL_SIZE * 0.56)), 6)
-    shown = clip(label, max_chars)
-    if text_width(shown, LABEL_SIZE) > room and status:
-        shown = clip(kind, max_chars)
     parts.append(f'<text x="{lx:g}" y="{y - 6}" text-anchor="{anchor}" font-size="{LABEL_SIZE}" '
-                 f'fill="{INK}">{esc(shown)}</text>')
+                 f'fill="{INK}">{esc(fit(kind, room, LABEL_SIZE))}</text>')
     parts.append(f'<text x="{lx:g}" y="{y + 16}" text-anchor="{anchor}" font-size="{SMALL_SIZE}" '
-                 f'fill="{MUTED}">{esc(_fields_text(fields, room))}</text>')
+                 f'fill="{MUTED}">{esc(_detail_text(status, fields, room))}</text>')
     parts.append('</g>')
     return "".join(parts)
 

@@ -7,6 +7,8 @@ import re
 from typing import Any
 
 # Characters XML 1.0 forbids even when escaped; a stray one would make the whole page's SVG invalid.
+# Average advance of a Latin glyph in em for common UI sans fonts (DejaVu Sans is among the widest).
+LATIN_EM = 0.6
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -39,4 +41,19 @@ def fmt_number(value: float) -> str:
 def text_width(text: str, size: float) -> float:
     """Rough rendered width of `text` in a sans-serif font: enough to size boxes without a font engine."""
     wide = sum(1 for ch in text if ord(ch) > 0x2E80)  # CJK glyphs are about one em wide
-    return (len(text) - wide) * size * 0.56 + wide * size * 1.0
+    return (len(text) - wide) * size * LATIN_EM + wide * size * 1.0
+
+
+def fit(text: Any, room: float, size: float) -> str:
+    """`text` clipped so it fits `room` px at font `size` (the full text belongs in a <title>)."""
+    text = str(text)
+    if text_width(text, size) <= room:
+        return text
+    lo, hi = 0, len(text)
+    while lo < hi:  # longest prefix (plus ellipsis) that fits
+        mid = (lo + hi + 1) // 2
+        if text_width(text[:mid] + "…", size) <= room:
+            lo = mid
+        else:
+            hi = mid - 1
+    return clip(text, max(lo + 1, 2))

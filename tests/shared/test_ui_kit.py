@@ -1,4 +1,4 @@
-"""The UI kit: SVG renderers, the SSE hub, the kit's routes, and a real-browser run of a kit page."""
+"""The UI kit: SVG renderers, the SSE hub and the kit's routes (the browser run is in test_ui_browser.py)."""
 from __future__ import annotations
 
 import asyncio
@@ -8,28 +8,19 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import APIRouter, Request
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
+from shared import trace
 from shared.auth import PUBLIC, Public
 from shared.parties import Party, PartyRegistry
-from shared.testing import live_server, wait_until
-from shared.ui import NavItem, UIKit, hub_for, svg_bar_chart, svg_line_chart, svg_sequence
+from shared.ui import NavItem, UIKit, svg_bar_chart, svg_line_chart, svg_sequence
 from shared.ui.charts import nice_ticks
 from shared.ui.sequence import sequence_figure, trace_table
 from shared.ui.sse import EventHub, event_stream, format_event
-from tests.browser import (  # noqa: F401  (fixtures are registered by importing them)
-    browser,
-    browser_page,
-    low_contrast_text,
-    page_checker,
-    screenshot,
-    unlabelled_controls,
-)
 from tests.shared.minisvc import app as mini
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -55,7 +46,7 @@ def test_sequence_one_arrow_per_hop_in_registry_order():
     assert root.tag == f"{SVG}svg"
     hops = root.findall(f".//{SVG}g[@class='hop']")
     assert [h.get("data-seq") for h in hops] == ["1", "2", "3", "4"]
-    assert all(len(h.findall(f".//*[@class='msg']")) == 1 for h in hops)
+    assert all(len(h.findall(".//*[@class='msg']")) == 1 for h in hops)
     lifelines = [g.get("data-party") for g in root.findall(f".//{SVG}g[@class='lifeline']")]
     assert lifelines == ["op", "alice", "bob", "stranger"]  # registry order, unknown parties last
     assert "Alice &amp; Co" in svg and 'lang="ko"' in svg
@@ -198,7 +189,12 @@ def kit_app(settings: Any, templates_dir: Path | None = None):
 
     @pages.get("/notes", dependencies=[PUBLIC])
     def notes_page(request: Request):
-        return kit.render(request, "notes.html", {"notes": _notes(request)}, act_as=True, page_title="Notes")
+        p = request.app.state.platform
+        notes = _notes(request)
+        with p.db.read_session() as s:
+            hops = trace.read(s, p.tables, subject_type="note", subject_ids=[n.id for n in notes])
+        return kit.render(request, "notes.html", {"notes": notes, "hops": hops, "registry": PARTIES},
+                          act_as=True, page_title="Notes")
 
     @pages.get("/notes/list", dependencies=[PUBLIC])
     def notes_list(request: Request):
@@ -234,78 +230,3 @@ def test_landing_static_and_routes_are_public(make_settings):
     assert {r.path for r in kit.router.routes} >= {"/ui/", "/ui/events", "/ui/static/{name:path}"}
     for route in kit.router.routes:
         assert any(isinstance(d.dependency, Public) for d in route.dependencies), route.path
-
-
-# ---- the real browser -------------------------------------------------------------------------------
-
-NOTES_HTML = """{% extends "base.html" %}
-{% import "ui/macros.html" as ui %}
-{% block content %}
-<p>Pick a party above, then write a note.</p>
-{% call ui.api_form("/v1/notes", id="new-note", submit="Create note", success="Note {id} created.",
-                    reset=true, novalidate=true, label="New note") %}
-  {{ ui.field("text", "Note text", required=true, form="new-note", hint="1–200 characters") }}
-  {{ ui.field("notify", "Send it to Bob as a webhook", type="checkbox", value=true, form="new-note") }}
-{% endcall %}
-<h2 id="notes-h">Notes</h2>
-{% call ui.live_region("notes", "/ui/notes/list", "notes", label="Notes, updated live") %}
-  {% include "notes_list.html" %}
-{% endcall %}
-{% endblock %}
-"""
-NOTES_LIST_HTML = """<ul data-count="{{ notes|length }}">{% for n in notes %}<li>{{ n.text }} {% import "ui/macros.html" as ui %}{{ ui.status_badge(n.status) }}</li>{% else %}<li>No notes yet.</li>{% endfor %}</ul>"""
-
-
-@pytest.mark.browser
-def test_kit_pages_in_chromium(make_settings, tmp_path, browser_page, page_checker):
-    (tmp_path / "tpl").mkdir()
-    (tmp_path / "tpl" / "notes.html").write_text(NOTES_HTML, encoding="utf-8")
-    (tmp_path / "tpl" / "notes_list.html").write_text(NOTES_LIST_HTML, encoding="utf-8")
-    app, _kit = kit_app(make_settings(), tmp_path / "tpl")
-    page = browser_page
-    with live_server(app) as server:
-        page.goto(server.url + "/ui/")
-        assert page.locator("h1").inner_text() == "Notes between parties"
-        assert unlabelled_controls(page) == []
-        assert low_contrast_text(page) == []
-        page.wait_for_selector("body[data-sse-state=open]")
-        page.evaluate("window.__noReload = 1")
-        # A change the page is not told about: the "trace" topic's DB version poll picks it up.
-        r = httpx.post(server.url + "/v1/notes", json={"text": "from another process"},
-                       headers={"Authorization": "Bearer demo-alice"})
-        assert r.status_code == 201
-        page.wait_for_selector("#activity dl[data-hops='1']")
-        assert page.evaluate("window.__noReload") == 1
-        screenshot(page, "ui-kit-landing")
-
-        page.goto(server.url + "/ui/notes")
-        page_checker.allow_status(403, 422)  # provoked below on purpose
-        page.select_option("#act-as", "op")
-        assert unlabelled_controls(page) == []
-        page.fill("#f-new-note-text", "as the operator")
-        page.click("text=Create note")  # op may not write: the 403 problem is shown in the form
-        page.wait_for_selector("#new-note [data-form-error]:not([hidden])")
-        assert "may not use this operation" in page.inner_text("#new-note [data-form-error]")
-
-        page.select_option("#act-as", "alice")
-        page.fill("#f-new-note-text", "")
-        page.click("text=Create note")  # empty text: the 422's errors[].field lands next to the field
-        page.wait_for_selector("#f-new-note-text-error:not([hidden])")
-        assert page.get_attribute("#f-new-note-text", "aria-invalid") == "true"
-        assert page.inner_text("#f-new-note-text-error") == "Field required"  # empty fields are left out
-
-        page.evaluate("window.__noReload = 2")
-        page.wait_for_selector("body[data-sse-state=open]")
-        page.fill("#f-new-note-text", "hello from the browser")
-        page.click("text=Create note")
-        page.wait_for_selector("#live-status:has-text('created')")
-        assert page.input_value("#f-new-note-text") == ""  # data-reset
-        # The page is told through the in-process hub (as a service route would do after commit).
-        wait_until(lambda: hub_for(app.state.platform).publish("notes", {"changed": True}) > 0)
-        page.wait_for_selector("#notes ul[data-count='2']")
-        assert "hello from the browser" in page.inner_text("#notes")
-        assert page.evaluate("window.__noReload") == 2
-        page.reload()
-        assert page.input_value("#act-as") == "alice"  # the switcher is remembered
-        screenshot(page, "ui-kit-notes")
-    page_checker.assert_clean()

@@ -453,6 +453,10 @@
                    if (sel) { sel.value = code; sel.dispatchEvent(new Event("change")); }
                  } };
 
+  // Close the stream when leaving, so the server is not left holding an open response.
+  window.addEventListener("pagehide", function () { if (source) { source.close(); source = null; sourceTopics = ""; } });
+  window.addEventListener("pageshow", function (e) { if (e.persisted) connect(); });
+
   initSwitcher();
   enhance(document);
   connect();
