@@ -29,7 +29,9 @@ def using_postgres() -> bool:
 def database_overrides(tmp_path: Path, service: str) -> dict[str, Any]:
     """Settings overrides for a fresh, private database (a file, or a new PostgreSQL schema)."""
     if using_postgres():
-        schema = f"t_{uuid.uuid4().hex[:10]}_{service.replace('-', '_')}"
+        # The creation time is in the name, so a later session can tell a schema left by a
+        # killed run from one a concurrent session is using.
+        schema = f"t_{int(time.time()):x}_{uuid.uuid4().hex[:6]}_{service.replace('-', '_')}"
         return {"database_url": PG_URL, "db_schema": schema}
     return {"database_url": f"sqlite:///{tmp_path}/{service}.db"}
 
@@ -53,8 +55,18 @@ def drop_stale_test_schemas(max_age_s: float = 6 * 3600) -> None:
     try:
         with engine.begin() as conn:
             names = conn.execute(text("SELECT nspname FROM pg_namespace WHERE nspname LIKE 't\\_%'")).scalars()
+            now = time.time()
             for name in list(names):
-                conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
+                # Only schemas older than max_age_s: other test sessions (parallel CI jobs, other
+                # developers on the same server) may be using younger ones right now.
+                stamp = name.split("_")[1] if name.count("_") >= 2 else ""
+                try:
+                    # 8 hex digits: a creation time; anything else predates the time stamp.
+                    created = int(stamp, 16) if len(stamp) == 8 else 0
+                except ValueError:
+                    created = 0
+                if now - created > max_age_s:
+                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{name}" CASCADE'))
     finally:
         engine.dispose()
 

@@ -1,0 +1,236 @@
+"""The handoff chain: platform → ACRC → MOLIT → road agency → ME and the partner, via the outbox.
+
+Every payload is built here, per receiving party, with only the fields that party needs: ACRC and
+the road agencies never get the reporter hash, the Ministry of Environment gets no personal data at
+all. Agencies' steps arrive through `apply_event` (the agency API) and move the state machine of
+data/incident_states.json.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from services.roadkill import incident_states
+from services.roadkill.models import incident, incident_event, report
+from services.roadkill.reference import default_species
+from services.roadkill.schemas import EventIn
+from shared import outbox, trace
+from shared.db import utcnow
+from shared.errors import Problem, field_problem
+
+PLATFORM = "chungnam"
+SUBJECT = "incident"
+
+
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _species(code: str | None) -> dict[str, Any] | None:
+    if code is None:
+        return None
+    sp = default_species().by_code.get(code)
+    if sp is None:
+        return {"code": code}
+    return {"code": sp.code, "name_en": sp.name_en, "name_ko": sp.name_ko, "scientific_name": sp.scientific_name,
+            "protected": sp.protected}
+
+
+def _location(inc) -> dict[str, Any]:
+    g = inc.get if isinstance(inc, dict) else lambda k: getattr(inc, k)
+    return {"lat": g("lat"), "lon": g("lon"), "accuracy_m": g("accuracy_m"), "road_id": g("road_id"),
+            "road_name": g("road_name"), "road_class": g("road_class"), "carriageway": g("carriageway"),
+            "measure_m": g("measure_m"), "municipality": g("municipality")}
+
+
+# -- hub → party messages ------------------------------------------------------------------------
+
+def file_complaint(session: Session, platform, inc: dict[str, Any], *, transcript: str, lane: str | None,
+                   side: str | None) -> None:
+    """Platform → ACRC: the civil complaint (what was said, where, when), without who said it."""
+    payload = {
+        "subject_id": inc["id"],
+        "incident_id": inc["id"],
+        "category": "roadkill",
+        "complaint": {"transcript": transcript, "reported_at": _iso(inc["first_reported_at"]),
+                      "species": inc["species"], "lane": lane, "side": side},
+        "location": _location(inc),
+        "proposed_agency": inc["agency"],
+    }
+    outbox.enqueue(session, platform.tables, from_party=PLATFORM, to_party="acrc", kind="complaint.filed",
+                   subject_type=SUBJECT, subject_id=inc["id"], payload=payload,
+                   summary=f"civil complaint filed ({inc['species']} on {inc['road_name'] or 'an unmapped road'})")
+
+
+def _forward_to_molit(session: Session, platform, inc) -> None:
+    """Platform → MOLIT: the registered complaint with the routing decision, for assignment."""
+    decision = inc.decision or {}
+    payload = {
+        "subject_id": inc.id, "incident_id": inc.id, "complaint_no": inc.complaint_no,
+        "species": inc.species, "location": _location(inc), "version": inc.version,
+        "routing": {"agency": inc.agency, "agency_name": decision.get("agency_name"),
+                    "explanation": decision.get("explanation")},
+    }
+    outbox.enqueue(session, platform.tables, from_party=PLATFORM, to_party="molit", kind="complaint.forwarded",
+                   subject_type=SUBJECT, subject_id=inc.id, payload=payload,
+                   summary=f"complaint {inc.complaint_no} forwarded for assignment (proposed: {inc.agency})")
+
+
+def _assign(session: Session, platform, inc, *, agency: str, transfer: dict[str, Any] | None = None) -> None:
+    """Platform → road agency: where the carcass is and what the drivers said about lane and side."""
+    lane, side = session.execute(
+        select(report.c.lane, report.c.side).where(report.c.incident_id == inc.id)
+        .order_by(report.c.reported_at).limit(1)).one()
+    payload: dict[str, Any] = {
+        "subject_id": inc.id, "incident_id": inc.id, "complaint_no": inc.complaint_no, "version": inc.version,
+        "species": inc.species, "location": _location(inc), "lane": lane, "side": side,
+        "report_count": inc.report_count, "first_reported_at": _iso(inc.first_reported_at),
+        "explanation": (inc.decision or {}).get("explanation"),
+    }
+    if transfer:
+        payload["transfer"] = transfer
+    why = f" (transferred from {transfer['from']})" if transfer else ""
+    outbox.enqueue(session, platform.tables, from_party=PLATFORM, to_party=agency, kind="incident.assigned",
+                   subject_type=SUBJECT, subject_id=inc.id, payload=payload, summary=f"assigned to {agency}{why}")
+
+
+def processing_record(inc) -> dict[str, Any]:
+    """The Ministry of Environment's record for the prevention database: no personal data at all."""
+    cleared = inc.cleared_at
+    return {
+        "subject_id": inc.id, "incident_id": inc.id,
+        "species_reported": inc.species, "species_confirmed": inc.species_confirmed,
+        "taxon": _species(inc.species_confirmed or inc.species),
+        "event_date": _iso(inc.first_reported_at), "cleared_at": _iso(cleared), "outcome": inc.outcome,
+        "lat": round(inc.lat, 5), "lon": round(inc.lon, 5), "coordinate_uncertainty_m": inc.accuracy_m,
+        "road_id": inc.road_id, "road_class": inc.road_class, "segment_no": inc.segment_no,
+        "agency": inc.agency, "municipality": inc.municipality, "report_count": inc.report_count,
+        "time_to_clear_s": round((cleared - inc.first_reported_at).total_seconds()) if cleared else None,
+    }
+
+
+def _close_notices(session: Session, platform, inc) -> None:
+    """On close: ME gets the processing record; each reporting partner a status notice for its drivers."""
+    outbox.enqueue(session, platform.tables, from_party=PLATFORM, to_party="me", kind="processing.record",
+                   subject_type=SUBJECT, subject_id=inc.id, payload=processing_record(inc),
+                   summary=f"processing record ({inc.outcome})")
+    rows = session.execute(select(report.c.id, report.c.partner).where(report.c.incident_id == inc.id)
+                           .order_by(report.c.reported_at)).all()
+    by_partner: dict[str, list[str]] = {}
+    for r in rows:
+        if r.partner in platform.parties:
+            by_partner.setdefault(r.partner, []).append(r.id)
+    for partner, report_ids in by_partner.items():
+        payload = {"subject_id": inc.id, "incident_id": inc.id, "report_ids": report_ids, "status": inc.status,
+                   "open311_status": incident_states.open311_status(inc.status), "outcome": inc.outcome,
+                   "cleared_at": _iso(inc.cleared_at)}
+        outbox.enqueue(session, platform.tables, from_party=PLATFORM, to_party=partner, kind="incident.status",
+                       subject_type=SUBJECT, subject_id=inc.id, payload=payload,
+                       summary=f"status notice for {len(report_ids)} report(s): {inc.outcome}")
+
+
+# -- party → hub steps ---------------------------------------------------------------------------
+
+def _road_agency(platform, code: str | None, field: str) -> str:
+    if not code or code not in platform.parties or "road_agency" not in platform.parties.get(code).roles:
+        known = ", ".join(platform.parties.with_role("road_agency"))
+        raise field_problem(field, f"{code!r} is not a road agency; known: {known}")
+    return code
+
+
+def _check_actor(t: incident_states.Transition, party: str, inc) -> None:
+    needed = inc.agency if t.actor == "agency" else t.actor
+    if party != needed:
+        raise Problem(403, "not-responsible",
+                      f"Only {needed} may record '{t.event}' on incident {inc.id} now; you are {party}.",
+                      responsible=needed)
+
+
+def _load(session: Session, incident_id: str):
+    q = select(incident).where(incident.c.id == incident_id)
+    if session.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update()
+    row = session.execute(q).first()
+    if row is None:
+        raise Problem(404, "not-found", f"No incident {incident_id}.")
+    return row
+
+
+def apply_event(session: Session, platform, *, incident_id: str, party: str, body: EventIn) -> dict[str, Any]:
+    """One agency step: actor and transition checked, incident updated, history, trace and next hop."""
+    machine = incident_states.machine()
+    inc = _load(session, incident_id)
+    try:
+        t = machine.check(inc.status, body.type)
+    except incident_states.IllegalTransition as exc:
+        raise Problem(409, "illegal-transition", str(exc), allowed=exc.allowed, status_now=inc.status,
+                      version=inc.version) from None
+    _check_actor(t, party, inc)
+    if body.version is not None and body.version != inc.version:
+        raise Problem(409, "version-conflict", f"Incident {incident_id} is at version {inc.version}, not "
+                      f"{body.version}; read it again and retry.", version=inc.version, status_now=inc.status)
+    for name in t.requires:
+        if getattr(body, name) in (None, ""):
+            raise field_problem(name, f"is required for type '{body.type}'")
+    now = utcnow()
+    values: dict[str, Any] = {"status": t.to, "updated_at": now, "version": inc.version + 1}
+    detail: dict[str, Any] = {}
+    if body.type == "complaint_registered":
+        values["complaint_no"] = detail["complaint_no"] = body.complaint_no
+    elif body.type == "assigned":
+        values["agency"] = detail["agency"] = _road_agency(platform, body.agency or inc.agency, "agency")
+    elif body.type == "transferred":
+        to = _road_agency(platform, body.to_agency, "to_agency")
+        if to == inc.agency:
+            raise field_problem("to_agency", f"is already the responsible agency ({to})")
+        values["agency"] = to
+        detail.update({"from": inc.agency, "to": to, "reason": body.reason})
+    elif body.type == "closed":
+        if body.species_confirmed and body.species_confirmed not in default_species().by_code:
+            raise field_problem("species_confirmed", f"{body.species_confirmed!r} is not a species code; "
+                                f"known: {', '.join(sorted(default_species().by_code))}")
+        values.update(outcome=body.outcome, outcome_note=body.note, species_confirmed=body.species_confirmed,
+                      cleared_at=now)
+        detail.update({"outcome": body.outcome, "species_confirmed": body.species_confirmed})
+        if body.duplicate_of:
+            detail["duplicate_of"] = body.duplicate_of
+    if body.note:
+        detail["note"] = body.note
+    n = session.execute(update(incident).where(incident.c.id == incident_id, incident.c.version == inc.version)
+                        .values(**values)).rowcount
+    if n != 1:  # SQLite has no FOR UPDATE; the version guard catches a concurrent step there
+        raise Problem(409, "version-conflict", f"Incident {incident_id} changed meanwhile; read it again.")
+    session.execute(insert(incident_event).values(incident_id=incident_id, at=now, actor=party, type=body.type,
+                                                  from_status=inc.status, to_status=t.to, detail=detail))
+    sent = sorted(["type"] + [k for k in ("complaint_no", "agency", "outcome", "species_confirmed", "duplicate_of",
+                                          "to_agency", "reason", "note", "version")
+                              if getattr(body, k) is not None])
+    trace.record(session, platform.tables, channel="api", from_party=party, to_party=PLATFORM,
+                 kind=f"incident.{body.type}", subject_type=SUBJECT, subject_id=incident_id, fields=sent,
+                 summary=_summary(body, detail))
+    new = session.execute(select(incident).where(incident.c.id == incident_id)).one()
+    if body.type == "complaint_registered":
+        _forward_to_molit(session, platform, new)
+    elif body.type == "assigned":
+        _assign(session, platform, new, agency=new.agency)
+    elif body.type == "transferred":
+        _assign(session, platform, new, agency=new.agency, transfer={"from": inc.agency, "reason": body.reason})
+    elif body.type == "closed":
+        _close_notices(session, platform, new)
+    return {"incident_id": incident_id, "status": new.status, "agency": new.agency, "version": new.version,
+            "allowed_next": machine.allowed(new.status)}
+
+
+def _summary(body: EventIn, detail: dict[str, Any]) -> str:
+    if body.type == "complaint_registered":
+        return f"complaint number {body.complaint_no}"
+    if body.type == "assigned":
+        return f"assigned to {detail['agency']}"
+    if body.type == "transferred":
+        return f"transferred {detail['from']} → {detail['to']}: {body.reason}"
+    if body.type == "closed":
+        return f"closed: {body.outcome}" + (f" ({body.species_confirmed})" if body.species_confirmed else "")
+    return body.type
+

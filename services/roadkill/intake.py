@@ -1,0 +1,200 @@
+"""Report intake flow: validate, parse, route, merge duplicates and file the complaint, in one transaction."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, case, insert, select, update
+from sqlalchemy.orm import Session
+
+from services.roadkill import dedup, handoff, hotspots, incident_states, network, routing, speech
+from services.roadkill.models import incident, incident_event, report
+from services.roadkill.reference import default_species
+from services.roadkill.schemas import ReportIn
+from shared.db import advisory_lock, utcnow
+from shared.errors import field_problem
+from shared.ids import keyed_hash, new_id
+
+OFF_NETWORK = "off_network"  # road_class of incidents away from every mapped road
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    report_id: str
+    incident_id: str
+    merged: bool
+    report_count: int
+    species: str
+    species_confidence: float
+    lane: str | None
+    side: str | None
+    decision: routing.JurisdictionDecision
+    status: str = "received"
+    matched: str | None = None
+    merge_reason: str = ""
+
+
+def dedup_params(platform) -> dedup.DedupParams:
+    """Thresholds from the settings, built once per running service."""
+    params = platform.state.get("dedup_params")
+    if params is None:
+        s = platform.settings
+        params = dedup.DedupParams(distance_m=s.dedup_distance_m, window=timedelta(hours=s.dedup_window_h),
+                                   heading_tolerance_deg=s.dedup_heading_tolerance_deg)
+        platform.state["dedup_params"] = params
+    return params
+
+
+def road_network(platform) -> network.RoadNetwork:
+    """The shipped (or configured) road network, loaded once per process."""
+    net = platform.state.get("network")
+    if net is None:
+        net = platform.state["network"] = network.default_network()
+    return net
+
+
+def decide(platform, *, lat: float, lon: float, heading_deg: float | None = None, speed_kmh: float | None = None,
+           road_name: str | None = None) -> routing.JurisdictionDecision:
+    """Routing with its errors turned into 422 problems naming the field."""
+    try:
+        return routing.decide_jurisdiction(road_network(platform), lat=lat, lon=lon, heading_deg=heading_deg,
+                                           speed_kmh=speed_kmh, road_name=road_name,
+                                           max_snap_m=platform.settings.max_snap_m)
+    except routing.OutsideKoreaError as exc:
+        raise field_problem("lat", str(exc), slug="outside-korea") from None
+    except routing.OutsideRegionError as exc:
+        raise field_problem("lat", str(exc), slug="outside-region") from None
+    except ValueError as exc:
+        raise field_problem("lat", str(exc)) from None
+
+
+def _validate(platform, data: ReportIn) -> None:
+    """Checks pydantic cannot express (or a caller building ReportIn by hand could skip)."""
+    if data.consent is not True:
+        raise field_problem("consent", "must be true: the driver's consent to use personal information is required")
+    if not data.transcript.strip():
+        raise field_problem("transcript", "must not be empty: send what the driver said")
+    now = utcnow()
+    s = platform.settings
+    if data.reported_at - now > timedelta(seconds=s.report_future_skew_s):
+        raise field_problem("reported_at", f"is in the future ({data.reported_at.isoformat()}); send the time "
+                                           "the driver spoke, with its UTC offset")
+    if now - data.reported_at > timedelta(hours=s.report_max_age_h):
+        raise field_problem("reported_at", f"is more than {s.report_max_age_h:g} h old; such reports cannot "
+                                           "warn anyone and are not accepted")
+
+
+def _lock_neighbourhood(session: Session, lat: float, lon: float, params: dedup.DedupParams) -> None:
+    """Serialises intakes that could merge with each other (PostgreSQL; SQLite already serialises writers).
+
+    Lock cells are twice the merge radius, so the circle around a report touches at most a 2×2 block
+    (occasionally 2×3) of them; any report within the radius owns one of those cells, so two reports
+    of one carcass always share a lock. Taken in ascending order, so intakes never deadlock.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in sorted(dedup.neighbour_cells(lat, lon, params.distance_m, cell_m=2 * params.distance_m)):
+        advisory_lock(session, "roadkill-dedup", str(key))
+
+
+def _candidate_query(on_road: bool):
+    """Built once: statements with bound parameters hit SQLAlchemy's compiled cache on every intake."""
+    i = incident.c
+    q = (select(i.id, i.road_id, i.lat, i.lon, i.carriageway, i.heading_deg, i.last_reported_at)
+         .where(i.status.in_(incident_states.machine().open_states),
+                i.cell.in_(bindparam("cells", expanding=True)), i.last_reported_at >= bindparam("since")))
+    return q.where(i.road_id == bindparam("road_id") if on_road else i.road_id.is_(None))
+
+
+_CANDIDATES = {True: _candidate_query(True), False: _candidate_query(False)}
+_INSERT_INCIDENT = insert(incident)
+_INSERT_REPORT = insert(report)
+_INSERT_EVENT = insert(incident_event)
+
+
+def _candidates(session: Session, data: ReportIn, decision: routing.JurisdictionDecision,
+                params: dedup.DedupParams) -> list[dedup.IncidentView]:
+    cells = dedup.neighbour_cells(data.lat, data.lon, params.distance_m, params.cell_m)
+    args = {"cells": cells, "since": data.reported_at - params.window}
+    if decision.road_id is not None:
+        args["road_id"] = decision.road_id
+    q = _CANDIDATES[decision.road_id is not None]
+    return [dedup.IncidentView(id=r.id, road_id=r.road_id, lat=r.lat, lon=r.lon, carriageway=r.carriageway,
+                               heading_deg=r.heading_deg, is_open=True, last_reported_at=r.last_reported_at)
+            for r in session.execute(q, args).all()]
+
+
+def submit_report(session: Session, platform, data: ReportIn, *, partner: str, source: str = "voice",
+                  personal_hashes: dict[str, Any] | None = None, token: str | None = None) -> IntakeResult:
+    """Stores one report: merged into the open incident of the same carcass, or a new incident whose
+    civil complaint is queued to ACRC. Runs in the caller's (write) transaction; raises Problem (422)."""
+    _validate(platform, data)
+    decision = decide(platform, lat=data.lat, lon=data.lon, heading_deg=data.heading_deg,
+                      speed_kmh=data.speed_kmh, road_name=data.road_name)
+    parsed = speech.parse_transcript(data.transcript, default_species())
+    params = dedup_params(platform)
+    now = utcnow()
+    _lock_neighbourhood(session, data.lat, data.lon, params)
+    view = dedup.ReportView(road_id=decision.road_id, divided=decision.divided, lat=data.lat, lon=data.lon,
+                            carriageway=decision.carriageway, heading_deg=data.heading_deg,
+                            reported_at=data.reported_at)
+    match, reason = dedup.best_candidate(_candidates(session, data, decision, params), view, params)
+    report_id = new_id("rpt")
+    if match is not None:
+        incident_id = match.id
+        values: dict[str, Any] = {"report_count": incident.c.report_count + 1, "updated_at": now,
+                                  "version": incident.c.version + 1}
+        if data.reported_at > match.last_reported_at:
+            values["last_reported_at"] = data.reported_at
+        if parsed.species != "unknown":  # a later driver may have seen what the first one did not
+            values["species"] = _species_case(parsed.species)
+        row = session.execute(update(incident).where(incident.c.id == incident_id).values(**values)
+                              .returning(incident.c.report_count, incident.c.status)).one()
+        count, status = row.report_count, row.status
+    else:
+        incident_id = new_id("inc")
+        count, status = 1, incident_states.machine().initial
+        inc = _new_incident(platform, incident_id, data, decision, parsed, now)
+        session.execute(_INSERT_INCIDENT, inc)
+        session.execute(_INSERT_EVENT, dict(
+            incident_id=incident_id, at=now, actor="chungnam", type="received", from_status=None,
+            to_status=status, detail={"report_id": report_id, "routing": decision.explanation}))
+    session.execute(_INSERT_REPORT, dict(
+        id=report_id, incident_id=incident_id, source=source, partner=partner,
+        reporter_hash=keyed_hash(platform.settings.secret_key, "reporter", f"{partner}:{data.reporter}"),
+        personal_hashes=personal_hashes or {}, transcript=data.transcript, description=None,
+        species=parsed.species, species_confidence=parsed.species_confidence, lane=parsed.lane, side=parsed.side,
+        lat=data.lat, lon=data.lon, accuracy_m=data.accuracy_m, heading_deg=data.heading_deg,
+        speed_kmh=data.speed_kmh, road_name=data.road_name, reported_at=data.reported_at, received_at=now,
+        token=token, merged=match is not None))
+    if match is None:
+        handoff.file_complaint(session, platform, inc, transcript=data.transcript, lane=parsed.lane,
+                               side=parsed.side)
+    return IntakeResult(report_id=report_id, incident_id=incident_id, merged=match is not None,
+                        report_count=count, species=parsed.species, species_confidence=parsed.species_confidence,
+                        lane=parsed.lane, side=parsed.side, decision=decision, status=status,
+                        matched=parsed.matched, merge_reason=reason)
+
+
+def _species_case(code: str):
+    """Keeps a known species once set: `unknown` is replaced, a known one is not overwritten."""
+    return case((incident.c.species == "unknown", code), else_=incident.c.species)
+
+
+def _new_incident(platform, incident_id: str, data: ReportIn, decision: routing.JurisdictionDecision,
+                  parsed: speech.ParsedTranscript, now) -> dict[str, Any]:
+    segment = None
+    if decision.road_id is not None and decision.measure_m is not None:
+        road = road_network(platform).roads.get(decision.road_id)
+        segment = hotspots.segment_of(decision.measure_m, length_m=road.length_m if road else None)
+    return dict(
+        id=incident_id, status=incident_states.machine().initial, species=parsed.species, species_confirmed=None,
+        road_id=decision.road_id, road_class=decision.road_class or OFF_NETWORK, road_name=decision.road_name,
+        carriageway=decision.carriageway, measure_m=decision.measure_m, segment_no=segment,
+        cell=dedup.cell_key(data.lat, data.lon, dedup_params(platform).cell_m), lat=data.lat, lon=data.lon, accuracy_m=data.accuracy_m,
+        heading_deg=data.heading_deg, agency=decision.agency, routed_agency=decision.agency,
+        municipality=decision.municipality, decision=dataclasses.asdict(decision), report_count=1,
+        first_reported_at=data.reported_at, last_reported_at=data.reported_at, complaint_no=None, outcome=None,
+        outcome_note=None, cleared_at=None, created_at=now, updated_at=now, version=1)

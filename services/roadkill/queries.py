@@ -1,0 +1,127 @@
+"""Read queries: incident lists, one incident with reports and history, hazards, agency inboxes."""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from services.roadkill import incident_states
+from services.roadkill.models import incident, incident_event, report
+from shared import pagination
+from shared.errors import Problem, field_problem
+
+BBox = tuple[float, float, float, float]
+
+
+def parse_bbox(value: str | None) -> BBox | None:
+    """`min_lon,min_lat,max_lon,max_lat` (the GeoJSON/OGC order) or a 422 naming `bbox`."""
+    if value is None:
+        return None
+    parts = value.split(",")
+    try:
+        nums = tuple(float(p) for p in parts)
+    except ValueError:
+        nums = ()
+    if len(nums) != 4 or not all(math.isfinite(n) for n in nums):
+        raise field_problem("bbox", "must be four numbers min_lon,min_lat,max_lon,max_lat, e.g. "
+                                    "126.1,35.9,127.7,37.1")
+    x0, y0, x1, y1 = nums
+    if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
+        raise field_problem("bbox", "needs -180 ≤ min_lon < max_lon ≤ 180 and -90 ≤ min_lat < max_lat ≤ 90")
+    return x0, y0, x1, y1
+
+
+def _in_bbox(bbox: BBox):
+    x0, y0, x1, y1 = bbox
+    return and_(incident.c.lon >= x0, incident.c.lon <= x1, incident.c.lat >= y0, incident.c.lat <= y1)
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentFilter:
+    status: str | None = None
+    agency: str | None = None
+    species: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    bbox: BBox | None = None
+    involved: str | None = None  # a road agency sees only incidents it is or was responsible for
+
+
+def _key(r) -> tuple[str, str]:
+    return r.created_at.isoformat(), r.id
+
+
+def list_incidents(session: Session, f: IncidentFilter, cursor: str | None, limit: int):
+    """Newest first, keyset-paginated on the (created_at, id) index."""
+    i = incident.c
+    q = select(incident)
+    if f.status:
+        q = q.where(i.status == f.status)
+    if f.agency:
+        q = q.where(i.agency == f.agency)
+    if f.species:
+        q = q.where(or_(i.species == f.species, i.species_confirmed == f.species))
+    if f.since:
+        q = q.where(i.created_at >= f.since)
+    if f.until:
+        q = q.where(i.created_at < f.until)
+    if f.bbox:
+        q = q.where(_in_bbox(f.bbox))
+    if f.involved:
+        q = q.where(or_(i.agency == f.involved, i.id.in_(_acted_on(f.involved))))
+    rows = session.execute(pagination.keyset(q, [i.created_at, i.id], cursor, limit)).all()
+    return pagination.page(rows, limit, key=_key)
+
+
+def _acted_on(party: str):
+    return select(incident_event.c.incident_id).where(incident_event.c.actor == party)
+
+
+def get_incident(session: Session, incident_id: str):
+    """(incident, reports, history) in three indexed queries; 404 when unknown."""
+    row = session.execute(select(incident).where(incident.c.id == incident_id)).first()
+    if row is None:
+        raise Problem(404, "not-found", f"No incident {incident_id}.")
+    reports = session.execute(select(report).where(report.c.incident_id == incident_id)
+                              .order_by(report.c.reported_at, report.c.id)).all()
+    events = session.execute(select(incident_event).where(incident_event.c.incident_id == incident_id)
+                             .order_by(incident_event.c.id)).all()
+    return row, reports, events
+
+
+def was_involved(session: Session, incident_row, party: str) -> bool:
+    if incident_row.agency == party:
+        return True
+    return session.execute(select(incident_event.c.id).where(
+        incident_event.c.incident_id == incident_row.id, incident_event.c.actor == party).limit(1)).first() is not None
+
+
+def hazards(session: Session, bbox: BBox, limit: int):
+    """Open, uncleared incidents in the box (few at any time: the status index narrows first)."""
+    i = incident.c
+    q = (select(incident).where(i.status.in_(incident_states.machine().open_states), i.cleared_at.is_(None),
+                                _in_bbox(bbox))
+         .order_by(i.first_reported_at.desc()).limit(limit))
+    return session.execute(q).all()
+
+
+def inbox(session: Session, party: str, cursor: str | None, limit: int):
+    """Incidents waiting for `party`'s next step, oldest first; derived from the transition table."""
+    i = incident.c
+    named: set[str] = set()
+    as_agency: set[str] = set()
+    for t in incident_states.machine().transitions.values():
+        if t.actor == party:
+            named.update(t.sources)
+        elif t.actor == "agency":
+            as_agency.update(t.sources)
+    clauses = []
+    if named:
+        clauses.append(i.status.in_(sorted(named)))
+    clauses.append(and_(i.agency == party, i.status.in_(sorted(as_agency))))
+    q = select(incident).where(or_(*clauses))
+    rows = session.execute(pagination.keyset(q, [i.created_at, i.id], cursor, limit, descending=False)).all()
+    return pagination.page(rows, limit, key=_key)

@@ -1,0 +1,86 @@
+"""Incidents (list, one, trace) and hazards for the navigation partner."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import PlainTextResponse
+from pydantic import AwareDatetime
+
+from services.roadkill import incident_states, queries, views
+from shared import trace
+from shared.auth import Principal, RequireParty
+from shared.db import utcnow
+from shared.errors import Problem, field_problem
+
+router = APIRouter(prefix="/v1", tags=["incidents"])
+# Need-to-know: the operator, ACRC, MOLIT and ME oversee every incident; road agencies see the ones
+# they are or were responsible for. The partner uses /hazards and its status notices instead.
+Reader = Annotated[Principal, Depends(RequireParty("chungnam", "acrc", "molit", "me", roles=("road_agency",)))]
+HazardReader = Annotated[Principal, Depends(RequireParty("tmap", "chungnam"))]
+
+
+def _scope(s, row, who: Principal) -> None:
+    if who.party not in views.OVERSEERS and not queries.was_involved(s, row, who.party):
+        # 404, not 403: an agency does not learn that other agencies' incidents exist.
+        raise Problem(404, "not-found", f"No incident {row.id} among yours.")
+
+
+@router.get("/incidents")
+def list_incidents(request: Request, who: Reader,
+                   status: str | None = Query(default=None, max_length=16),
+                   agency: str | None = Query(default=None, max_length=40),
+                   species: str | None = Query(default=None, max_length=32),
+                   since: AwareDatetime | None = Query(default=None, description="created at or after (with offset)"),
+                   until: AwareDatetime | None = Query(default=None, description="created before (with offset)"),
+                   bbox: str | None = Query(default=None, max_length=200, description="min_lon,min_lat,max_lon,max_lat"),
+                   cursor: str | None = Query(default=None, max_length=500),
+                   limit: int = Query(default=50, ge=1, le=200)) -> dict[str, Any]:
+    """Incidents, newest first, with filters and cursor pagination (no report content)."""
+    if status is not None and status not in incident_states.machine().codes:
+        raise field_problem("status", f"must be one of {', '.join(incident_states.machine().codes)}")
+    f = queries.IncidentFilter(status=status, agency=agency, species=species, since=since, until=until,
+                               bbox=queries.parse_bbox(bbox),
+                               involved=None if who.party in views.OVERSEERS else who.party)
+    p = request.app.state.platform
+    with p.db.read_session() as s:
+        rows, nxt = queries.list_incidents(s, f, cursor, limit)
+    return {"items": [views.incident_summary(r) for r in rows], "next_cursor": nxt}
+
+
+@router.get("/incidents/{incident_id}")
+def get_incident(request: Request, who: Reader, incident_id: str) -> dict[str, Any]:
+    """One incident: routing decision, reports (as the caller may see them) and state history."""
+    p = request.app.state.platform
+    with p.db.read_session() as s:
+        row, reports, events = queries.get_incident(s, incident_id)
+        _scope(s, row, who)
+    return views.incident_detail(row, reports, events, who.party)
+
+
+@router.get("/incidents/{incident_id}/trace", responses={200: {"content": {"text/vnd.mermaid": {}}}})
+def incident_trace(request: Request, who: Reader, incident_id: str,
+                   format: Literal["json", "mermaid"] = "json"):
+    """Every cross-party message about the incident, in order, with the fields each party received."""
+    p = request.app.state.platform
+    with p.db.read_session() as s:
+        row, _reports, _events = queries.get_incident(s, incident_id)
+        _scope(s, row, who)
+        events = trace.read(s, p.tables, subject_type="incident", subject_ids=[incident_id])
+    if format == "mermaid":
+        return PlainTextResponse(trace.to_mermaid(events, p.parties, title=f"Incident {incident_id}"),
+                                 media_type="text/vnd.mermaid")
+    return {"incident_id": incident_id, "events": events}
+
+
+@router.get("/hazards")
+def hazards(request: Request, who: HazardReader,
+            bbox: str = Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat"),
+            limit: int = Query(default=200, ge=1, le=1000)) -> dict[str, Any]:
+    """Open, uncleared carcasses in the box, so the app can warn drivers approaching them."""
+    box = queries.parse_bbox(bbox)
+    p = request.app.state.platform
+    now = utcnow()
+    with p.db.read_session() as s:
+        rows = queries.hazards(s, box, limit)
+    return {"items": [views.hazard(r, now) for r in rows], "generated_at": now.isoformat()}

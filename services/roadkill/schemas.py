@@ -1,0 +1,108 @@
+"""Pydantic request and response models of the roadkill API."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+EVENT_TYPES = ("complaint_registered", "assigned", "acknowledged", "dispatched", "closed", "transferred")
+
+
+class ReportIn(BaseModel):
+    """What the navigation partner's voice assistant produced for one driver's report."""
+
+    model_config = ConfigDict(allow_inf_nan=False, str_strip_whitespace=True)
+
+    reporter: str = Field(min_length=1, max_length=128,
+                          description="The partner's pseudonymous subscriber id; stored only as a keyed hash")
+    consent: bool = Field(description="The driver agreed to the use of personal information; must be true")
+    transcript: str = Field(min_length=1, max_length=2000, description="What the driver said (Korean or English)")
+    lat: float = Field(ge=-90, le=90, description="WGS84 latitude of the car when reporting")
+    lon: float = Field(ge=-180, le=180, description="WGS84 longitude")
+    accuracy_m: float | None = Field(default=None, ge=0, le=100_000, description="GPS accuracy (m)")
+    heading_deg: float | None = Field(default=None, ge=0, le=360, description="Direction of travel, ° from north")
+    speed_kmh: float | None = Field(default=None, ge=0, le=400)
+    road_name: str | None = Field(default=None, max_length=200, description="Road the navigation app was on")
+    reported_at: AwareDatetime = Field(description="When the driver spoke, with a UTC offset")
+
+    @field_validator("consent")
+    @classmethod
+    def _consent_given(cls, v: bool) -> bool:
+        if v is not True:
+            raise ValueError("must be true: the driver's consent to use personal information is required")
+        return v
+
+
+class SpeciesOut(BaseModel):
+    code: str
+    name_en: str
+    name_ko: str
+    confidence: float
+    matched: str | None = None
+
+
+class DecisionOut(BaseModel):
+    """The jurisdiction decision: which road, which agency, and why."""
+
+    road_id: str | None
+    road_name: str | None
+    road_name_ko: str | None
+    road_class: str | None
+    agency: str
+    agency_name: str
+    agency_name_ko: str
+    distance_m: float | None
+    measure_m: float | None
+    snapped_lat: float | None
+    snapped_lon: float | None
+    road_bearing_deg: float | None
+    carriageway: str | None
+    divided: bool
+    municipality: str
+    urban: bool
+    explanation: str
+    explanation_ko: str
+
+
+class ReportAccepted(BaseModel):
+    report_id: str
+    incident_id: str
+    merged: bool = Field(description="True when the report joined an open incident of the same carcass")
+    report_count: int
+    species: SpeciesOut
+    lane: str | None
+    side: str | None
+    status: str
+    decision: DecisionOut
+
+
+class EventIn(BaseModel):
+    """An agency's step on an incident; which fields are needed depends on `type`."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    type: Literal["complaint_registered", "assigned", "acknowledged", "dispatched", "closed", "transferred"]
+    version: int | None = Field(default=None, ge=1, description="The incident version you read (optimistic lock)")
+    complaint_no: str | None = Field(default=None, min_length=1, max_length=40,
+                                     description="complaint_registered: ACRC's civil complaint number")
+    agency: str | None = Field(default=None, max_length=40,
+                               description="assigned: the road agency in charge (default: the routing decision)")
+    outcome: Literal["removed", "not_found", "duplicate"] | None = Field(default=None, description="closed")
+    species_confirmed: str | None = Field(default=None, max_length=32, description="closed: species on site")
+    duplicate_of: str | None = Field(default=None, max_length=40, description="closed/duplicate: the other incident")
+    to_agency: str | None = Field(default=None, max_length=40, description="transferred: the agency in charge")
+    reason: str | None = Field(default=None, min_length=1, max_length=500, description="transferred: why")
+    note: str | None = Field(default=None, max_length=1000, description="free text for the record")
+
+
+class EventAccepted(BaseModel):
+    incident_id: str
+    status: str
+    agency: str
+    version: int
+    allowed_next: list[str]
+
+
+class Page(BaseModel):
+    items: list[dict[str, Any]]
+    next_cursor: str | None
