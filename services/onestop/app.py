@@ -8,14 +8,33 @@ from fastapi import FastAPI
 
 from services.onestop.config import Settings
 from services.onestop.models import metadata, platform_tables
+from services.onestop.parties.autopilot import OnestopAutopilot
+from services.onestop.seed import seed
 from shared.parties import PartyRegistry
 from shared.platform import ServiceSpec, build_app
 
 HERE = Path(__file__).parent
 
+TAGS = [
+    {"name": "hsds", "description": "Open Referral HSDS 3.0 directory of agencies and services (open to anyone)"},
+    {"name": "residents", "description": "Residents, consent per agency (PIPA Art. 17(2)) and the access log"},
+    {"name": "cases", "description": "Assessment, recommendations with reasons, sending referrals"},
+    {"name": "referrals", "description": "Referrals seen by the counsellors: history, cancel, trace, FHIR view"},
+    {"name": "agency", "description": "The agencies' own API: their referrals, consented data, status updates"},
+    {"name": "meetings", "description": "Case-management meetings: generated agenda, decisions, follow-ups"},
+    {"name": "stats", "description": "Linkage performance for the consultative body (CSV export)"},
+]
+
 
 def _routers():
-    return []
+    from services.onestop.routes import agency, cases, hsds, meetings, referrals, residents, states, stats
+
+    return [hsds.router, residents.router, cases.router, referrals.router, agency.router, meetings.router,
+            stats.router, states.router]
+
+
+def _on_startup(platform) -> None:
+    platform.autopilot_policy.configure(platform.settings)
 
 
 SPEC = ServiceSpec(
@@ -29,6 +48,10 @@ SPEC = ServiceSpec(
     migrations_dir=HERE / "migrations",
     routers=_routers,
     about=json.loads((HERE / "data" / "about.json").read_text(encoding="utf-8")),
+    seed=seed,
+    autopilot_policy=OnestopAutopilot(),
+    tags=TAGS,
+    on_startup=_on_startup,
 )
 
 

@@ -1,0 +1,62 @@
+"""Residents: registration with duplicate candidates (never merged), audited reads, the access log."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from services.onestop.flows.common import get_or_404, iso, log_access, name_key, pseudonym
+from services.onestop.models import AccessLog, Case, Resident
+from services.onestop.schemas import ResidentCreate
+from shared.auth import Principal
+from shared.db import utcnow
+from shared.ids import new_id
+
+PERSONAL_FIELDS = ["name", "birth_date", "gender", "phone", "address_district"]
+
+
+def create(session: Session, *, secret: str, body: ResidentCreate, who: Principal) -> dict[str, Any]:
+    """Registers a resident; same name + birth date is reported for the counsellor to confirm, not merged."""
+    key = name_key(body.name)
+    dupes = session.execute(select(Resident.id, Resident.created_at)
+                            .where(Resident.name_key == key, Resident.birth_date == body.birth_date)
+                            .order_by(Resident.created_at)).all()
+    rid = new_id("res")
+    resident = Resident(id=rid, name=body.name, name_key=key, birth_date=body.birth_date, gender=body.gender,
+                        phone=body.phone, address_district=body.address_district,
+                        pseudonym=pseudonym(secret, rid), created_by=who.party, created_at=utcnow())
+    session.add(resident)
+    session.flush()
+    out = public(resident)
+    out["possible_duplicates"] = [
+        {"id": d.id, "created_at": iso(d.created_at),
+         "why": "same name and birth date: confirm with the resident whether this is the same person"}
+        for d in dupes]
+    return out
+
+
+def public(r: Resident) -> dict[str, Any]:
+    return {"id": r.id, "name": r.name, "birth_date": r.birth_date.isoformat(), "gender": r.gender,
+            "phone": r.phone, "address_district": r.address_district, "pseudonym": r.pseudonym,
+            "created_by": r.created_by, "created_at": iso(r.created_at)}
+
+
+def read(session: Session, *, resident_id: str, who: Principal, purpose: str) -> dict[str, Any]:
+    resident = get_or_404(session, Resident, resident_id, "resident")
+    log_access(session, resident_id=resident_id, who=who, resource=f"resident:{resident_id}",
+               fields=PERSONAL_FIELDS, purpose=purpose)
+    out = public(resident)
+    out["cases"] = [{"id": c.id, "status": c.status, "created_at": iso(c.created_at)}
+                    for c in session.scalars(select(Case).where(Case.resident_id == resident_id)
+                                             .order_by(Case.created_at))]
+    return out
+
+
+def access_log(session: Session, *, resident_id: str) -> dict[str, Any]:
+    get_or_404(session, Resident, resident_id, "resident")
+    rows = session.scalars(select(AccessLog).where(AccessLog.resident_id == resident_id)
+                           .order_by(AccessLog.at, AccessLog.id)).all()
+    return {"resident_id": resident_id, "items": [
+        {"at": iso(r.at), "party": r.party, "via": r.via, "resource": r.resource, "fields": r.fields,
+         "purpose": r.purpose} for r in rows]}

@@ -1,0 +1,32 @@
+"""Dependencies the onestop routes share: who may call, the platform, and header parsing."""
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Query, Request
+
+from shared.auth import Principal, RequireParty
+from shared.errors import Problem
+
+Counsellor = Annotated[Principal, Depends(RequireParty("bukgu-hub"))]
+Agency = Annotated[Principal, Depends(RequireParty(roles=("agency",)))]
+Purpose = Annotated[str, Query(max_length=300, description="Why the data is read (goes into the access log)")]
+DEFAULT_PURPOSE = "one-stop counselling and case management"
+
+
+def platform_of(request: Request):
+    return request.app.state.platform
+
+
+def if_match(value: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:
+    """The referral version from `If-Match` (`3`, `"3"` or `W/"3"`), or None."""
+    if value is None:
+        return None
+    raw = value.strip().removeprefix("W/").strip('"')
+    if not raw.isdigit() or int(raw) < 1:
+        raise Problem(400, "bad-if-match", "If-Match must be the referral's version, e.g. If-Match: \"3\".",
+                      errors=[{"field": "If-Match", "in": "header", "message": "expected a version number"}])
+    return int(raw)
+
+
+IfMatch = Annotated[int | None, Depends(if_match)]

@@ -1,0 +1,189 @@
+"""Request and response models of the onestop API (Pydantic v2; inputs refuse unknown fields)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from services.onestop import rrn
+from services.onestop.consent_policy import consent_policy
+from shared.errors import Problem
+
+EmploymentStatus = Literal["employed", "self-employed", "unemployed", "not-in-labour-force"]
+Gender = Literal["female", "male", "other"]
+Category = Literal["identity", "contact", "finance", "employment", "welfare", "health"]
+CrisisFlag = Literal["eviction-risk", "utilities-cut", "food-insecurity", "medical-emergency",
+                     "domestic-violence", "suicide-risk", "homelessness"]
+Status = Literal["requested", "accepted", "in-progress", "on-hold", "rejected", "completed", "failed",
+                 "cancelled", "entered-in-error"]
+ReasonCode = Literal["got-help", "not-eligible", "no-capacity", "could-not-contact", "no-longer-interested",
+                     "out-of-area", "duplicate", "consent-withdrawn", "referred-elsewhere",
+                     "awaiting-documents", "resident-request"]
+OutcomeCode = Literal["debt-adjusted", "loan-granted", "job-placed", "benefit-granted", "training-enrolled",
+                      "counselling-provided", "got-help"]
+EARLIEST_BIRTH = date(1900, 1, 1)
+
+
+class Input(BaseModel):
+    """Base of every request body: unknown fields refused, and no resident registration number anywhere."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_rrn(cls, data: Any) -> Any:
+        # Checked on the raw body, before any field is parsed, so an RRN in any field (known
+        # or not, nested or not) is refused with its path and never reaches storage or logs.
+        paths = rrn.rrn_paths(data) if isinstance(data, dict) else []
+        if paths:
+            message = ("looks like a resident registration number (주민등록번호); the centre never stores "
+                       "one (PIPA Art. 24-2): remove it")
+            raise Problem(422, "rrn-refused",
+                          f"Resident registration numbers are refused (PIPA Art. 24-2); found in: {', '.join(paths)}.",
+                          title="Resident registration number refused",
+                          errors=[{"field": p, "message": message} for p in paths])
+        return data
+
+
+# --------------------------------------------------------------------------- residents
+class ResidentCreate(Input):
+    name: str = Field(min_length=1, max_length=100, description="Full name as the resident gives it")
+    birth_date: date = Field(description="YYYY-MM-DD; age is computed from it")
+    gender: Gender | None = None
+    phone: str = Field(min_length=7, max_length=20, pattern=r"^\+?[0-9][0-9 \-]{5,18}[0-9]$",
+                       description="Digits, spaces or hyphens, e.g. 010-1234-5678")
+    address_district: str = Field(min_length=2, max_length=40, pattern=r"^[a-z][a-z0-9-]*$",
+                                  description="District code, e.g. buk-gu")
+
+    @model_validator(mode="after")
+    def _sane_birth_date(self) -> ResidentCreate:
+        if not EARLIEST_BIRTH <= self.birth_date <= date.today():
+            raise ValueError(f"birth_date must be between {EARLIEST_BIRTH} and today")
+        return self
+
+
+# --------------------------------------------------------------------------- cases
+class Assessment(Input):
+    """The one structured assessment a counsellor makes (fields named as in the eligibility rules)."""
+
+    household_size: int = Field(ge=1, le=20)
+    monthly_income_krw: int | None = Field(default=None, ge=0, le=1_000_000_000,
+                                           description="Household's monthly income; annual = 12 × monthly")
+    annual_income_krw: int | None = Field(default=None, ge=0, le=12_000_000_000)
+    debt_total_krw: int = Field(default=0, ge=0, le=100_000_000_000)
+    months_overdue: int = Field(default=0, ge=0, le=1200)
+    credit_score: int | None = Field(default=None, ge=0, le=1000, description="NICE score 0–1000")
+    employment_status: EmploymentStatus
+    disability_registered: bool = False
+    career_interrupted: bool = False
+    marriage_immigrant: bool = False
+    caregiver: bool = False
+    basic_livelihood: bool = False
+    near_poor: bool = False
+    crisis_flags: list[CrisisFlag] = Field(default_factory=list, max_length=7,
+                                           description="Urgent crises the counsellor saw")
+
+    @model_validator(mode="after")
+    def _one_income(self) -> Assessment:
+        if self.monthly_income_krw is None and self.annual_income_krw is None:
+            raise ValueError("give monthly_income_krw or annual_income_krw (0 for no income)")
+        if (self.monthly_income_krw is not None and self.annual_income_krw is not None
+                and self.annual_income_krw != 12 * self.monthly_income_krw):
+            raise ValueError("monthly_income_krw and annual_income_krw disagree; give only one")
+        return self
+
+    def facts(self) -> dict[str, Any]:
+        out = self.model_dump(exclude={"monthly_income_krw", "crisis_flags"})
+        if out["annual_income_krw"] is None:
+            out["annual_income_krw"] = 12 * (self.monthly_income_krw or 0)
+        return out
+
+
+class CaseCreate(Input):
+    resident_id: str = Field(min_length=1, max_length=40)
+    assessment: Assessment
+
+
+# --------------------------------------------------------------------------- consent
+class ConsentCreate(Input):
+    agency: str = Field(min_length=2, max_length=40, description="Party code of the receiving agency")
+    categories: list[Category] = Field(min_length=1, max_length=6)
+    sensitive_consent: bool = Field(
+        default=False, description="Separate consent for sensitive categories (health, PIPA Art. 23)")
+    language: Literal["en", "ko"] = "ko"
+    taken_by: str = Field(min_length=1, max_length=100, description="The counsellor who took the consent")
+    notice_shown: Literal[True] = Field(description="The five items were read out or shown to the resident")
+
+    @model_validator(mode="after")
+    def _sensitive_needs_separate(self) -> ConsentCreate:
+        policy = consent_policy()
+        sensitive = [c for c in self.categories if policy.categories[c].sensitive]
+        if sensitive and not self.sensitive_consent:
+            raise ValueError(f"{', '.join(sensitive)} is sensitive (PIPA Art. 23): it needs a separate "
+                             "consent; set sensitive_consent=true after asking for it separately")
+        return self
+
+
+class ConsentWithdraw(Input):
+    withdrawn_by: str = Field(min_length=1, max_length=100)
+
+
+# --------------------------------------------------------------------------- referrals
+class ReferralCreate(Input):
+    service: str = Field(min_length=1, max_length=80, description="Service key or HSDS service id")
+    note: str | None = Field(default=None, max_length=1000,
+                             description="Kept at the hub; never sent to the agency")
+
+
+class StatusChange(Input):
+    status: Status
+    reason: ReasonCode | None = None
+    outcome: OutcomeCode | None = None
+    amount_krw: int | None = Field(default=None, gt=0, le=100_000_000_000)
+    note: str | None = Field(default=None, max_length=1000)
+    version: int | None = Field(default=None, ge=1, description="Last version you read (or send If-Match)")
+
+
+class CancelReferral(Input):
+    reason: ReasonCode
+    note: str | None = Field(default=None, max_length=1000)
+    version: int | None = Field(default=None, ge=1)
+
+
+# --------------------------------------------------------------------------- meetings
+class MeetingCreate(Input):
+    title: str = Field(min_length=1, max_length=200)
+    held_on: date
+    stalled_days: dict[Literal["requested", "accepted", "in-progress", "on-hold"], int] | None = Field(
+        default=None, description="Override the days after which a referral counts as stalled")
+
+    @model_validator(mode="after")
+    def _sane(self) -> MeetingCreate:
+        if abs((self.held_on - date.today()).days) > 366:
+            raise ValueError("held_on must be within a year of today")
+        for status, days in (self.stalled_days or {}).items():
+            if not 0 <= days <= 365:
+                raise ValueError(f"stalled_days.{status} must be 0–365")
+        return self
+
+
+class TaskIn(Input):
+    title: str = Field(min_length=1, max_length=200)
+    assignee: str = Field(min_length=1, max_length=40)
+    due_date: date | None = None
+
+
+class Decision(Input):
+    action: Literal["refer", "task", "monitor", "close"]
+    service: str | None = Field(default=None, max_length=80, description="For action=refer")
+    task: TaskIn | None = Field(default=None, description="For action=task")
+    note: str | None = Field(default=None, max_length=1000)
+
+    @model_validator(mode="after")
+    def _needs(self) -> Decision:
+        if self.action == "refer" and not self.service:
+            raise ValueError("action 'refer' needs `service`")
+        if self.action == "task" and self.task is None:
+            raise ValueError("action 'task' needs `task`")
+        return self
