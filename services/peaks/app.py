@@ -1,6 +1,7 @@
 """The peaks service: `create_app(settings)` builds the FastAPI app on the shared platform."""
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -8,14 +9,34 @@ from fastapi import FastAPI
 
 from services.peaks.config import Settings
 from services.peaks.models import metadata, platform_tables
+from services.peaks.seed import seed
 from shared.parties import PartyRegistry
 from shared.platform import ServiceSpec, build_app
 
 HERE = Path(__file__).parent
 
 
+# Route modules, each exposing `router`. The optional ones are built in parallel (gallery, open
+# API, certificates) and may be absent while they are written.
+ROUTE_MODULES = ("catalogue", "climbers", "photos", "review")
+OPTIONAL_ROUTE_MODULES = ("gallery", "open_api", "certificates")
+# Multipart overhead on top of the 25 MB photo limit; bigger uploads get 413 before being read.
+PHOTO_BODY_LIMIT = 26_000_000
+
+
+def _optional(name: str):
+    try:
+        return importlib.import_module(f"services.peaks.routes.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"services.peaks.routes.{name}":
+            raise
+        return None
+
+
 def _routers():
-    return []
+    mods = [importlib.import_module(f"services.peaks.routes.{n}") for n in ROUTE_MODULES]
+    mods += [m for m in (_optional(n) for n in OPTIONAL_ROUTE_MODULES) if m is not None]
+    return [m.router for m in mods]
 
 
 SPEC = ServiceSpec(
@@ -28,6 +49,9 @@ SPEC = ServiceSpec(
     tables=platform_tables,
     migrations_dir=HERE / "migrations",
     routers=_routers,
+    seed=seed,
+    body_limits={"/v1/photos": PHOTO_BODY_LIMIT},
+    cors_get_prefixes=["/open/v1/"],
     about=json.loads((HERE / "data" / "about.json").read_text(encoding="utf-8")),
 )
 

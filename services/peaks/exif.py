@@ -282,9 +282,9 @@ def _load_exif(source: bytes | Image.Image | Image.Exif | Mapping[int, Any], not
         return source
     try:
         if isinstance(source, bytes | bytearray | memoryview):
-            from services.peaks.imaging import _register_heif  # HEIC needs the opener registered
+            from services.peaks.imaging import register_heif  # HEIC needs the opener registered
 
-            _register_heif()
+            register_heif()
             with Image.open(io.BytesIO(bytes(source))) as img:
                 return img.getexif()
         if isinstance(source, Image.Image):

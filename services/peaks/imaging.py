@@ -98,7 +98,7 @@ def sniff_format(head: bytes) -> Format | None:
 
 
 @cache
-def _register_heif() -> bool:
+def register_heif() -> bool:
     """Teach Pillow to open HEIC (iPhone default); done lazily so importing this module stays cheap."""
     try:
         from pillow_heif import register_heif_opener
@@ -119,7 +119,7 @@ def open_image(
         raise UnsupportedFormat(
             "The file is not a JPEG, PNG, WebP or HEIC image (checked by its content, not its name)."
         )
-    if fmt == "heic" and not _register_heif():
+    if fmt == "heic" and not register_heif():
         raise UnsupportedFormat("HEIC images cannot be read on this server; please upload a JPEG.")
     try:
         with warnings.catch_warnings():

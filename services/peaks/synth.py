@@ -38,8 +38,7 @@ def _hadamard_signs(seed: int) -> np.ndarray:
     h = np.array([[1]])
     for _ in range(6):
         h = np.block([[h, h], [h, -h]])
-    row = h[1 + seed % 63] * (-1 if (seed // 63) % 2 else 1)
-    row = row.copy()
+    row = h[1 + seed % 63] * (-1 if (seed // 63) % 2 else 1)  # a new array, safe to edit
     row[0] = 0  # the DC coefficient is the mean brightness, set separately
     return row.reshape(8, 8).astype(np.float32)
 
@@ -151,9 +150,9 @@ def encode(
     if fmt.upper() in ("JPEG", "WEBP"):
         params["quality"] = quality
     if fmt.upper() in ("HEIF", "HEIC"):
-        from services.peaks.imaging import _register_heif
+        from services.peaks.imaging import register_heif
 
-        _register_heif()
+        register_heif()
         fmt, params["quality"] = "HEIF", quality
     img.save(out, fmt.upper(), **params)
     return out.getvalue()

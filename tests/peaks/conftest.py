@@ -33,3 +33,32 @@ def summit_jpeg(gajisan: reference.Peak) -> bytes:
 def big_jpeg(gajisan: reference.Peak) -> bytes:
     """A 4000x3000 (12 MP) JPEG with summit EXIF."""
     return synth.make_big_jpeg(lat=gajisan.lat, lon=gajisan.lon, alt=1240, taken_at=TAKEN)
+
+
+# --------------------------------------------------------------------------- API fixtures (core HTTP + DB)
+
+
+@pytest.fixture
+def peaks_settings(db_overrides, tmp_path):
+    """Settings of a test app: private DB, relay and autopilot off, photo store under tmp_path."""
+    from services.peaks.config import Settings
+
+    return Settings(**db_overrides, relay_enabled=False, autopilot_enabled=False, var_dir=tmp_path / "var")
+
+
+@pytest.fixture
+def peaks_app(peaks_settings):
+    """The peaks app with the fixed clock (NOW) — not started; use `peaks_client` or a live server."""
+    from services.peaks.app import create_app
+
+    app = create_app(peaks_settings)
+    app.state.platform.state["clock"] = lambda: NOW
+    return app
+
+
+@pytest.fixture
+def peaks_client(peaks_app):
+    from fastapi.testclient import TestClient
+
+    with TestClient(peaks_app, raise_server_exceptions=False) as c:
+        yield c

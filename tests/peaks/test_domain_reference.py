@@ -127,3 +127,24 @@ def test_invalid_json_is_reported_with_line(tmp_path):
     (data / "seasons.json").write_text('{"version": "x",\n  oops}', encoding="utf-8")
     with pytest.raises(ReferenceDataError, match="invalid JSON at line 2"):
         reference.load(data)
+
+
+DOMAIN_MODULES = ["reference", "imaging", "exif", "verdict", "checks", "verification", "synth"]
+
+
+@pytest.mark.parametrize("name", DOMAIN_MODULES)
+def test_domain_modules_know_nothing_about_http_or_the_database(name):
+    import ast
+
+    tree = ast.parse((reference.DATA_DIR.parent / f"{name}.py").read_text(encoding="utf-8"))
+    imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    imported |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    banned = (
+        "fastapi",
+        "starlette",
+        "sqlalchemy",
+        "shared",
+        "services.peaks.routes",
+        "services.peaks.models",
+    )
+    assert not [m for m in imported if m.startswith(banned)]

@@ -1,0 +1,88 @@
+"""Content-addressed photo store on disk: key = SHA-256 of the bytes, written atomically.
+
+A key looks like `ab/cd/abcd…` (two levels of fan-out keep directories small). Writing the same
+bytes twice is a no-op, so a retried upload never duplicates a file. `put` goes through a
+temporary file in the same directory, fsync and `os.replace`, so a reader never sees half a
+file, even after a crash. Keys are validated before they touch the file system (no `..`).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from pathlib import Path
+
+_KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}$")
+
+
+class StorageError(KeyError):
+    """No file under that key (or a malformed key)."""
+
+
+def key_for(data: bytes) -> str:
+    digest = hashlib.sha256(data).hexdigest()
+    return f"{digest[:2]}/{digest[2:4]}/{digest}"
+
+
+class Storage:
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        if not _KEY.match(key):
+            raise StorageError(f"not a storage key: {key!r}")
+        return self.root / key
+
+    def exists(self, key: str) -> bool:
+        return self.path(key).is_file()
+
+    def put(self, data: bytes) -> str:
+        """Stores `data` and returns its key; atomic (temp file + fsync + rename)."""
+        return self.put_new(data)[0]
+
+    def put_new(self, data: bytes) -> tuple[str, bool]:
+        """Like `put`; also says whether the file was created now (False: it was already there)."""
+        key = key_for(data)
+        target = self.path(key)
+        if target.is_file():
+            return key, False
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return key, True
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.path(key).read_bytes()
+        except FileNotFoundError:
+            raise StorageError(f"no file stored under {key}") from None
+
+    def delete(self, key: str) -> bool:
+        try:
+            self.path(key).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def count(self) -> int:
+        """Number of stored files (tests and operators: nothing left behind)."""
+        if not self.root.exists():
+            return 0
+        return sum(1 for p in self.root.rglob("*") if p.is_file())
+
+
+def storage_of(platform) -> Storage:
+    """The service's store (one per running platform)."""
+    store = platform.state.get("storage")
+    if store is None:
+        store = platform.state["storage"] = Storage(platform.settings.resolved_storage_dir)
+    return store
