@@ -228,6 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # `cpa demo --size medium`: the demo's options belong to services.demo, whose own parser
+    # has the help text (argparse.REMAINDER would refuse a leading option).
+    if argv[:1] == ["demo"]:
+        return int(importlib.import_module("services.demo").main(argv[1:]) or 0)
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 
