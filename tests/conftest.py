@@ -4,8 +4,14 @@ from __future__ import annotations
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from shared import testing
+
+# Shared, noisy machines: no per-example deadline (a slow example is not a wrong one), and
+# no health check on slow data generation. Example counts stay as each test sets them.
+settings.register_profile("cpa", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("cpa")
 
 os.environ.setdefault("LOG_JSON", "true")
 
