@@ -33,6 +33,7 @@ def _optional(name: str):
 def _routers():
     mods = [importlib.import_module(f"services.roadkill.routes.{n}") for n in ROUTE_MODULES]
     mods += [m for m in (_optional(n) for n in OPTIONAL_ROUTE_MODULES) if m is not None]
+    mods.append(importlib.import_module("services.roadkill.ui"))  # the trainer's pages under /ui/
     return [m.router for m in mods]
 
 

@@ -65,6 +65,10 @@ class Incident(Base):
         Index("ix_incident_agency_status", "agency", "status"),
         Index("ix_incident_created_at_id", "created_at", "id"),
         Index("ix_incident_road_id_segment_no", "road_id", "segment_no"),
+        # Analytics for ME (analytics.py): time to clear per agency reads `outcome = 'removed'` and Malo
+        # subtracts `outcome = 'duplicate'` per segment from this narrow index, never from the wide rows.
+        Index("ix_incident_outcome_analytics", "outcome", "agency", "road_id", "segment_no", "first_reported_at",
+              "cleared_at"),
     )
 
 

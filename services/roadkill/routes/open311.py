@@ -1,0 +1,248 @@
+"""Open311 GeoReport v2 at /open311/v2/, every endpoint as `.json` and `.xml`.
+
+Routes are PUBLIC as the standard has it: reading needs no key, and POST requests checks its `api_key`
+form field itself (a partner's key such as `demo-tmap`; the operator's key works too). A request that is
+malformed whoever sends it (unknown service code, no usable location) is refused with 400 before the key
+is looked at; a missing or unknown key, or a party that does not submit reports, gets 403. Errors on these
+paths are Open311 error arrays (`error_formatter`, registered for the /open311/ prefix in app.py).
+"""
+from __future__ import annotations
+
+import math
+import secrets
+from typing import Any
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlalchemy import update
+
+from services.roadkill import intake, open311, speech
+from services.roadkill.models import report
+from services.roadkill.reference import default_species
+from services.roadkill.schemas import ReportIn
+from shared.auth import PUBLIC
+from shared.db import utcnow
+from shared.ids import keyed_hash
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+error_formatter = open311.error_formatter  # app.py resolves it here for the /open311/ prefix
+PERSONAL_FIELDS = ("email", "phone", "first_name", "last_name", "device_id", "account_id")
+SUBMITTER_ROLES = frozenset({"reporter", "operator"})
+MAX_IDS = 200
+
+_ERRORS_JSON = {400: {"model": list[open311.Open311Error], "description": "Bad request (Open311 error array)"},
+                404: {"model": list[open311.Open311Error], "description": "Not found (Open311 error array)"}}
+_XML = {"content": {"text/xml": {"schema": {"type": "string"}}}, "description": "The document as XML"}
+_ERRORS_XML = {400: {**_XML, "description": "Bad request (<errors>)"},
+               404: {**_XML, "description": "Not found (<errors>)"}}
+
+
+def _docs(fmt: str, model: Any, *extra: int) -> dict[int | str, Any]:
+    errors = _ERRORS_JSON if fmt == "json" else _ERRORS_XML
+    out: dict[int | str, Any] = {200: {"model": model} if fmt == "json" else _XML}
+    out.update({k: v for k, v in errors.items()})
+    for code in extra:
+        out[code] = ({"model": list[open311.Open311Error], "description": "Open311 error array"} if fmt == "json"
+                     else {**_XML, "description": "<errors>"})
+    return out
+
+
+def _service_code_ok(code: str | None) -> None:
+    if code is not None and code != open311.SERVICE_CODE:
+        raise open311.error(400, f"service_code {code[:60]!r} is not offered here; GET services lists "
+                                 f"{open311.SERVICE_CODE!r}")
+
+
+def _route(fmt: str) -> None:
+    """Registers every endpoint for one format (`.json` / `.xml`)."""
+
+    @router.get(f"/discovery.{fmt}", dependencies=[PUBLIC], response_class=Response, response_model=None,
+                responses=_docs(fmt, open311.Open311Discovery), name=f"open311_discovery_{fmt}",
+                summary=f"Service discovery ({fmt.upper()})")
+    def discovery(request: Request) -> Response:
+        s = request.app.state.platform.settings
+        return open311.respond(fmt, "discovery", None, open311.discovery(s.base_url, s.demo_mode))
+
+    @router.get(f"/services.{fmt}", dependencies=[PUBLIC], response_class=Response, response_model=None,
+                responses=_docs(fmt, list[open311.Open311Service]), name=f"open311_services_{fmt}",
+                summary=f"Service list ({fmt.upper()})")
+    def services() -> Response:
+        return open311.respond(fmt, "services", "service", open311.services())
+
+    @router.get(f"/services/{{service_code}}.{fmt}", dependencies=[PUBLIC], response_class=Response,
+                response_model=None, responses=_docs(fmt, open311.Open311ServiceDefinition),
+                name=f"open311_service_definition_{fmt}", summary=f"Service definition: attributes ({fmt.upper()})")
+    def service_definition(service_code: str) -> Response:
+        if service_code != open311.SERVICE_CODE:
+            raise open311.error(404, f"No service {service_code[:60]!r}; GET services lists "
+                                     f"{open311.SERVICE_CODE!r}")
+        return open311.respond(fmt, "service_definition", None, open311.service_definition())
+
+    @router.post(f"/requests.{fmt}", dependencies=[PUBLIC], response_class=Response, response_model=None,
+                 responses=_docs(fmt, list[open311.Open311Created], 403), name=f"open311_create_request_{fmt}",
+                 summary=f"Create a service request ({fmt.upper()})")
+    def create_request(
+        request: Request,
+        api_key: str | None = Form(default=None, max_length=300,
+                                   description="Your API key (e.g. demo-tmap in demo mode); missing or wrong → 403"),
+        service_code: str = Form(max_length=100, description="`roadkill`"),
+        lat: str | None = Form(default=None, max_length=40, description="WGS84 latitude"),
+        long: str | None = Form(default=None, max_length=40, description="WGS84 longitude"),
+        address_string: str | None = Form(default=None, max_length=500,
+                                          description="Not supported: send lat/long"),
+        address_id: str | None = Form(default=None, max_length=100, description="Not supported: send lat/long"),
+        description: str | None = Form(default=None, max_length=4000,
+                                       description="What you saw (Korean or English)"),
+        species: str | None = Form(default=None, alias="attribute[species]", max_length=40,
+                                   description="A key of the species attribute (GET services/roadkill)"),
+        lane: str | None = Form(default=None, alias="attribute[lane]", max_length=40,
+                                description="A key of the lane attribute"),
+        email: str | None = Form(default=None, max_length=300, description="Stored only as a keyed hash"),
+        phone: str | None = Form(default=None, max_length=100, description="Stored only as a keyed hash"),
+        first_name: str | None = Form(default=None, max_length=200, description="Stored only as a keyed hash"),
+        last_name: str | None = Form(default=None, max_length=200, description="Stored only as a keyed hash"),
+        device_id: str | None = Form(default=None, max_length=300, description="Stored only as a keyed hash"),
+        account_id: str | None = Form(default=None, max_length=300, description="Stored only as a keyed hash"),
+        media_url: str | None = Form(default=None, max_length=2000, description="Accepted, not stored"),
+    ) -> Response:
+        platform = request.app.state.platform
+        # 1. Malformed whoever sends it → 400.
+        _service_code_ok(service_code)
+        if lat is None or long is None:
+            hint = " (addresses cannot be located here)" if address_string or address_id else ""
+            raise open311.error(400, f"lat and long are required{hint}")
+        lat_v, lon_v = _coordinate("lat", lat, 90.0), _coordinate("long", long, 180.0)
+        species_ref = default_species().by_code
+        if species is not None and species not in species_ref:
+            raise open311.error(400, f"attribute[species]: {species[:40]!r} is not one of "
+                                     f"{', '.join(species_ref)}")
+        if lane is not None and lane not in open311.LANES:
+            raise open311.error(400, f"attribute[lane]: {lane[:40]!r} is not one of {', '.join(open311.LANES)}")
+        text = (description or "").strip()
+        if species is None and not text:
+            raise open311.error(400, "send attribute[species] or a description of the animal")
+        # 2. The key (the standard's 403).
+        key = (api_key or "").strip()
+        principal = platform.keys.resolve(key) if key else None
+        if principal is None:
+            raise open311.error(403, "Invalid api_key received -- can't proceed with create_request.")
+        if not (principal.roles & SUBMITTER_ROLES):
+            raise open311.error(403, f"Party '{principal.party}' does not submit service requests.")
+        # 3. The same intake as a voice report.
+        secret = platform.settings.secret_key
+        given = {"email": (email or "").strip().lower(), "phone": "".join(ch for ch in (phone or "") if ch.isdigit()),
+                 "first_name": (first_name or "").strip(), "last_name": (last_name or "").strip(),
+                 "device_id": (device_id or "").strip(), "account_id": (account_id or "").strip()}
+        hashes = {k: keyed_hash(secret, f"open311:{k}", v) for k, v in given.items() if v}
+        token = secrets.token_urlsafe(18)
+        reporter = next((f"{k}:{given[k]}" for k in ("device_id", "account_id", "email", "phone") if given[k]),
+                        f"token:{token}")
+        transcript = _transcript(species, lane, text)
+        try:
+            data = ReportIn(reporter=reporter[:128], consent=True, transcript=transcript, lat=lat_v, lon=lon_v,
+                            reported_at=utcnow())
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise open311.error(400, f"{'.'.join(str(x) for x in first.get('loc', ()))}: {first.get('msg')}") from None
+        with platform.db.session() as session:
+            result = intake.submit_report(session, platform, data, partner=principal.party, source="open311",
+                                          personal_hashes=hashes, token=token)
+            if text:
+                session.execute(update(report).where(report.c.id == result.report_id).values(description=text))
+        d = result.decision
+        notice = (f"Merged with the open report of the same carcass ({result.report_count} reports). "
+                  if result.merged else "")
+        notice += f"Routed to {d.agency_name} ({d.agency_name_ko}). {d.explanation}"
+        body = [{"service_request_id": result.incident_id, "token": token, "service_notice": notice,
+                 "account_id": None}]
+        return open311.respond(fmt, "service_requests", "request", body)
+
+    @router.get(f"/requests.{fmt}", dependencies=[PUBLIC], response_class=Response, response_model=None,
+                responses=_docs(fmt, list[open311.Open311Request]), name=f"open311_requests_{fmt}",
+                summary=f"Service requests ({fmt.upper()}); default: the last 90 days")
+    def list_requests(
+        request: Request,
+        service_request_id: str | None = Query(default=None, max_length=10_000,
+                                               description="Comma-separated ids; overrides every other filter"),
+        service_code: str | None = Query(default=None, max_length=500, description="Comma-separated codes"),
+        status: str | None = Query(default=None, max_length=20, description="open | closed (comma-separated)"),
+        start_date: str | None = Query(default=None, max_length=40, description="W3C datetime"),
+        end_date: str | None = Query(default=None, max_length=40, description="W3C datetime"),
+        page: int = Query(default=1, ge=1, le=100_000, description="Extension: page number"),
+        page_size: int = Query(default=100, ge=1, le=1000, description="Extension: requests per page"),
+    ) -> Response:
+        platform = request.app.state.platform
+        if service_request_id is not None:
+            ids = [i.strip() for i in service_request_id.split(",") if i.strip()]
+            if not ids:
+                raise open311.error(400, "service_request_id: give one or more comma-separated ids")
+            if len(ids) > MAX_IDS:
+                raise open311.error(400, f"service_request_id: at most {MAX_IDS} ids at once")
+            with platform.db.read_session() as s:
+                rows = open311.get_requests(s, list(dict.fromkeys(ids)))
+            return open311.respond(fmt, "service_requests", "request", [open311.request_doc(r) for r in rows])
+        if service_code is not None:
+            for code in (c.strip() for c in service_code.split(",")):
+                _service_code_ok(code)
+        wanted = {x.strip().lower() for x in status.split(",")} if status else set()
+        if wanted - {"open", "closed"}:
+            raise open311.error(400, "status: must be open or closed (or both, comma-separated)")
+        start, end = open311.date_range(start_date, end_date, utcnow())
+        with platform.db.read_session() as s:
+            rows = open311.list_requests(s, start=start, end=end, status=wanted.pop() if len(wanted) == 1 else None,
+                                         page=page, page_size=page_size)
+        return open311.respond(fmt, "service_requests", "request", [open311.request_doc(r) for r in rows])
+
+    @router.get(f"/requests/{{service_request_id}}.{fmt}", dependencies=[PUBLIC], response_class=Response,
+                response_model=None, responses=_docs(fmt, list[open311.Open311Request]),
+                name=f"open311_request_{fmt}", summary=f"One service request ({fmt.upper()})")
+    def get_request(request: Request, service_request_id: str) -> Response:
+        with request.app.state.platform.db.read_session() as s:
+            rows = open311.get_requests(s, [service_request_id])
+        if not rows:
+            raise open311.error(404, f"No service request {service_request_id[:60]!r}.")
+        return open311.respond(fmt, "service_requests", "request", [open311.request_doc(rows[0])])
+
+    @router.get(f"/tokens/{{token}}.{fmt}", dependencies=[PUBLIC], response_class=Response, response_model=None,
+                responses=_docs(fmt, list[open311.Open311Token]), name=f"open311_token_{fmt}",
+                summary=f"Service request id of a token ({fmt.upper()})")
+    def get_token(request: Request, token: str) -> Response:
+        with request.app.state.platform.db.read_session() as s:
+            incident_id = open311.incident_of_token(s, token)
+        if incident_id is None:
+            raise open311.error(404, f"No service request for token {token[:60]!r}.")
+        return open311.respond(fmt, "service_requests", "request",
+                               [{"service_request_id": incident_id, "token": token}])
+
+
+def _coordinate(name: str, raw: str, limit: float) -> float:
+    try:
+        value = float(raw.strip())
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or abs(value) > limit:
+        raise open311.error(400, f"{name}: {raw[:40]!r} is not a number between -{limit:g} and {limit:g}")
+    return value
+
+
+def _transcript(species: str | None, lane: str | None, description: str) -> str:
+    """What the speech parser reads: the chosen attributes first, then the reporter's words if they agree."""
+    if species is None:
+        text = description
+        if lane is not None:
+            text = f"{open311.LANES[lane][0]}. {text}"
+        return text[:2000]
+    ref = default_species().by_code[species]
+    structured = ref.name_en if species != "unknown" else "an animal"
+    if lane is not None:
+        structured += f", {open311.LANES[lane][0]}"
+    if not description:
+        return structured
+    combined = f"{structured}. {description}"[:2000]
+    parsed = speech.parse_transcript(combined)
+    return combined if parsed.species == species else structured
+
+
+for _fmt in open311.FORMATS:
+    _route(_fmt)

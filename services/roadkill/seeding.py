@@ -1,0 +1,469 @@
+"""Synthetic multi-year roadkill history for benchmarks and analytics tests: `cpa seed roadkill --incidents N`.
+
+What it writes (incidents only: no reports, no state history, no outbox rows — a history, not live traffic):
+
+- every incident lies exactly ON a mapped road (roads weighted by length, `geo.point_at_measure`), with its
+  500 m Malo segment, grid cell, carriageway and the agency routing gives that segment;
+- the background is spread *jittered-stratified* along the whole network: one incident per equal stretch
+  of road, at a random place inside it. Uniform in expectation like a random pick, but without chance
+  clusters, so the only segments Malo's test can flag are the `hotspots` segments that get a deliberate
+  excess (Poisson scatter would flag ~5 % of segments by chance, which makes a test of the detector
+  meaningless);
+- species mix after cases.md (cats and water deer dominate) with seasonal shifts (water deer in May–June
+  and the November rut, amphibians and snakes in the warm months), more incidents at dawn and dusk, and
+  a seasonal curve over the year;
+- incidents older than two days are closed (removed / not found / duplicate) with `cleared_at` drawn
+  from a log-normal time to clear per agency; recent ones are spread over the open states.
+
+Rows are written in creation order (time-ordered ids) in batches: SQLite through the driver's
+`executemany`, PostgreSQL through `COPY`. A million incidents take about a minute.
+"""
+from __future__ import annotations
+
+import argparse
+import bisect
+import json
+import math
+import os
+import random
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from services.roadkill import dedup, geo, hotspots, routing
+from services.roadkill.models import incident
+from services.roadkill.network import RoadNetwork, default_network
+from services.roadkill.reference import default_agencies
+
+SEGMENT_M = hotspots.DEFAULT_SEGMENT_M
+CLOSED_AFTER = timedelta(hours=48)  # older incidents are all closed
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_OPEN_STATES = ("received", "filed", "assigned", "acknowledged", "dispatched")
+
+# Share of incidents by species (cases.md: cats 48 % and water deer 23 % of national 2023 records;
+# Chungnam's rural roads see relatively more deer and raccoon dogs).
+SPECIES_MIX = {
+    "cat": 0.40, "water_deer": 0.27, "raccoon_dog": 0.10, "dog": 0.05, "magpie": 0.03, "pheasant": 0.03,
+    "wild_boar": 0.02, "badger": 0.02, "roe_deer": 0.01, "leopard_cat": 0.01, "snake": 0.015,
+    "frog_toad": 0.015, "unknown": 0.02,
+}
+# Month multipliers (Jan..Dec) for species with a season; others are flat.
+SPECIES_SEASON = {
+    "water_deer": (0.7, 0.7, 0.8, 1.0, 1.6, 1.7, 1.0, 0.8, 0.8, 1.0, 1.4, 1.5),
+    "frog_toad": (0.1, 0.2, 0.8, 1.5, 1.7, 1.8, 2.0, 1.8, 1.2, 0.5, 0.2, 0.1),
+    "snake": (0.0, 0.1, 0.4, 1.2, 1.8, 2.0, 2.0, 2.0, 1.6, 0.7, 0.1, 0.0),
+    "raccoon_dog": (0.8, 0.8, 0.9, 1.0, 1.0, 1.0, 1.0, 1.1, 1.3, 1.4, 1.2, 0.9),
+}
+# Overall incidents by month (spring dispersal and autumn peaks).
+MONTH_WEIGHT = (0.7, 0.7, 0.9, 1.0, 1.4, 1.5, 1.2, 1.0, 1.0, 1.2, 1.2, 0.9)
+# Hour of day (local time): dawn and dusk peaks.
+HOUR_WEIGHT = (1.0, 0.8, 0.7, 0.8, 1.2, 2.0, 2.2, 1.8, 1.2, 0.8, 0.6, 0.6,
+               0.6, 0.6, 0.6, 0.7, 0.9, 1.3, 2.0, 2.4, 2.0, 1.6, 1.3, 1.1)
+# Median minutes from report to removal, by agency kind (log-normal, sigma below).
+CLEAR_MEDIAN_MIN = {"kec": 45.0, "daejeon-rolm": 95.0, "chungnam-road": 130.0}
+CLEAR_MEDIAN_MUNICIPAL = 170.0
+CLEAR_SIGMA = 0.6
+OUTCOMES = (("removed", 0.90), ("not_found", 0.08), ("duplicate", 0.02))
+KST = timedelta(hours=9)
+
+COLUMNS = ("id", "status", "species", "species_confirmed", "road_id", "road_class", "road_name", "carriageway",
+           "measure_m", "segment_no", "cell", "lat", "lon", "accuracy_m", "heading_deg", "agency",
+           "routed_agency", "municipality", "decision", "report_count", "first_reported_at",
+           "last_reported_at", "complaint_no", "outcome", "outcome_note", "cleared_at", "created_at",
+           "updated_at", "version")
+
+
+@dataclass
+class SeedSummary:
+    incidents: int
+    background: int
+    hotspot_segments: list[tuple[str, int]]  # (road_id, 500 m segment index) seeded with an excess
+    hotspot_extra: int  # incidents added on each of them on top of the background
+    # The breakdowns leave out incidents closed as duplicate, like the analytics do.
+    by_species: dict[str, int]  # confirmed species where the crew confirmed one, else the reported one
+    by_agency: dict[str, int]
+    by_road_class: dict[str, int]
+    by_month: dict[str, int]  # "YYYY-MM" in Korean time
+    by_outcome: dict[str, int]
+    closed: int
+    start: datetime
+    end: datetime
+    seconds: float
+    clear_minutes: dict[str, list[float]] = field(default_factory=dict, repr=False)  # removed, by agency (tests)
+
+    def describe(self) -> str:
+        spots = ", ".join(f"{r}#{i}" for r, i in self.hotspot_segments) or "none"
+        rate = self.incidents / self.seconds if self.seconds else 0.0
+        return (f"seeded {self.incidents:,} incidents ({self.closed:,} closed) from {self.start:%Y-%m-%d} to "
+                f"{self.end:%Y-%m-%d} in {self.seconds:.1f} s ({rate:,.0f}/s); hotspot segments (+{self.hotspot_extra} "
+                f"each): {spots}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    road_index: int
+    index: int
+    agency: str
+    municipality: str | None
+
+
+class _Roads:
+    """The network flattened for fast sampling: cumulative road starts, per-road vertex data, segment agencies."""
+
+    def __init__(self, network: RoadNetwork):
+        self.roads = [network.roads[k] for k in sorted(network.roads)]
+        self.starts: list[float] = []
+        total = 0.0
+        for r in self.roads:
+            self.starts.append(total)
+            total += r.length_m
+        self.total_m = total
+        self.bearings = [[geo.initial_bearing_deg(a[1], a[0], b[1], b[0]) for a, b in zip(r.coords, r.coords[1:],
+                                                                                         strict=False)]
+                         for r in self.roads]
+        self.segments: dict[tuple[int, int], _Segment] = {}
+        agencies = default_agencies()
+        for ri, road in enumerate(self.roads):
+            for si in range(hotspots.segments_on_road(road.length_m, SEGMENT_M)):
+                mid = min(road.length_m, si * SEGMENT_M + SEGMENT_M / 2)
+                lon, lat = geo.point_at_measure(road.coords, road.cum_m, mid)
+                self.segments[(ri, si)] = _segment_agency(network, road, ri, si, lat=lat, lon=lon,
+                                                          known=agencies.by_code)
+        self.decisions = {}  # (road_index, segment, carriageway) -> decision JSON text (shared by its rows)
+
+    def locate(self, pos: float) -> tuple[int, float]:
+        ri = max(0, bisect.bisect_right(self.starts, pos) - 1)
+        return ri, min(max(0.0, pos - self.starts[ri]), self.roads[ri].length_m)
+
+    def point(self, ri: int, measure: float) -> tuple[float, float, float]:
+        """(lat, lon, bearing of the road there) at a measure along road `ri`."""
+        road = self.roads[ri]
+        cum = road.cum_m
+        i = min(max(0, bisect.bisect_right(cum, measure) - 1), len(cum) - 2)
+        lon, lat = geo.point_at_measure(road.coords[i:i + 2], (0.0, cum[i + 1] - cum[i]), measure - cum[i])
+        return lat, lon, self.bearings[ri][i]
+
+    def decision(self, ri: int, si: int, carriageway: str | None, bearing: float) -> str:
+        key = (ri, si, carriageway)
+        text = self.decisions.get(key)
+        if text is None:
+            road, seg = self.roads[ri], self.segments[(ri, si)]
+            agency = default_agencies().by_code[seg.agency]
+            text = json.dumps({
+                "road_id": road.id, "road_name": road.name, "road_name_ko": road.name_ko,
+                "road_class": road.road_class, "agency": agency.code, "agency_name": agency.name_en,
+                "agency_name_ko": agency.name_ko, "carriageway": carriageway, "divided": road.divided,
+                "road_bearing_deg": round(bearing, 1), "municipality": seg.municipality,
+                "explanation": f"Synthetic history (cpa seed): {road.name}, segment {si}; responsible agency "
+                               f"{agency.name_en}.",
+                "synthetic": True}, ensure_ascii=False)
+            self.decisions[key] = text
+        return text
+
+
+def _segment_agency(network: RoadNetwork, road, ri: int, si: int, *, lat: float, lon: float, known) -> _Segment:
+    """The agency routing assigns at the segment's midpoint (the road named, so crossings do not confuse it)."""
+    try:
+        d = routing.decide_jurisdiction(network, lat=lat, lon=lon, road_name=road.name, max_snap_m=150.0)
+        if d.road_id == road.id:
+            return _Segment(ri, si, d.agency, d.municipality)
+        municipality = d.municipality
+    except routing.OutsideRegionError:
+        municipality = network.areas.nearest_seat(lat=lat, lon=lon).code
+    by_class = {"expressway": "kec", "national": "daejeon-rolm", "provincial": "chungnam-road"}
+    agency = by_class.get(road.road_class, municipality)
+    return _Segment(ri, si, agency if agency in known else "chungnam-road", municipality)
+
+
+def _ulid(ms: int, rng: random.Random) -> str:
+    value = (ms << 80) | rng.getrandbits(80)
+    out = [""] * 26
+    for k in range(25, -1, -1):
+        out[k] = _CROCKFORD[value & 31]
+        value >>= 5
+    return "".join(out)
+
+
+def _cum(weights) -> list[float]:
+    out, total = [], 0.0
+    for w in weights:
+        total += w
+        out.append(total)
+    return out
+
+
+def _bind_connection(bind: Engine | Connection | Session) -> tuple[Connection, bool]:
+    if isinstance(bind, Session):
+        return bind.connection(), False
+    if isinstance(bind, Connection):
+        return bind, False
+    return bind.connect(), True
+
+
+def seed_history(bind: Engine | Connection | Session, n: int, *, hotspots_n: int = 5,
+                 rng: random.Random | None = None, years: float = 3.0, end: datetime | None = None,
+                 network: RoadNetwork | None = None, batch: int = 20_000, progress=None) -> SeedSummary:
+    """Insert `n` synthetic incidents ending at `end` (default: now); returns what was seeded.
+
+    With an Engine, every batch is committed on its own; with a Connection or Session, the caller's
+    transaction holds everything (and the caller commits).
+    """
+    if n < 0:
+        raise ValueError("n must be >= 0")
+    started = time.perf_counter()
+    rng = rng or random.Random(1)
+    roads = _Roads(network or default_network())
+    end = (end or datetime.now(UTC)).astimezone(UTC)
+    start = end - timedelta(days=365.25 * years)
+    total_segments = len(roads.segments)
+
+    # Hotspots: full-length segments on distinct roads, each with an excess far above Malo's limit.
+    full = [k for k in roads.segments if (k[1] + 1) * SEGMENT_M <= roads.roads[k[0]].length_m]
+    spots: list[tuple[int, int]] = []
+    by_road = {}
+    for k in rng.sample(full, len(full)):
+        if len(spots) >= hotspots_n:
+            break
+        if k[0] not in by_road or len(by_road) >= len(roads.roads):
+            by_road[k[0]] = k
+            spots.append(k)
+    lam = n / total_segments if total_segments else 0.0
+    extra = math.ceil(lam + 5 * math.sqrt(lam) + 8) if spots else 0
+    while spots and len(spots) * extra > n:  # tiny histories: fewer hotspots rather than none at all
+        spots.pop()
+    background = n - len(spots) * extra
+
+    # Positions along the concatenated network: one per equal stretch (jittered stratification).
+    step = roads.total_m / background if background else 0.0
+    positions = [(k + rng.random()) * step for k in range(background)]
+    for ri, si in spots:
+        seg_start = roads.starts[ri] + si * SEGMENT_M
+        positions.extend(seg_start + rng.random() * SEGMENT_M for _ in range(extra))
+    rng.shuffle(positions)
+
+    # Days with seasonal weights; then each day's incidents at dawn/dusk-weighted hours, in time order.
+    # Whole local (KST) days from the one holding `start`; times are clamped into [start, end).
+    local_start = start + KST
+    first_day = (datetime(local_start.year, local_start.month, local_start.day, tzinfo=UTC) - KST).timestamp()
+    lo, hi = start.timestamp(), end.timestamp() - 1.0
+    days = max(1, math.ceil((hi - first_day) / 86400))
+    day_weights = [MONTH_WEIGHT[datetime.fromtimestamp(first_day + d * 86400 + 43200 + 9 * 3600, UTC).month - 1]
+                   for d in range(days)]
+    per_day = Counter(rng.choices(range(days), cum_weights=_cum(day_weights), k=n))
+    hour_cum = _cum(HOUR_WEIGHT)
+    hour_total = hour_cum[-1]
+    codes = list(SPECIES_MIX)
+    species_cum = [_cum([SPECIES_MIX[c] * SPECIES_SEASON.get(c, (1.0,) * 12)[m] for c in codes]) for m in range(12)]
+    confirmable = [c for c in codes if c != "unknown"]
+    confirm_cum = _cum([SPECIES_MIX[c] for c in confirmable])
+    outcome_codes = [o for o, _ in OUTCOMES]
+    outcome_cum = _cum([w for _, w in OUTCOMES])
+    spot_keys = {(roads.roads[ri].id, si) for ri, si in spots}
+
+    # Ids are unique even when the same seed runs twice on one database (the history is appended to).
+    id_rng = random.Random(os.urandom(16))
+    conn, own = _bind_connection(bind)
+    dialect = conn.dialect.name
+    counts: dict[str, Counter] = {k: Counter() for k in ("species", "agency", "road_class", "month", "outcome")}
+    clear_minutes: dict[str, list[float]] = {}
+    closed = 0
+    rows: list[tuple[Any, ...]] = []
+    written = 0
+    now_cut = end - CLOSED_AFTER
+    cell_m = dedup.DedupParams().cell_m
+    pos_iter = iter(positions)
+    if dialect == "sqlite" and own:  # before the first statement: pragmas cannot change inside a transaction
+        raw = conn.connection.driver_connection
+        raw.execute("PRAGMA cache_size=-262144")  # 256 MB page cache for the index inserts
+        raw.execute("PRAGMA synchronous=OFF")  # a bulk load: a crash means running it again
+
+    def flush() -> None:
+        nonlocal rows, written
+        if not rows:
+            return
+        if not conn.in_transaction():  # COPY runs on the driver connection: open the transaction here
+            conn.begin()
+        _write(conn, dialect, rows)
+        written += len(rows)
+        rows = []
+        if own:
+            conn.commit()
+        if progress:
+            progress(written, n)
+
+    try:
+        for day in range(days):
+            k = per_day.get(day, 0)
+            if not k:
+                continue
+            day0 = first_day + day * 86400.0
+            day_lo, day_hi = max(day0, lo), min(day0 + 86400.0, hi)
+            stamps = []
+            for _ in range(k):
+                ts = day0 + (bisect.bisect_left(hour_cum, rng.random() * hour_total) + rng.random()) * 3600.0
+                if not day_lo <= ts <= day_hi:  # the partial first and last day: uniform in what is left
+                    ts = day_lo + rng.random() * (day_hi - day_lo)
+                stamps.append(ts)
+            stamps.sort()
+            for ts in stamps:
+                reported = datetime.fromtimestamp(ts, UTC)
+                local = reported + KST
+                ri, measure = roads.locate(next(pos_iter))
+                road = roads.roads[ri]
+                si = hotspots.segment_of(measure, SEGMENT_M, road.length_m)
+                seg = roads.segments[(ri, si)]
+                lat, lon, bearing = roads.point(ri, measure)
+                carriageway = (("forward" if rng.random() < 0.5 else "backward") if road.divided else None)
+                heading = bearing if carriageway != "backward" else (bearing + 180.0) % 360.0
+                species = codes[bisect.bisect_left(species_cum[local.month - 1],
+                                                   rng.random() * species_cum[local.month - 1][-1])]
+                count = 1 if rng.random() < 0.8 else rng.randint(2, 5)
+                last = reported + timedelta(minutes=rng.random() * 20) if count > 1 else reported
+                created = reported + timedelta(seconds=1 + rng.random() * 4)
+                status, outcome, cleared, confirmed, complaint = "received", None, None, None, None
+                if reported < now_cut or rng.random() < 0.5:
+                    status = "closed"
+                    outcome = outcome_codes[bisect.bisect_left(outcome_cum, rng.random() * outcome_cum[-1])]
+                    median = CLEAR_MEDIAN_MIN.get(seg.agency, CLEAR_MEDIAN_MUNICIPAL)
+                    minutes = min(7 * 1440.0, median * math.exp(rng.gauss(0.0, CLEAR_SIGMA)))
+                    cleared = reported + timedelta(minutes=minutes)
+                    if cleared > end:
+                        status, outcome, cleared = "dispatched", None, None
+                    else:
+                        if outcome == "removed":
+                            confirmed = species if species != "unknown" else confirmable[
+                                bisect.bisect_left(confirm_cum, rng.random() * confirm_cum[-1])]
+                            clear_minutes.setdefault(seg.agency, []).append(
+                                (cleared - reported).total_seconds() / 60.0)
+                        closed += 1
+                else:
+                    status = _OPEN_STATES[rng.randrange(len(_OPEN_STATES))]
+                if status != "received":
+                    complaint = f"1AA-{local:%y%m}-{rng.randrange(10**7):07d}"
+                counts["outcome"][outcome or "open"] += 1
+                if outcome != "duplicate":  # as the analytics count: a duplicate is not another carcass
+                    counts["species"][confirmed or species] += 1
+                    counts["agency"][seg.agency] += 1
+                    counts["road_class"][road.road_class] += 1
+                    counts["month"][f"{local:%Y-%m}"] += 1
+                updated = cleared or created
+                rows.append((
+                    "inc_" + _ulid(int(created.timestamp() * 1000), id_rng), status, species, confirmed, road.id,
+                    road.road_class, road.name, carriageway, round(measure, 1), si,
+                    dedup.cell_key(lat, lon, cell_m), lat, lon, float(rng.choice((5, 8, 10, 15, 30))),
+                    round(heading, 1), seg.agency, seg.agency, seg.municipality,
+                    roads.decision(ri, si, carriageway, bearing), count, reported, last, complaint, outcome,
+                    None, cleared, created, updated, 1))
+                if len(rows) >= batch:
+                    flush()
+        flush()
+    finally:
+        if own:
+            conn.close()
+    return SeedSummary(
+        incidents=n, background=background, hotspot_segments=sorted(spot_keys), hotspot_extra=extra,
+        by_species=dict(counts["species"]), by_agency=dict(counts["agency"]),
+        by_road_class=dict(counts["road_class"]), by_month=dict(counts["month"]),
+        by_outcome=dict(counts["outcome"]), closed=closed, start=start, end=end,
+        seconds=time.perf_counter() - started, clear_minutes=clear_minutes)
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def _sqlite_dt(value: datetime | None) -> str | None:
+    # The format SQLAlchemy's SQLite DateTime writes (UTC, naive text), so reads and comparisons match.
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+_DT_COLUMNS = tuple(i for i, c in enumerate(COLUMNS)
+                    if c in {"first_reported_at", "last_reported_at", "cleared_at", "created_at", "updated_at"})
+
+
+def _write(conn: Connection, dialect: str, rows: list[tuple[Any, ...]]) -> None:
+    if dialect == "sqlite":
+        dts = set(_DT_COLUMNS)
+        out = [tuple(_sqlite_dt(v) if i in dts else v for i, v in enumerate(r)) for r in rows]
+        sql = f"INSERT INTO incident ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+        conn.exec_driver_sql(sql, out)
+        return
+    if dialect == "postgresql":
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY incident ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(r)
+        return
+    conn.execute(incident.insert(), [dict(zip(COLUMNS, r, strict=True)) | {"decision": json.loads(r[18])}
+                                     for r in rows])
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`cpa seed roadkill --incidents 1000000 [--hotspots N] [--seed S] [--years Y] [--database-url URL]`."""
+    parser = argparse.ArgumentParser(prog="cpa seed roadkill", description=__doc__.split("\n")[0])
+    parser.add_argument("--incidents", type=int, default=100_000, help="how many incidents (default 100000)")
+    parser.add_argument("--hotspots", type=int, default=5, help="segments seeded with an excess (default 5)")
+    parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    parser.add_argument("--years", type=float, default=3.0, help="length of the history (default 3 years)")
+    parser.add_argument("--batch", type=int, default=20_000, help="rows per insert batch")
+    parser.add_argument("--database-url", help="default: DATABASE_URL / the service's configured database")
+    parser.add_argument("--db-schema", help="PostgreSQL schema (default: the service name)")
+    args = parser.parse_args(argv)
+    if args.incidents < 0 or args.hotspots < 0:
+        parser.error("--incidents and --hotspots must not be negative")
+
+    from services.roadkill.app import SPEC
+    from services.roadkill.config import Settings
+    from shared import migrations
+    from shared.platform import Platform
+
+    overrides: dict[str, Any] = {}
+    if args.database_url:
+        overrides["database_url"] = args.database_url
+    if args.db_schema:
+        overrides["db_schema"] = args.db_schema
+    platform = Platform(SPEC, Settings(**overrides))
+    try:
+        t0 = time.perf_counter()
+        migrations.upgrade(platform.db, SPEC.migrations_dir)
+        print(f"migrations at head ({time.perf_counter() - t0:.1f} s) on {_safe_url(platform.settings)}", flush=True)
+
+        def progress(done: int, total: int) -> None:
+            if done == total or done % (10 * args.batch) == 0:
+                print(f"  {done:,} / {total:,} incidents ({time.perf_counter() - t0:.1f} s)", flush=True)
+
+        summary = seed_history(platform.db.engine, args.incidents, hotspots_n=args.hotspots,
+                               rng=random.Random(args.seed), years=args.years, batch=args.batch, progress=progress)
+        print(summary.describe(), flush=True)
+        t1 = time.perf_counter()
+        with platform.db.engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE incident")
+        with platform.db.read_session() as s:
+            total = s.execute(select(func.count()).select_from(incident)).scalar_one()
+        print(f"statistics refreshed ({time.perf_counter() - t1:.1f} s); {total:,} incidents stored in total; "
+              f"top species: " + ", ".join(f"{k} {v:,}" for k, v in Counter(summary.by_species).most_common(4)),
+              flush=True)
+    finally:
+        platform.db.dispose()
+    return 0
+
+
+def _safe_url(settings) -> str:
+    url = settings.resolved_database_url
+    if "@" in url:  # never print a password
+        scheme, rest = url.split("://", 1)
+        url = f"{scheme}://…@{rest.split('@', 1)[1]}"
+    return url + (f" (schema {settings.schema})" if not settings.is_sqlite else "")
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,221 @@
+"""The trainer's web pages of the roadkill service (issue 6), on the shared UI kit.
+
+Pages (all public, server-rendered; a page acts as a party only by sending that party's key):
+  /ui/                 the case, its parties and the six considerations (kit)
+  /ui/incidents        incident board with filters, live
+  /ui/map              SVG map of Chungnam: areas, roads by class, open incidents, hotspots, live
+  /ui/incidents/{id}   one incident: reports, history, the handoff chain as an SVG sequence diagram, live
+  /ui/console          agency console: act as ACRC, MOLIT, a road agency or ME and take the next step
+  /ui/analytics        charts: incidents by species and month, time to clear by agency
+  /ui/report           a voice report sent as the navigation partner (tmap)
+
+Live updates: topic `incidents` (polled version: the newest history row and report, both primary keys)
+and the kit's `trace` topic; both are polled once a second per open stream, so changes made by the
+autopilot or another process reach the pages too. No publish hooks in the flows are needed.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from services.roadkill import incident_states
+from services.roadkill.intake import road_network
+from services.roadkill.parties.autopilot import complaint_number
+from services.roadkill.ui import data, svgmap
+from shared.auth import PUBLIC, Principal
+from shared.db import utcnow
+from shared.errors import field_problem
+from shared.ui import DEFAULT_VERSIONS, NavItem, UIKit
+
+HERE = Path(__file__).parent
+LIVE_TOPICS = "incidents trace"
+STATUS_Q = Query(default="", max_length=16)
+AGENCY_Q = Query(default="", max_length=40)
+
+kit = UIKit(
+    pages=[NavItem("Incidents", "/ui/incidents", "Every incident and its state, updated live"),
+           NavItem("Map", "/ui/map", "Roads by class, open incidents and hotspots in Chungnam"),
+           NavItem("Agency console", "/ui/console", "Act as ACRC, MOLIT, a road agency or ME"),
+           NavItem("Analytics", "/ui/analytics", "Incidents by species and month, time to clear by agency"),
+           NavItem("Report", "/ui/report", "File a voice report as the navigation partner (T-map)")],
+    templates_dirs=[HERE / "templates"], static_dirs=[HERE / "static"],
+    versions={**DEFAULT_VERSIONS, "incidents": data.incidents_version})
+kit.templates.env.globals.update(local_time=data.iso_local, suggest_complaint_no=complaint_number,
+                                 pretty_json=lambda v: json.dumps(v, ensure_ascii=False, indent=2, sort_keys=True))
+
+pages = APIRouter(prefix="/ui", tags=["ui"], include_in_schema=False, dependencies=[PUBLIC])
+
+
+def _platform(request: Request) -> Any:
+    return request.app.state.platform
+
+
+def _check_filters(status: str, agency: str, platform: Any) -> None:
+    if status and status not in incident_states.machine().codes:
+        raise field_problem("status", f"must be one of {', '.join(incident_states.machine().codes)}")
+    if agency and agency not in platform.parties:
+        raise field_problem("agency", "is not a party code of this service")
+
+
+# ---- incident board ------------------------------------------------------------------------------
+
+def _board_ctx(request: Request, status: str, agency: str) -> dict[str, Any]:
+    p = _platform(request)
+    _check_filters(status, agency, p)
+    with p.db.read_session() as s:
+        items = data.board(p, s, status=status, agency=agency)
+    query = "&".join(f"{k}={v}" for k, v in (("status", status), ("agency", agency)) if v)
+    return {"items": items, "status": status, "agency": agency, "filters": data.filters(p),
+            "board_src": "/ui/partials/board" + (f"?{query}" if query else ""), "limit": data.BOARD_MAX}
+
+
+@pages.get("/incidents", response_class=HTMLResponse, name="rk_board")
+def board_page(request: Request, status: str = STATUS_Q, agency: str = AGENCY_Q) -> HTMLResponse:
+    return kit.render(request, "rk_board.html", _board_ctx(request, status, agency), page_title="Incident board")
+
+
+@pages.get("/partials/board", response_class=HTMLResponse, name="rk_board_partial")
+def board_partial(request: Request, status: str = STATUS_Q, agency: str = AGENCY_Q) -> HTMLResponse:
+    return kit.render(request, "rk_board_rows.html", _board_ctx(request, status, agency))
+
+
+# ---- map -------------------------------------------------------------------------------------------
+
+def _map_ctx(request: Request) -> dict[str, Any]:
+    p = _platform(request)
+    net = road_network(p)
+    cached = p.state.get("ui_map_base")
+    if cached is None or cached[0] is not net:
+        proj = svgmap.projection_for(net.areas.province.bbox)
+        cached = p.state["ui_map_base"] = (net, proj, svgmap.base_layers(net, proj))
+    _net, proj, base = cached
+    with p.db.read_session() as s:
+        items = data.open_incidents(p, s)
+        spots = data.hotspot_segments(p, s)
+    markers = [{"id": c["id"], "lat": c["lat"], "lon": c["lon"], "status": c["status"],
+                "label": f"{c['species_l']['en']} ({c['species_l']['ko']}) on {c['road_l']['en']} "
+                         f"({c['road_l']['ko']}) — {c['state_l']['en']}, {c['agency']}; open incident {c['id']}"}
+               for c in items]
+    return {"svg": svgmap.render_map(net, proj, base, markers, spots), "items": items, "hotspots": spots,
+            "road_styles": svgmap.ROAD_STYLES, "marker_fill": svgmap.MARKER_FILL,
+            "hotspot_stroke": svgmap.HOTSPOT_STROKE, "network_version": net.version}
+
+
+@pages.get("/map", response_class=HTMLResponse, name="rk_map")
+def map_page(request: Request) -> HTMLResponse:
+    return kit.render(request, "rk_map.html", _map_ctx(request), page_title="Map of Chungcheongnam-do")
+
+
+@pages.get("/partials/map", response_class=HTMLResponse, name="rk_map_partial")
+def map_partial(request: Request) -> HTMLResponse:
+    return kit.render(request, "rk_map_body.html", _map_ctx(request))
+
+
+# ---- one incident ----------------------------------------------------------------------------------
+
+def _incident_ctx(request: Request, incident_id: str) -> dict[str, Any]:
+    p = _platform(request)
+    with p.db.read_session() as s:
+        ctx = data.incident_page(p, s, incident_id)
+    ctx["registry"] = p.parties
+    ctx["src"] = f"/ui/partials/incidents/{incident_id}"
+    return ctx
+
+
+@pages.get("/incidents/{incident_id}", response_class=HTMLResponse, name="rk_incident")
+def incident_page(request: Request, incident_id: str) -> HTMLResponse:
+    ctx = _incident_ctx(request, incident_id)
+    return kit.render(request, "rk_incident.html", ctx, page_title=f"Incident {incident_id}")
+
+
+@pages.get("/partials/incidents/{incident_id}", response_class=HTMLResponse, name="rk_incident_partial")
+def incident_partial(request: Request, incident_id: str) -> HTMLResponse:
+    return kit.render(request, "rk_incident_body.html", _incident_ctx(request, incident_id))
+
+
+# ---- agency console ---------------------------------------------------------------------------------
+
+def _acting(request: Request) -> Principal | None:
+    """The party whose key the page sent (the console partial is public; its content needs a valid key)."""
+    auth = request.headers.get("authorization", "")
+    key = auth[7:].strip() if auth[:7].lower() == "bearer " else (request.headers.get("x-api-key") or "").strip()
+    if not key:
+        return None
+    return _platform(request).keys.resolve(key)
+
+
+QUICK_NAMES = {"acrc": "ACRC", "molit": "MOLIT", "kec": "KEC", "daejeon-rolm": "Daejeon ROLM",
+               "chungnam-road": "Chungnam road office", "me": "ME"}
+
+
+def _console_ctx(request: Request) -> dict[str, Any]:
+    p = _platform(request)
+    who = _acting(request)
+    ctx: dict[str, Any] = {"who": who, "items": [], "records": [], "kind": "none",
+                           "agency_options": data.agency_options(p), "species_options": data.species_options(),
+                           "outcome_options": data.outcome_options(), "now": utcnow()}
+    if who is None:
+        return ctx
+    ctx["who_l"] = data.party_label(p, who.party)
+    with p.db.read_session() as s:
+        if who.party == "me":
+            ctx["kind"] = "me"
+            ctx["records"] = data.me_records(p, s)
+        elif who.party in ("acrc", "molit") or "road_agency" in who.roles:
+            ctx["kind"] = who.party if who.party in ("acrc", "molit") else "road_agency"
+            ctx["items"] = data.console_items(p, s, who.party)
+        else:
+            ctx["kind"] = "other"
+    return ctx
+
+
+@pages.get("/console", response_class=HTMLResponse, name="rk_console")
+def console_page(request: Request) -> HTMLResponse:
+    ctx = _console_ctx(request)
+    p = _platform(request)
+    ctx["quick"] = [{**data.party_label(p, c), "short": QUICK_NAMES.get(c, c)}
+                    for c in ("acrc", "molit", *p.parties.with_role("road_agency")[:3], "me") if c in p.parties]
+    return kit.render(request, "rk_console.html", ctx, act_as=True, page_title="Agency console")
+
+
+@pages.get("/partials/console", response_class=HTMLResponse, name="rk_console_partial")
+def console_partial(request: Request, party: str = Query(default="", max_length=40)) -> HTMLResponse:
+    # `party` only makes the URL differ per party; what is shown follows the key the request carries.
+    return kit.render(request, "rk_console_body.html", _console_ctx(request))
+
+
+# ---- analytics --------------------------------------------------------------------------------------
+
+def _analytics_ctx(request: Request) -> dict[str, Any]:
+    p = _platform(request)
+    with p.db.read_session() as s:
+        return {"a": data.analytics(p, s)}
+
+
+@pages.get("/analytics", response_class=HTMLResponse, name="rk_analytics")
+def analytics_page(request: Request) -> HTMLResponse:
+    return kit.render(request, "rk_analytics.html", _analytics_ctx(request), page_title="Analytics")
+
+
+@pages.get("/partials/analytics", response_class=HTMLResponse, name="rk_analytics_partial")
+def analytics_partial(request: Request) -> HTMLResponse:
+    return kit.render(request, "rk_analytics_body.html", _analytics_ctx(request))
+
+
+# ---- voice report as the navigation partner -------------------------------------------------------------
+
+@pages.get("/report", response_class=HTMLResponse, name="rk_report")
+def report_page(request: Request) -> HTMLResponse:
+    now = utcnow().astimezone(data.ZoneInfo("Asia/Seoul")).replace(microsecond=0)
+    return kit.render(request, "rk_report.html", {"now_iso": now.isoformat()}, page_title="File a voice report")
+
+
+router = APIRouter()
+router.include_router(kit.router)
+router.include_router(pages)
+
+__all__ = ["kit", "router"]

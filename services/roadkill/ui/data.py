@@ -1,0 +1,275 @@
+"""Read queries and view models of the trainer pages (SQL aggregates; nothing loads every incident)."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Float, cast, func, select
+from sqlalchemy.orm import Session
+
+from services.roadkill import hotspots, incident_states, queries, views
+from services.roadkill.intake import road_network
+from services.roadkill.models import incident, incident_event, report
+from services.roadkill.reference import default_species
+from shared import trace
+
+HOTSPOT_MIN_COUNT = 2  # with few incidents Malo's limit is 0: one carcass is not yet a hotspot to show
+OPEN_MARKERS_MAX = 500  # markers on the map; the board pages through the rest
+BOARD_MAX = 100
+
+
+def incidents_version(platform: Any) -> tuple[int, str]:
+    """Changes when an incident moves (a history row) or a report is merged: two primary-key maxima."""
+    with platform.db.read_session() as s:
+        ev = s.scalar(select(func.max(incident_event.c.id))) or 0
+        rp = s.scalar(select(func.max(report.c.id))) or ""
+    return int(ev), str(rp)
+
+
+# ---- labels: English with the Korean name beside it -------------------------------------------
+
+def species_label(code: str | None) -> dict[str, str]:
+    sp = default_species().by_code.get(code or "")
+    if sp is None:
+        return {"code": code or "", "en": code or "—", "ko": ""}
+    return {"code": sp.code, "en": sp.name_en, "ko": sp.name_ko, "protected": sp.protected}
+
+
+def party_label(platform: Any, code: str | None) -> dict[str, str]:
+    if code and code in platform.parties:
+        p = platform.parties.get(code)
+        return {"code": code, "en": p.name, "ko": p.name_ko}
+    return {"code": code or "", "en": code or "—", "ko": ""}
+
+
+def road_label(platform: Any, road_id: str | None, road_name: str | None, road_class: str | None) -> dict[str, str]:
+    road = road_network(platform).roads.get(road_id or "")
+    if road is not None:
+        return {"en": road.name, "ko": road.name_ko, "class": road.road_class}
+    return {"en": road_name or "off the mapped roads", "ko": "" if road_name else "도로망 밖",
+            "class": road_class or ""}
+
+
+def state_label(code: str) -> dict[str, str]:
+    st = next((s for s in incident_states.machine().states if s["code"] == code), None)
+    return {"code": code, "en": st["label"] if st else code, "ko": st.get("label_ko", "") if st else ""}
+
+
+def card(platform: Any, row: Any) -> dict[str, Any]:
+    """An incident as the board, map and console show it (no report content)."""
+    out = views.incident_summary(row)
+    out.update(species_l=species_label(row.species_confirmed or row.species),
+               road_l=road_label(platform, row.road_id, row.road_name, row.road_class),
+               agency_l=party_label(platform, row.agency), state_l=state_label(row.status),
+               municipality_l=_area_label(platform, row.municipality))
+    return out
+
+
+def _area_label(platform: Any, code: str | None) -> dict[str, str]:
+    a = road_network(platform).areas.by_code.get(code or "")
+    return {"en": a.name, "ko": a.name_ko} if a else {"en": code or "—", "ko": ""}
+
+
+# ---- board, map ------------------------------------------------------------------------------
+
+def board(platform: Any, s: Session, *, status: str | None, agency: str | None) -> list[dict[str, Any]]:
+    f = queries.IncidentFilter(status=status or None, agency=agency or None)
+    rows, _next = queries.list_incidents(s, f, None, BOARD_MAX)
+    return [card(platform, r) for r in rows]
+
+
+def open_incidents(platform: Any, s: Session) -> list[dict[str, Any]]:
+    i = incident.c
+    rows = s.execute(select(incident).where(i.status.in_(incident_states.machine().open_states))
+                     .order_by(i.created_at.desc(), i.id.desc()).limit(OPEN_MARKERS_MAX)).all()
+    return [card(platform, r) for r in rows]
+
+
+def hotspot_segments(platform: Any, s: Session) -> list[dict[str, Any]]:
+    """Malo hotspots on 500 m segments: counts per (road, segment) in SQL, the test in hotspots.py."""
+    net = road_network(platform)
+    i = incident.c
+    rows = s.execute(select(i.road_id, i.segment_no, func.count()).where(i.road_id.is_not(None),
+                                                                         i.segment_no.is_not(None))
+                     .group_by(i.road_id, i.segment_no)).all()
+    segments = hotspots.segments_per_road(net)
+    counts = {(r[0], int(r[1])): int(r[2]) for r in rows
+              if r[0] in segments and 0 <= int(r[1]) < segments[r[0]]}  # ignore rows of a replaced map
+    if not counts:
+        return []
+    result = hotspots.malo_hotspots(counts, segments)
+    out = []
+    for f in hotspots.hotspot_features(net, result):
+        p = f["properties"]
+        if p["count"] < HOTSPOT_MIN_COUNT:
+            continue
+        out.append({"coordinates": f["geometry"]["coordinates"], "road_name": p["road_name"],
+                    "road_name_ko": p["road_name_ko"], "count": p["count"], "upper_limit": p["upper_limit"],
+                    "start_m": p["start_m"], "end_m": p["end_m"],
+                    "label": f"Hotspot #{p['rank']}: {p['road_name']} ({p['road_name_ko']}) "
+                             f"{p['start_m'] / 1000:.1f}–{p['end_m'] / 1000:.1f} km, {p['count']} incidents "
+                             f"(Poisson 95% upper limit {p['upper_limit']})"})
+    return out
+
+
+# ---- one incident ------------------------------------------------------------------------------
+
+def incident_page(platform: Any, s: Session, incident_id: str) -> dict[str, Any]:
+    row, reports, events = queries.get_incident(s, incident_id)  # 404 problem when unknown
+    hops = trace.read(s, platform.tables, subject_type="incident", subject_ids=[incident_id])
+    o = platform.tables.outbox
+    payloads = dict(s.execute(select(o.c.id, o.c.payload).where(o.c.subject_type == "incident",
+                                                                 o.c.subject_id == incident_id)).all())
+    demo = bool(platform.settings.demo_mode)
+    received = []
+    for h in hops:
+        received.append({**h, "from_l": party_label(platform, h["from"]), "to_l": party_label(platform, h["to"]),
+                         # payload values only in demo mode: these pages are public
+                         "payload": payloads.get(h["message_id"]) if demo and h["message_id"] else None})
+    # The reporter hash and personal hashes never reach this page; the words said only in demo mode.
+    shown = []
+    for r in reports:
+        v = views.report_view(r, "acrc")
+        if not demo:
+            v.pop("transcript", None)
+            v.pop("description", None)
+        v["species_l"] = species_label(r.species)
+        v["partner_l"] = party_label(platform, r.partner)
+        shown.append(v)
+    history = [{**views.event_view(e), "actor_l": party_label(platform, e.actor),
+                "to_l": state_label(e.to_status)} for e in events]
+    return {"inc": card(platform, row), "decision": row.decision or {}, "reports": shown, "history": history,
+            "hops": hops, "received": received, "demo": demo}
+
+
+# ---- agency console -----------------------------------------------------------------------------
+
+def console_items(platform: Any, s: Session, party: str) -> list[dict[str, Any]]:
+    rows, _next = queries.inbox(s, party, None, 50)
+    out = []
+    for r in rows:
+        c = card(platform, r)
+        c["allowed_next"] = incident_states.machine().allowed(r.status)
+        c["explanation"] = (r.decision or {}).get("explanation")
+        out.append(c)
+    return out
+
+
+def me_records(platform: Any, s: Session, limit: int = 20) -> list[dict[str, Any]]:
+    """What the Ministry of Environment received: the processing records of the latest closed incidents."""
+    i, o = incident.c, platform.tables.outbox
+    closed = s.execute(select(incident.c.id).where(i.status == "closed").order_by(i.updated_at.desc())
+                       .limit(limit)).scalars().all()
+    if not closed:
+        return []
+    rows = s.execute(select(o.c.subject_id, o.c.payload, o.c.status).where(
+        o.c.subject_type == "incident", o.c.subject_id.in_(closed), o.c.to_party == "me")).all()
+    by_id = {r.subject_id: r for r in rows}
+    out = []
+    for inc_id in closed:
+        r = by_id.get(inc_id)
+        if r is None:
+            continue
+        p = dict(r.payload)
+        p["delivery"] = r.status
+        p["species_l"] = species_label(p.get("species_confirmed") or p.get("species_reported"))
+        p["agency_l"] = party_label(platform, p.get("agency"))
+        out.append(p)
+    return out
+
+
+# ---- analytics (aggregates in SQL) -------------------------------------------------------------
+
+def _month(col, dialect: str):
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("Asia/Seoul", col), "YYYY-MM")
+    return func.strftime("%Y-%m", col, "+9 hours")
+
+
+def _seconds_between(start, end, dialect: str):
+    if dialect == "postgresql":
+        return func.extract("epoch", end - start)
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+def analytics(platform: Any, s: Session) -> dict[str, Any]:
+    dialect = s.get_bind().dialect.name
+    i = incident.c
+    sp = func.coalesce(i.species_confirmed, i.species)
+    by_species = s.execute(select(sp, func.count()).group_by(sp).order_by(func.count().desc(), sp)).all()
+    month = _month(i.first_reported_at, dialect)
+    cleared_month = _month(i.cleared_at, dialect)
+    by_month = dict(s.execute(select(month, func.count()).group_by(month).order_by(month)).all())
+    cleared_by_month = dict(s.execute(select(cleared_month, func.count()).where(i.cleared_at.is_not(None))
+                                      .group_by(cleared_month)).all())
+    secs = cast(_seconds_between(i.first_reported_at, i.cleared_at, dialect), Float)
+    ttc = s.execute(select(i.agency, func.count(), func.avg(secs), func.max(secs))
+                    .where(i.cleared_at.is_not(None), i.status == "closed").group_by(i.agency)
+                    .order_by(func.avg(secs).desc())).all()
+    by_status = dict(s.execute(select(i.status, func.count()).group_by(i.status)).all())
+    by_class = s.execute(select(i.road_class, func.count()).group_by(i.road_class)
+                         .order_by(func.count().desc())).all()
+    outcomes = dict(s.execute(select(i.outcome, func.count()).where(i.outcome.is_not(None))
+                              .group_by(i.outcome)).all())
+
+    def sp_name(code: str) -> str:
+        lab = species_label(code)
+        return f"{lab['en']} {lab['ko']}".strip()
+
+    def agency_name(code: str) -> str:
+        lab = party_label(platform, code)
+        return f"{lab['code']} · {lab['ko']}" if lab["ko"] else lab["code"]
+
+    months = sorted(set(by_month) | set(cleared_by_month))
+    return {
+        "total": sum(by_status.values()),
+        "by_status": [(state_label(k), by_status.get(k, 0)) for k in incident_states.machine().codes],
+        "species_series": [(sp_name(code), n) for code, n in by_species],
+        "month_series": {"reported": [(m, by_month.get(m, 0)) for m in months],
+                         "cleared": [(m, cleared_by_month.get(m, 0)) for m in months]},
+        "ttc_series": [(agency_name(a), round((avg or 0) / 60, 1)) for a, _n, avg, _mx in ttc],
+        "ttc_rows": [{"agency_l": party_label(platform, a), "count": n, "avg_min": round((avg or 0) / 60, 1),
+                      "max_min": round((mx or 0) / 60, 1)} for a, n, avg, mx in ttc],
+        "class_series": [(_class_name(c), n) for c, n in by_class],
+        "outcomes": outcomes,
+    }
+
+
+CLASS_NAMES = {"expressway": "Expressway 고속국도", "national": "National route 일반국도",
+               "provincial": "Provincial road 지방도", "local": "City/county road 시·군도",
+               "off_network": "Off the mapped roads 도로망 밖"}
+
+
+def _class_name(code: str) -> str:
+    return CLASS_NAMES.get(code, code)
+
+
+def filters(platform: Any) -> dict[str, Any]:
+    """Options of the board's filters."""
+    agencies = [party_label(platform, c) for c in platform.parties.with_role("road_agency")]
+    return {"states": [state_label(c) for c in incident_states.machine().codes], "agencies": agencies}
+
+
+def agency_options(platform: Any) -> list[tuple[str, str]]:
+    return [(c, f"{lab['en']} · {lab['ko']}" if lab["ko"] else lab["en"])
+            for c in platform.parties.with_role("road_agency") for lab in [party_label(platform, c)]]
+
+
+def species_options() -> list[tuple[str, str]]:
+    return [(sp.code, f"{sp.name_en} · {sp.name_ko}") for sp in default_species().by_code.values()]
+
+
+def outcome_options() -> list[tuple[str, str]]:
+    doc = incident_states.machine()
+    labels = {"removed": "Carcass removed · 사체 수거", "not_found": "Nothing found on site · 현장 미발견",
+              "duplicate": "Duplicate of another incident · 중복 신고"}
+    return [(o, labels.get(o, o)) for o in doc.outcomes]
+
+
+def iso_local(value: str | datetime | None) -> str:
+    """'2026-11-29 18:04' in Korea time for display (the <time> element carries the ISO value)."""
+    if value is None:
+        return "—"
+    dt = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return dt.astimezone(ZoneInfo("Asia/Seoul")).strftime("%Y-%m-%d %H:%M")
