@@ -36,7 +36,9 @@ def _optional(name: str):
 def _routers():
     mods = [importlib.import_module(f"services.peaks.routes.{n}") for n in ROUTE_MODULES]
     mods += [m for m in (_optional(n) for n in OPTIONAL_ROUTE_MODULES) if m is not None]
-    return [m.router for m in mods]
+    from services.peaks import ui  # the trainer's pages under /ui/ (kit.router first)
+
+    return [m.router for m in mods] + ui.routers
 
 
 SPEC = ServiceSpec(
