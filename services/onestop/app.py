@@ -27,10 +27,11 @@ TAGS = [
 
 
 def _routers():
+    from services.onestop import ui
     from services.onestop.routes import agency, cases, hsds, meetings, referrals, residents, states, stats
 
     return [hsds.router, residents.router, cases.router, referrals.router, agency.router, meetings.router,
-            stats.router, states.router]
+            stats.router, states.router, *ui.routers]  # ui: the trainer's pages under /ui/ (kit.router first)
 
 
 def _on_startup(platform) -> None:
