@@ -5,9 +5,10 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from services.roadkill import analytics as analytics_mod
 from services.roadkill import hotspots, incident_states, queries, views
 from services.roadkill.intake import road_network
 from services.roadkill.models import incident, incident_event, report
@@ -187,12 +188,6 @@ def _month(col, dialect: str):
     return func.strftime("%Y-%m", col, "+9 hours")
 
 
-def _seconds_between(start, end, dialect: str):
-    if dialect == "postgresql":
-        return func.extract("epoch", end - start)
-    return (func.julianday(end) - func.julianday(start)) * 86400.0
-
-
 def analytics(platform: Any, s: Session) -> dict[str, Any]:
     dialect = s.get_bind().dialect.name
     i = incident.c
@@ -203,10 +198,9 @@ def analytics(platform: Any, s: Session) -> dict[str, Any]:
     by_month = dict(s.execute(select(month, func.count()).group_by(month).order_by(month)).all())
     cleared_by_month = dict(s.execute(select(cleared_month, func.count()).where(i.cleared_at.is_not(None))
                                       .group_by(cleared_month)).all())
-    secs = cast(_seconds_between(i.first_reported_at, i.cleared_at, dialect), Float)
-    ttc = s.execute(select(i.agency, func.count(), func.avg(secs), func.max(secs))
-                    .where(i.cleared_at.is_not(None), i.status == "closed").group_by(i.agency)
-                    .order_by(func.avg(secs).desc())).all()
+    # Median and 90th percentile per agency from the analytics module (the same numbers as
+    # GET /v1/analytics/summary: incidents closed as removed, first report → cleared).
+    ttc = sorted(analytics_mod.time_to_clear(s).items(), key=lambda kv: (-(kv[1]["p50_minutes"] or 0), kv[0]))
     by_status = dict(s.execute(select(i.status, func.count()).group_by(i.status)).all())
     by_class = s.execute(select(i.road_class, func.count()).group_by(i.road_class)
                          .order_by(func.count().desc())).all()
@@ -228,9 +222,9 @@ def analytics(platform: Any, s: Session) -> dict[str, Any]:
         "species_series": [(sp_name(code), n) for code, n in by_species],
         "month_series": {"reported": [(m, by_month.get(m, 0)) for m in months],
                          "cleared": [(m, cleared_by_month.get(m, 0)) for m in months]},
-        "ttc_series": [(agency_name(a), round((avg or 0) / 60, 1)) for a, _n, avg, _mx in ttc],
-        "ttc_rows": [{"agency_l": party_label(platform, a), "count": n, "avg_min": round((avg or 0) / 60, 1),
-                      "max_min": round((mx or 0) / 60, 1)} for a, n, avg, mx in ttc],
+        "ttc_series": [(agency_name(a), v["p50_minutes"] or 0) for a, v in ttc],
+        "ttc_rows": [{"agency_l": party_label(platform, a), "count": v["count"], "p50_min": v["p50_minutes"],
+                      "p90_min": v["p90_minutes"]} for a, v in ttc],
         "class_series": [(_class_name(c), n) for c, n in by_class],
         "outcomes": outcomes,
     }
