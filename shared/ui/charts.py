@@ -96,7 +96,8 @@ def svg_line_chart(series: Mapping[str, Pairs], *, title: str, unit: str = "", w
     uid = stable_id("line", title, sorted(data.items()))
     unit_s = f" {unit}" if unit else ""
     ticks = nice_ticks(max((v for pts in data.values() for _, v in pts), default=0.0))
-    left = text_width(fmt_number(ticks[-1]), 11) + 14
+    # The widest tick label sets the margin ("1.5" is wider than "2").
+    left = max(text_width(fmt_number(t), 11) for t in ticks) + 14
     legend_h = 20 * math.ceil(len(data) / 3) if len(data) > 1 else 0
     right, top, bottom = 16, 12 + legend_h, 36
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -117,7 +118,8 @@ def svg_line_chart(series: Mapping[str, Pairs], *, title: str, unit: str = "", w
                    f'{esc(fmt_number(t))}</text>')
     every = max(math.ceil(len(xs) / max(plot_w // 70, 1)), 1)  # thin x labels so they never overlap
     for i, xv in enumerate(xs):
-        if i % every == 0 or i == len(xs) - 1:
+        # The last label is always shown; a regular one too close to it is skipped.
+        if (i % every == 0 and len(xs) - 1 - i >= every) or i == len(xs) - 1:
             out.append(f'<text x="{px(i):.1f}" y="{height - bottom + 16:g}" text-anchor="middle" font-size="11" '
                        f'fill="{MUTED}">{esc(clip(xv, 12))}</text>')
     out.append(f'<line x1="{left:g}" y1="{top + plot_h:g}" x2="{width - right:g}" y2="{top + plot_h:g}" '
