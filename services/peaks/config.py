@@ -18,6 +18,14 @@ class Settings(ServiceSettings):
     photo_max_pixels: int = 50_000_000
     display_side: int = 1000  # gallery display derivative, long side in px (a 12 MP JPEG decodes straight to it)
     thumb_side: int = 320
+    # Open API (gallery/open API/certificates engineer): per-key token bucket; 0 disables limiting.
+    open_api_rate_per_minute: float = Field(default=1200, description="Sustained requests/min per API key")
+    open_api_burst: int = Field(default=200, description="Requests per API key allowed in a burst")
+    # How long a process trusts its cached data version stamp (ETags, page cache) before asking the
+    # database again; changes made in this process are seen at once, other processes' within this.
+    open_api_stamp_ttl_s: float = 1.0
+    # Webhook subscription URLs: loopback/private hosts allowed only in demo mode (tests, local demo).
+    open_api_allow_private_webhooks: bool | None = None
 
     @property
     def resolved_storage_dir(self) -> Path:
