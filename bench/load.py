@@ -46,7 +46,7 @@ def wrk(url: str, *, script: str, duration_s: int = 10, connections: int = 32, t
 # time each request from its *scheduled* start. Written by hand because wrk2 is not packaged in
 # Debian; it is a bare asyncio HTTP/1.1 keep-alive client so it is not the bottleneck at these rates.
 
-async def _one(reader, writer, payload: bytes) -> int:
+async def _one(reader, writer, payload: bytes) -> tuple[int, bytes]:
     writer.write(payload)
     await writer.drain()
     head = await reader.readuntil(b"\r\n\r\n")
@@ -55,9 +55,8 @@ async def _one(reader, writer, payload: bytes) -> int:
     for line in head.split(b"\r\n"):
         if line.lower().startswith(b"content-length:"):
             length = int(line.split(b":", 1)[1])
-    if length:
-        await reader.readexactly(length)
-    return status
+    body = await reader.readexactly(length) if length else b""
+    return status, body
 
 
 def build_request(method: str, path: str, host: str, body: bytes = b"", headers: dict[str, str] | None = None) -> bytes:
@@ -70,12 +69,13 @@ def build_request(method: str, path: str, host: str, body: bytes = b"", headers:
 
 
 async def _fixed_rate(host: str, port: int, requests: list[bytes], rate: float, duration_s: float,
-                      max_conns: int) -> dict:
+                      max_conns: int, capture: bool = False) -> dict:
     pool: asyncio.Queue = asyncio.Queue()
     opened = 0
     latencies: list[float] = []
     errors = 0
     statuses: dict[int, int] = {}
+    captured: list[tuple[float, int, str]] = []  # (wall-clock time of the answer, status, body)
     start = time.perf_counter()
     total = int(rate * duration_s)
     tasks = []
@@ -91,9 +91,11 @@ async def _fixed_rate(host: str, port: int, requests: list[bytes], rate: float, 
             else:
                 conn = await pool.get()
         try:
-            status = await _one(conn[0], conn[1], requests[i % len(requests)])
+            status, body = await _one(conn[0], conn[1], requests[i % len(requests)])
             statuses[status] = statuses.get(status, 0) + 1
             latencies.append(time.perf_counter() - scheduled)
+            if capture:
+                captured.append((time.time(), status, body.decode("utf-8", "replace")))
             pool.put_nowait(conn)
         except (OSError, asyncio.IncompleteReadError, ValueError):
             errors += 1
@@ -115,26 +117,35 @@ async def _fixed_rate(host: str, port: int, requests: list[bytes], rate: float, 
 
     return {"target_rps": rate, "achieved_rps": len(latencies) / elapsed, "requests": len(latencies),
             "errors": errors, "statuses": statuses, "p50_ms": pct(50), "p90_ms": pct(90), "p99_ms": pct(99),
-            "max_ms": latencies[-1] * 1000 if latencies else float("nan")}
+            "max_ms": latencies[-1] * 1000 if latencies else float("nan"),
+            **({"captured": captured} if capture else {})}
 
 
-def fixed_rate(url: str, *, requests: list[bytes], rate: float, duration_s: float = 8, max_conns: int = 256) -> dict:
-    """Runs the open-loop generator in a separate Python process (so it never shares the server's core)."""
+def fixed_rate(url: str, *, requests: list[bytes], rate: float, duration_s: float = 8, max_conns: int = 256,
+               capture: bool = False, shuffle: bool = True) -> dict:
+    """Runs the open-loop generator in a separate Python process (so it never shares the server's core).
+
+    capture=True also returns every answer as (wall-clock time, status, body) under "captured"."""
     host_port = url.split("//", 1)[1].split("/", 1)[0]
     host, port = host_port.split(":")
     spec = {"host": host, "port": int(port), "rate": rate, "duration_s": duration_s, "max_conns": max_conns,
-            "requests": [r.decode("latin-1") for r in requests]}
+            "capture": capture, "shuffle": shuffle, "requests": [r.decode("latin-1") for r in requests]}
     with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
         json.dump(spec, f)
+    out_path = Path(f.name + ".out")
     try:
-        out = subprocess.run([sys.executable, "-m", "bench.load", f.name], capture_output=True, text=True,
-                             timeout=duration_s + 120, cwd=HERE.parent).stdout
+        # The result goes to a file, not stdout: with captured bodies it can be megabytes.
+        proc = subprocess.run([sys.executable, "-m", "bench.load", f.name, str(out_path)], capture_output=True,
+                              text=True, timeout=duration_s + 120, cwd=HERE.parent)
+        if proc.returncode != 0 or not out_path.exists():
+            raise RuntimeError(f"fixed-rate generator failed ({proc.returncode}): {proc.stderr[-800:]}")
+        return json.loads(out_path.read_text())
     finally:
         os.unlink(f.name)
-    return json.loads(out.strip().splitlines()[-1])
+        out_path.unlink(missing_ok=True)
 
 
-def _main(spec_path: str) -> None:
+def _main(spec_path: str, out_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text())
     try:
         import uvloop
@@ -142,11 +153,12 @@ def _main(spec_path: str) -> None:
     except ImportError:
         pass
     reqs = [r.encode("latin-1") for r in spec["requests"]]
-    random.shuffle(reqs)
+    if spec.get("shuffle", True):
+        random.shuffle(reqs)
     result = asyncio.run(_fixed_rate(spec["host"], spec["port"], reqs, spec["rate"], spec["duration_s"],
-                                     spec["max_conns"]))
-    print(json.dumps(result))
+                                     spec["max_conns"], spec.get("capture", False)))
+    Path(out_path).write_text(json.dumps(result))
 
 
 if __name__ == "__main__":
-    _main(sys.argv[1])
+    _main(sys.argv[1], sys.argv[2])

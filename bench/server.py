@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,19 +39,31 @@ class Server:
                "--loop", "uvloop", "--http", "httptools", "--workers", "1", "--no-access-log", "--log-level", "warning"]
         if self.factory:
             cmd.append("--factory")
-        self.proc = subprocess.Popen(cmd, env=self.env, cwd=self.cwd, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.PIPE if os.environ.get("BENCH_QUIET") else None)
+        # Quiet: the server's stderr goes to a file (a pipe nobody reads would fill up and stall it).
+        self.log_path = None
+        stderr = None
+        if os.environ.get("BENCH_QUIET"):
+            log_dir = Path(os.environ.get("BENCH_LOG_DIR") or tempfile.gettempdir())
+            self.log_path = log_dir / f"server-{self.target.split(':')[0].replace('.', '-')}-{self.port}.log"
+            stderr = self._log = open(self.log_path, "wb")  # noqa: SIM115 - closed in __exit__
+        self.proc = subprocess.Popen(cmd, env=self.env, cwd=self.cwd, stdout=subprocess.DEVNULL, stderr=stderr)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.target} exited during start-up")
+                raise RuntimeError(f"{self.target} exited during start-up{self.log_tail()}")
             try:
                 if httpx.get(self.url + self.health, timeout=1).status_code < 500:
                     return self
             except httpx.HTTPError:
                 pass
             time.sleep(0.2)
-        raise RuntimeError(f"{self.target} did not start")
+        self.__exit__()
+        raise RuntimeError(f"{self.target} did not start{self.log_tail()}")
+
+    def log_tail(self, n: int = 1500) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        return ": " + self.log_path.read_bytes()[-n:].decode("utf-8", "replace")
 
     @property
     def pid(self) -> int:
@@ -67,3 +80,7 @@ class Server:
                 self.proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+                self.proc.wait()
+        if getattr(self, "_log", None) is not None:
+            self._log.close()
+            self._log = None
