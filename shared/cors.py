@@ -1,6 +1,8 @@
 """CORS for the open API's GET routes only: other routes never answer cross-origin requests."""
 from __future__ import annotations
 
+import json
+
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -16,5 +18,27 @@ class PathCORSMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.prefixes and scope["path"].startswith(self.prefixes):
-            return await self.cors(scope, receive, send)
+            method = scope["method"]
+            if method in ("GET", "HEAD"):
+                return await self.cors(scope, receive, send)
+            headers = dict(scope.get("headers") or [])
+            asked = headers.get(b"access-control-request-method", b"").upper()
+            if method == "OPTIONS" and b"origin" in headers and asked:
+                if asked in (b"GET", b"HEAD"):
+                    return await self.cors(scope, receive, send)
+                # A refused preflight carries no Access-Control-Allow-Origin at all.
+                return await _refuse_preflight(scope, receive, send, asked.decode("latin-1"))
+            # Writes under the prefix (e.g. a partner's webhook subscription) get no CORS headers.
         return await self.app(scope, receive, send)
+
+
+async def _refuse_preflight(scope: Scope, receive: Receive, send: Send, method: str) -> None:
+    from shared.errors import PROBLEM_BASE, PROBLEM_JSON
+
+    body = json.dumps({"type": PROBLEM_BASE + "cors-method-not-allowed", "title": "Bad Request", "status": 400,
+                       "detail": f"Cross-origin {method[:20]} is not allowed here; the open API allows GET only.",
+                       "instance": scope["path"]}).encode()
+    await send({"type": "http.response.start", "status": 400,
+                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
+                            (b"vary", b"Origin")]})
+    await send({"type": "http.response.body", "body": body})

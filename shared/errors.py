@@ -108,6 +108,8 @@ def install_error_handlers(app: FastAPI, formatters: Sequence[tuple[str, ErrorFo
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        if isinstance(getattr(exc, "problem", None), Problem):  # shared.middleware.InputProblem
+            return problem_response(request, exc.problem)
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"No resource at {request.url.path}"

@@ -3,17 +3,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
 import anyio
 from sqlalchemy import delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import utcnow
 from shared.errors import PROBLEM_BASE, PROBLEM_JSON
 
+log = logging.getLogger("shared.idempotency")
 _METHODS = {b"POST", b"PUT", b"PATCH"}
 _KEEP_HEADERS = {"content-type", "location", "etag"}
 
@@ -64,7 +67,15 @@ class IdempotencyMiddleware:
         scope_id = hashlib.sha256(auth).hexdigest()
         fingerprint = hashlib.sha256(b"\x00".join([scope["method"].encode(), scope["path"].encode(),
                                                    scope.get("query_string", b""), body])).hexdigest()
-        decision = await anyio.to_thread.run_sync(_claim, platform, scope_id, key, fingerprint)
+        try:
+            decision = await anyio.to_thread.run_sync(_claim, platform, scope_id, key, fingerprint)
+        except Exception as exc:
+            if not _database_down(exc):
+                raise
+            # This middleware sits outside the app's exception handlers: answer like them.
+            log.warning("database unavailable", extra={"error": type(exc).__name__})
+            return await _send(send, *_problem(503, "database-unavailable",
+                                               "The database is unreachable; retry shortly.", {"retry-after": "5"}))
         if decision is not None:
             return await _send(send, *decision)
 
@@ -77,29 +88,50 @@ class IdempotencyMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        captured: dict[str, Any] = {"status": 500, "headers": [], "body": []}
+        captured: dict[str, Any] = {"status": 500, "headers": [], "body": [], "start": None}
 
         async def capture_send(message: Message) -> None:
+            # Held back until the outcome is recorded: a client that has its response can
+            # always replay it with the same key (no window where a retry sees "in flight").
             if message["type"] == "http.response.start":
                 captured["status"] = message["status"]
                 captured["headers"] = message.get("headers", [])
+                captured["start"] = message
             elif message["type"] == "http.response.body":
                 captured["body"].append(message.get("body", b""))
-            await send(message)
 
         try:
             await self.app(scope, replay_receive, capture_send)
         except BaseException:
-            await anyio.to_thread.run_sync(_release, platform, scope_id, key)
+            await _quietly(_release, platform, scope_id, key)
             raise
         status = captured["status"]
+        body = b"".join(captured["body"])
         if status >= 500:
-            await anyio.to_thread.run_sync(_release, platform, scope_id, key)
+            await _quietly(_release, platform, scope_id, key)
         else:
             kept = {k.decode().lower(): v.decode("latin-1") for k, v in captured["headers"]
                     if k.decode().lower() in _KEEP_HEADERS}
-            await anyio.to_thread.run_sync(_store, platform, scope_id, key, status, kept,
-                                           b"".join(captured["body"]))
+            # If the database went away after the business commit, the client still gets its
+            # answer; the in-flight record then expires after `idempotency_lock_s`.
+            await _quietly(_store, platform, scope_id, key, status, kept, body)
+        if captured["start"] is not None:
+            await send(captured["start"])
+            await send({"type": "http.response.body", "body": body})
+
+
+def _database_down(exc: BaseException) -> bool:
+    return isinstance(exc, OperationalError | PoolTimeout) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+async def _quietly(fn, *args) -> None:
+    try:
+        await anyio.to_thread.run_sync(fn, *args)
+    except Exception as exc:
+        if not _database_down(exc):
+            raise
+        log.warning("idempotency record not updated: database unavailable", extra={"error": type(exc).__name__})
 
 
 async def _send(send: Send, status: int, headers: dict[str, str], body: bytes) -> None:

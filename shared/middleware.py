@@ -5,6 +5,7 @@ import json
 import logging
 import time
 import uuid
+from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -23,6 +24,39 @@ SECURITY_HEADERS = [
 # allowed for SVG diagrams rendered on the server.
 UI_CSP = (b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
           b"script-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+
+
+class InputProblem(StarletteHTTPException):
+    """A problem found while the body streams in (raised from `receive`).
+
+    An HTTPException so FastAPI's body parsing re-raises it as it is; `shared.errors` answers
+    with `problem` (a `shared.errors.Problem`).
+    """
+
+    def __init__(self, problem):
+        super().__init__(problem.status, problem.detail)
+        self.problem = problem
+
+
+def _nul_paths(value, path: str = "") -> list[str]:
+    """Where strings holding U+0000 sit in a decoded JSON value (field paths like `a.b.0`)."""
+    if isinstance(value, str):
+        return [path or "body"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in _nul_paths(k, path) + _nul_paths(v, f"{path}.{k}".lstrip("."))]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _nul_paths(v, f"{path}.{i}".lstrip("."))]
+    return []
+
+
+def _nul_problem(fields: list[str], where: str):
+    from shared.errors import Problem
+
+    fields = sorted(set(fields)) or [where]
+    message = "must not contain NUL (U+0000) characters"
+    return Problem(422, "validation-error", "; ".join(f"{f}: {message}" for f in fields[:5]),
+                   title="Request validation failed",
+                   errors=[{"field": f, "in": where, "message": message, "type": "string_nul"} for f in fields])
 
 
 class _TooLarge(StarletteHTTPException):
@@ -100,19 +134,62 @@ class PlatformMiddleware:
                             f"Request body exceeds the limit of {limit:,} bytes for {path}.")
                 self._observe(scope, 413, start, request_id)
                 return
+        # NUL characters: PostgreSQL text cannot hold them (an insert would fail with a 500) and
+        # no legitimate text needs them; refused up front on every backend alike.
+        if "\x00" in path:
+            await reply(404, "not-found", "No resource at this path (it contains a NUL character).")
+            self._observe(scope, 404, start, request_id)
+            return
+        query = scope.get("query_string", b"")
+        if b"%00" in query or b"\x00" in query:
+            names = [k for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+                     if "\x00" in k or "\x00" in v]
+            await self._problem(scope, receive, send_wrapper, _nul_problem(names, "query"))
+            self._observe(scope, 422, start, request_id)
+            return
+        ctype = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        # Only text bodies are inspected (files legitimately contain NUL bytes).
+        text_body = ctype == b"application/json" or ctype.endswith(b"+json") or \
+            ctype == b"application/x-www-form-urlencoded"
         received = 0
+        tail = b""
+        suspect = False
+        chunks: list[bytes] = []
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, tail, suspect
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > limit:
                     raise _TooLarge(limit, path)
+                if text_body:
+                    chunks.append(chunk)
+                    window = tail + chunk
+                    if b"\\u0000" in window or b"%00" in window or b"\x00" in window:
+                        suspect = True
+                    tail = window[-6:]
+                    if suspect and not message.get("more_body"):
+                        raw = b"".join(chunks)
+                        if ctype == b"application/x-www-form-urlencoded":
+                            fields = [k for k, v in parse_qsl(raw.decode("latin-1"), keep_blank_values=True)
+                                      if "\x00" in k or "\x00" in v]
+                        else:
+                            try:
+                                fields = _nul_paths(json.loads(raw))
+                            except ValueError:
+                                fields = []  # malformed JSON: the app's own parser answers
+                        if fields:
+                            raise InputProblem(_nul_problem(fields, "body"))
             return message
 
         try:
             await self.app(scope, limited_receive, send_wrapper)
+        except InputProblem as exc:
+            if not status_holder["started"]:
+                await self._problem(scope, receive, send_wrapper, exc.problem)
+            status_holder["status"] = exc.problem.status
         except _TooLarge:
             if not status_holder["started"]:
                 await reply(413, "payload-too-large",
@@ -120,6 +197,16 @@ class PlatformMiddleware:
             status_holder["status"] = 413
         finally:
             self._observe(scope, status_holder["status"], start, request_id)
+
+    @staticmethod
+    async def _problem(scope: Scope, receive: Receive, send: Send, problem) -> None:
+        """Answers with the app's own problem format (Open311 paths have theirs)."""
+        from starlette.requests import Request
+
+        from shared.errors import problem_response
+
+        response = problem_response(Request(scope, receive), problem)
+        await response(scope, receive, send)
 
     def _observe(self, scope: Scope, status: int, start: float, request_id: str) -> None:
         elapsed = time.perf_counter() - start

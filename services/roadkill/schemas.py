@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 EVENT_TYPES = ("complaint_registered", "assigned", "acknowledged", "dispatched", "closed", "transferred")
 
@@ -15,7 +15,8 @@ class ReportIn(BaseModel):
 
     reporter: str = Field(min_length=1, max_length=128,
                           description="The partner's pseudonymous subscriber id; stored only as a keyed hash")
-    consent: bool = Field(description="The driver agreed to the use of personal information; must be true")
+    # Strict: legal consent is the JSON literal `true`, never a string like "yes" coerced to it.
+    consent: StrictBool = Field(description="The driver agreed to the use of personal information; must be true")
     transcript: str = Field(min_length=1, max_length=2000, description="What the driver said (Korean or English)")
     lat: float = Field(ge=-90, le=90, description="WGS84 latitude of the car when reporting")
     lon: float = Field(ge=-180, le=180, description="WGS84 longitude")
