@@ -39,7 +39,13 @@ def test_autopilot_runs_the_whole_chain_to_me(make_settings):
                 return s.execute(select(inbox).where(inbox.c.receiver == "tmap", inbox.c.subject_id == inc)).first()
 
         wait_until(delivered_to_tmap, timeout=30)
-        events = httpx.get(f"{server.url}/v1/incidents/{inc}/trace", headers=auth("chungnam")).json()["events"]
+
+        def settled():
+            # The relay records a delivery just after the receiver answers: wait for the records too.
+            evs = httpx.get(f"{server.url}/v1/incidents/{inc}/trace", headers=auth("chungnam")).json()["events"]
+            return evs if all(e["status"] in ("delivered", "received") for e in evs[:-1]) else None
+
+        events = wait_until(settled, timeout=30)
         with p.db.read_session() as s:
             me = s.execute(select(inbox.c.payload).where(inbox.c.receiver == "me")).scalar_one()
             row = s.execute(select(incident).where(incident.c.id == inc)).one()

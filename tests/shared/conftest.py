@@ -52,14 +52,20 @@ class SimClock:
     """A clock the relay schedules with; tests move it forward instead of sleeping."""
 
     def __init__(self, start: datetime | None = None):
-        # A second ahead of real time, so messages queued "now" by the app are already due.
-        self.now = start or utcnow() + timedelta(seconds=1)
+        # Without a start: real time plus an offset (a second ahead to begin with), so a message
+        # the app queues "now" is due however long a loaded machine took to get here.
+        self.start = start
+        self.offset = timedelta(seconds=1)
+
+    @property
+    def now(self) -> datetime:
+        return (self.start or utcnow()) + self.offset - (timedelta(seconds=1) if self.start else timedelta(0))
 
     def __call__(self) -> datetime:
         return self.now
 
     def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+        self.offset += timedelta(seconds=seconds)
 
 
 @pytest.fixture

@@ -119,12 +119,12 @@ def test_retry_after_is_honoured(make_settings, receiver, clock, header):
     with TestClient(create_app(settings)) as c:
         receiver.secrets = [point_bob_at(c, receiver.hook_url)]
         relay = Relay(c.app.state.platform, clock=clock, rng=lambda: 1.0)
+        before = clock.now
         if header == "HTTP-DATE":
             from email.utils import format_datetime
-            header = format_datetime(clock.now + timedelta(seconds=121), usegmt=True)
+            header = format_datetime(before + timedelta(seconds=121), usegmt=True)
         receiver.script = [Reply(503, headers={"Retry-After": header})]
         _, mid = create_note(c)
-        before = clock.now
         assert run_once(relay) == 1
         o = SPEC.tables.outbox
         with c.app.state.platform.db.read_session() as s:
