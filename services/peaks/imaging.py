@@ -171,9 +171,12 @@ def _reduced_decode(img: Image.Image, side: int) -> Image.Image:
 
 def perceptual_hashes(img: Image.Image) -> tuple[str, str]:
     """64-bit pHash of `img` and of its mirror image, as 16-digit hex strings."""
-    gray = img.convert("L")
-    return str(imagehash.phash(gray, hash_size=HASH_SIZE)), str(
-        imagehash.phash(ImageOps.mirror(gray), hash_size=HASH_SIZE)
+    # pHash reduces to 32x32 (LANCZOS) first; reduce once and mirror the small image (the filter is
+    # symmetric, so this is the mirror's reduction) instead of resampling the full image twice.
+    side = HASH_SIZE * 4
+    small = img.convert("L").resize((side, side), Image.Resampling.LANCZOS)
+    return str(imagehash.phash(small, hash_size=HASH_SIZE)), str(
+        imagehash.phash(ImageOps.mirror(small), hash_size=HASH_SIZE)
     )
 
 

@@ -1,5 +1,9 @@
 """Display and thumbnail derivatives of an accepted upload, both from one reduced decode.
 
+Not on the upload path: an upload is verified from `imaging.inspect`'s 1/8-scale decode and only
+its original is stored; `photos.ensure_derivatives` calls `make_derivatives` on the first request
+of a photo's image. `process` (inspect + derivatives at once) serves the seeders.
+
 `imaging.make_derivative` decodes the file once per size and asks the JPEG decoder for a
 square box, which for a 4000x3000 photo means a half-scale (2000x1500) decode plus a costly
 resize. On the upload path we need two sizes, so this decodes once, asking for an
@@ -77,7 +81,7 @@ def make_derivatives(data: bytes, *, display_side: int = 1000, thumb_side: int =
 def process(data: bytes, *, display_side: int = 1000, thumb_side: int = 320,
             max_pixels: int = imaging.DEFAULT_MAX_PIXELS, max_bytes: int = imaging.DEFAULT_MAX_BYTES,
             quality: int = 82) -> tuple[imaging.ImageFacts, Derivatives]:
-    """`imaging.inspect` and the derivatives from ONE reduced decode (the upload hot path).
+    """`imaging.inspect` and the derivatives from ONE reduced decode (seeders: demo and bench data).
 
     Same refusals as `imaging.inspect` (UnsupportedFormat, ImageTooLarge, FileTooLarge,
     CorruptImage, raised by `imaging.open_image` before any pixel is decoded, or by the decode);

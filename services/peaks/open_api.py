@@ -16,11 +16,11 @@ Design (issue 7 target 6: a 100-item page ≥ 0.6× and its 304 ≥ 0.8× a bare
 * **Page cache.** Rendered pages (JSON bytes) are cached per (stamp, filter, cursor, limit) in a
   small LRU that is cleared whenever the stamp moves; a miss runs ONE query (photo ⋈ climber on
   its primary key, keyset on `(updated_at, id)` over `ix_photo_updated_at`), no N+1, URLs built
-  from the stored derivative keys. The cache is exact with respect to the stamp, so a cached page
-  is never staler than the ETag that names it.
+  from the photo's SHA-256 (`media_path`; derivatives are made on first request). The cache is
+  exact with respect to the stamp, so a cached page is never staler than the ETag that names it.
 
-Only derivative keys (display size and thumbnail, EXIF-free) ever reach a URL; the original's key
-never leaves the database. No personal data: display name only (no climber id, contact, birth
+Only derivatives (display size and thumbnail, EXIF-free) are ever served; a URL carries a token
+derived from (size, the original's SHA-256), never the original's key or digest. No personal data: display name only (no climber id, contact, birth
 year, GPS position or capture time beyond the day).
 """
 from __future__ import annotations
@@ -53,9 +53,19 @@ def digest_of(key: str) -> str:
     return key.rsplit("/", 1)[-1]
 
 
-def media_path(photo_id: str, size: str, key: str) -> str:
-    """Path of a derivative: content-addressed (the digest is in the path), so cacheable forever."""
-    return f"/v1/media/{photo_id}/{size}/{digest_of(key)[:24]}.jpg"
+def media_token(sha256: str, size: str) -> str:
+    """The name of a photo's `size` derivative in its public URL: a hash of (size, the original's SHA-256).
+
+    Derivatives are made lazily (on first request), so the URL cannot carry the derivative's own
+    digest; it names what the derivative is derived from instead, which is just as immutable.
+    Keyed with a fixed prefix so it is never the original's digest (no URL can name an original).
+    """
+    return hashlib.sha256(f"peaks-media-v1:{size}:{sha256}".encode()).hexdigest()
+
+
+def media_path(photo_id: str, size: str, sha256: str) -> str:
+    """Path of a derivative of the photo whose original has this SHA-256: immutable, cacheable forever."""
+    return f"/v1/media/{photo_id}/{size}/{media_token(sha256, size)[:24]}.jpg"
 
 
 def territory(party: str) -> tuple[str, ...]:
@@ -216,8 +226,7 @@ def _kst(value: datetime | None) -> str | None:
 def fetch_items(session: Session, q: Query, base_url: str = "") -> tuple[list[dict[str, Any]], str | None]:
     """One page of public photos, newest change first: ONE query (photo ⋈ climber by primary key)."""
     stmt = (select(Photo.id, Photo.peak_code, Photo.season_id, Photo.capture_day, Photo.created_at,
-                   Photo.reviewed_at, Photo.updated_at, Photo.derivative_key, Photo.thumb_key,
-                   Climber.display_name)
+                   Photo.reviewed_at, Photo.updated_at, Photo.sha256, Climber.display_name)
             .join(Climber, Climber.id == Photo.climber_id)
             .where(Photo.status == "approved", Climber.gallery_consent.is_(True)))
     if q.peaks is not None:
@@ -235,8 +244,8 @@ def fetch_items(session: Session, q: Query, base_url: str = "") -> tuple[list[di
             "peak_name_ko": pk.name_ko if pk else r.peak_code, "season": r.season_id,
             "display_name": r.display_name, "capture_day": r.capture_day.isoformat(),
             "approved_at": _kst(r.reviewed_at or r.created_at), "updated_at": _kst(r.updated_at),
-            "images": {"display": base_url + media_path(r.id, "display", r.derivative_key),
-                       "thumb": base_url + media_path(r.id, "thumb", r.thumb_key)},
+            "images": {"display": base_url + media_path(r.id, "display", r.sha256),
+                       "thumb": base_url + media_path(r.id, "thumb", r.sha256)},
         })
     return items, nxt
 

@@ -22,18 +22,19 @@ Concurrency (the design in one place):
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, event, func, insert, select, update
+from sqlalchemy import and_, event, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.peaks import exif, imaging, reference, verification
 from services.peaks.events import notify_subscribers
-from services.peaks.intake import Derivatives, process
+from services.peaks.intake import make_derivatives
 from services.peaks.models import Certificate, Climber, Photo, SeasonCounter
 from services.peaks.reference import KST, Peak, Season
 from services.peaks.storage import storage_of
@@ -164,15 +165,17 @@ def _remove_on_rollback(session: Session, platform, keys: list[str]) -> None:
     session.info[_FILES].extend(keys)
 
 
-def inspect_upload(platform, data: bytes) -> tuple[imaging.ImageFacts, Derivatives]:
-    """Checks and describes the upload and makes its derivatives, from one reduced decode.
+def inspect_upload(platform, data: bytes) -> imaging.ImageFacts:
+    """Checks and describes the upload from ONE 1/8-scale decode (`imaging.inspect`).
 
+    The smallest JPEG draft scale (500x375 for a 4000x3000 photo) still runs the entropy decoder
+    over every scan, so it proves the file is not truncated, and it feeds the perceptual hashes
+    (pHash looks at 32x32). The derivatives are not made here: see `ensure_derivatives`.
     PhotoInputError naming `file` with the reason when it is not an acceptable image.
     """
     s = platform.settings
     try:
-        return process(data, display_side=s.display_side, thumb_side=s.thumb_side,
-                       max_pixels=s.photo_max_pixels, max_bytes=s.photo_max_bytes)
+        return imaging.inspect(data, max_pixels=s.photo_max_pixels, max_bytes=s.photo_max_bytes)
     except imaging.ImageError as exc:
         status = {"unsupported_format": 415, "file_too_large": 413}.get(exc.code, 422)
         raise PhotoInputError("file", str(exc), status=status, code=exc.code.replace("_", "-")) from exc
@@ -183,37 +186,27 @@ def inspect_upload(platform, data: bytes) -> tuple[imaging.ImageFacts, Derivativ
 
 @dataclass(frozen=True)
 class Prepared:
-    """The CPU-heavy part of an upload, done before the transaction opens (and its stored files)."""
+    """The CPU-heavy part of an upload, done before the transaction opens (and the stored original)."""
 
     facts: imaging.ImageFacts
     meta: exif.PhotoMetadata
-    keys: tuple[str, str, str]  # original, display, thumbnail
+    key: str  # the original's storage key
     created: tuple[str, ...]  # keys whose files this upload created (removed again if the row fails)
 
 
 def prepare_upload(platform, data: bytes) -> Prepared:
-    """Inspect (PhotoInputError naming `file` if it is not an acceptable image), read metadata,
-    make the derivatives from one reduced decode, and store the three files.
+    """Inspect (PhotoInputError naming `file` if it is not an acceptable image), read metadata and
+    store the original (atomically; keyed by the SHA-256 `inspect` already computed).
 
     Runs outside any transaction so decoding never holds the database write lock. If the
-    following transaction fails, `discard(platform, prepared)` removes the files it created.
+    following transaction fails, `discard(platform, prepared)` removes the file it created.
+    The display and thumbnail derivatives are made on first request (`ensure_derivatives`),
+    so the 201 never waits for them and photos nobody looks at never pay for them.
     """
-    facts, derived = inspect_upload(platform, data)
+    facts = inspect_upload(platform, data)
     meta = exif.read_photo_metadata(data)
-    store = storage_of(platform)
-    keys: list[str] = []
-    created: list[str] = []
-    try:
-        for blob in (data, derived.display, derived.thumb):
-            key, new = store.put_new(blob)
-            keys.append(key)
-            if new:
-                created.append(key)
-    except BaseException:
-        for k in created:
-            store.delete(k)
-        raise
-    return Prepared(facts, meta, (keys[0], keys[1], keys[2]), tuple(created))
+    key, new = storage_of(platform).put_new(data, facts.sha256)
+    return Prepared(facts, meta, key, (key,) if new else ())
 
 
 def discard(platform, prepared: Prepared | None) -> None:
@@ -221,6 +214,65 @@ def discard(platform, prepared: Prepared | None) -> None:
         store = storage_of(platform)
         for k in prepared.created:
             store.delete(k)
+
+
+# --------------------------------------------------------------------------- derivatives
+
+# `derivative_key` / `thumb_key` of a photo whose derivatives are not made yet.
+PENDING = ""
+_DERIVE_LOCKS = tuple(threading.Lock() for _ in range(64))
+
+
+def _derivative_keys(platform, photo_id: str):
+    with platform.db.read_session() as s:
+        return s.execute(select(Photo.storage_key, Photo.derivative_key, Photo.thumb_key)
+                         .where(Photo.id == photo_id)).first()
+
+
+def ensure_derivatives(platform, photo_id: str) -> tuple[str, str] | None:
+    """(display key, thumbnail key) of a photo, making and storing them on first use; None: no photo.
+
+    Lazy by design: the upload answers without them. The first request of a photo's image decodes
+    the stored original once at reduced scale (`intake.make_derivatives`: upright, rebuilt from raw
+    pixels so no EXIF/GPS/XMP/ICC survives), stores both content-addressed (atomic, idempotent)
+    and records the keys on the row in its own small transaction, only where they are still
+    PENDING. Concurrent first requests are safe: in one process a striped lock makes the others
+    wait and reuse the result; across processes both make the same bytes (same keys), and the
+    conditional UPDATE keeps whichever committed first. The original is never returned.
+    Raises StorageError if the original is missing from the store.
+    """
+    row = _derivative_keys(platform, photo_id)
+    if row is None:
+        return None
+    if row.derivative_key and row.thumb_key:
+        return row.derivative_key, row.thumb_key
+    with _DERIVE_LOCKS[hash(photo_id) % len(_DERIVE_LOCKS)]:
+        row = _derivative_keys(platform, photo_id)  # another thread may have made them meanwhile
+        if row is None:
+            return None
+        if row.derivative_key and row.thumb_key:
+            return row.derivative_key, row.thumb_key
+        store = storage_of(platform)
+        st = platform.settings
+        derived = make_derivatives(store.get(row.storage_key), display_side=st.display_side,
+                                   thumb_side=st.thumb_side, max_pixels=st.photo_max_pixels)
+        display, thumb = store.put(derived.display), store.put(derived.thumb)
+        with platform.db.session() as s:
+            s.execute(update(Photo).where(Photo.id == photo_id,
+                                          or_(Photo.derivative_key == PENDING, Photo.thumb_key == PENDING))
+                      .values(derivative_key=display, thumb_key=thumb))
+        row = _derivative_keys(platform, photo_id)
+        return (row.derivative_key, row.thumb_key) if row is not None else None
+
+
+def derivative_key(platform, photo_id: str, size: str, known: str | None) -> str | None:
+    """The storage key of a photo's `size` ("display" | "thumb") derivative, made now if PENDING."""
+    if known:
+        return known
+    keys = ensure_derivatives(platform, photo_id)
+    if keys is None:
+        return None
+    return keys[0] if size == "display" else keys[1]
 
 
 def submit_photo(session: Session, platform, *, climber: Climber, peak_code: str, data: bytes,
@@ -251,7 +303,7 @@ def submit_photo(session: Session, platform, *, climber: Climber, peak_code: str
         status=verdict.verdict, score=verdict.score, checks=checks_json(verdict),
         sha256=facts.sha256, phash=facts.phash, phash_mirror=facts.phash_mirror, format=facts.format,
         width=facts.width, height=facts.height, size_bytes=facts.size_bytes,
-        storage_key=prepared.keys[0], derivative_key=prepared.keys[1], thumb_key=prepared.keys[2],
+        storage_key=prepared.key, derivative_key=PENDING, thumb_key=PENDING,
         lat=meta.lat, lon=meta.lon, altitude_m=meta.altitude_m, taken_at=taken, capture_day=day,
         created_at=now, updated_at=now, version=1)
     session.add(photo)

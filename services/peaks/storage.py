@@ -41,9 +41,14 @@ class Storage:
         """Stores `data` and returns its key; atomic (temp file + fsync + rename)."""
         return self.put_new(data)[0]
 
-    def put_new(self, data: bytes) -> tuple[str, bool]:
-        """Like `put`; also says whether the file was created now (False: it was already there)."""
-        key = key_for(data)
+    def put_new(self, data: bytes, sha256: str | None = None) -> tuple[str, bool]:
+        """Like `put`; also says whether the file was created now (False: it was already there).
+
+        `sha256`: the hex digest of `data` when the caller already computed it (the upload path
+        hashes once, for the duplicate check and the key alike).
+        """
+        digest = sha256 or hashlib.sha256(data).hexdigest()
+        key = f"{digest[:2]}/{digest[2:4]}/{digest}"
         target = self.path(key)
         if target.is_file():
             return key, False

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from services.peaks import reference, synth
+from services.peaks import open_api, photos, reference, synth
 from services.peaks.models import GalleryView, Photo
 from services.peaks.reference import KST
 from services.peaks.storage import storage_of
@@ -91,9 +91,13 @@ def test_gallery_shows_consenting_approved_photos_with_clean_derivatives(peaks_c
 def test_originals_are_never_reachable_publicly(peaks_client, peaks_app):
     c = peaks_client
     ra, rb, rp = _setup(c)
-    with peaks_app.state.platform.db.read_session() as s:
-        rows = {p.id: p for p in s.execute(select(Photo.id, Photo.storage_key, Photo.derivative_key)).all()}
-    store = storage_of(peaks_app.state.platform)
+    platform = peaks_app.state.platform
+    for pid in (ra["id"], rb["id"], rp["id"]):  # derivatives are made on first request: make them all
+        assert photos.ensure_derivatives(platform, pid) is not None
+    with platform.db.read_session() as s:
+        rows = {p.id: p for p in s.execute(select(Photo.id, Photo.storage_key, Photo.derivative_key,
+                                                  Photo.sha256)).all()}
+    store = storage_of(platform)
     for pid in (ra["id"], rb["id"], rp["id"]):
         p = rows[pid]
         original = store.get(p.storage_key)
@@ -104,7 +108,9 @@ def test_originals_are_never_reachable_publicly(peaks_client, peaks_app):
                 assert c.get(f"/v1/media/{pid}/{size}/{d}.jpg").status_code == 404
         # Derivatives of photos that are not public (no consent, not approved) are not served either.
         if pid != ra["id"]:
+            assert p.derivative_key  # made above
             assert c.get(f"/v1/media/{pid}/display/{p.derivative_key.rsplit('/', 1)[1]}.jpg").status_code == 404
+            assert c.get(open_api.media_path(pid, "display", p.sha256)).status_code == 404
     # Traversal-looking input never reaches the store.
     assert c.get(f"/v1/media/{ra['id']}/display/..%2F..%2Fetc%2Fpasswd.jpg").status_code == 404
     # Nothing in any public answer names an original.
@@ -129,3 +135,36 @@ def test_gallery_page_views_are_counted_per_day(peaks_client, peaks_app):
     assert [(r.day.isoformat(), r.count) for r in rows] == [("2026-11-29", 4)]
     stats = c.get("/open/v1/statistics", params={"days": 2}, headers={"authorization": "Bearer demo-yangsan"})
     assert stats.json()["gallery_views"] == [{"day": "2026-11-28", "views": 0}, {"day": "2026-11-29", "views": 4}]
+
+
+def test_derivatives_are_made_lazily_once_even_under_concurrent_first_requests(peaks_client, peaks_app):
+    """The upload stores only the original (201 without derivatives); the first media request makes
+    both EXIF-free derivatives, stores them content-addressed and records their keys; concurrent
+    first requests agree on the same keys and files."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    c = peaks_client
+    platform = peaks_app.state.platform
+    store = storage_of(platform)
+    ra, _rb, _rp = _setup(c)
+    files_after_upload = store.count()
+    assert files_after_upload == 3  # the three originals, nothing else
+    with platform.db.read_session() as s:
+        row = s.execute(select(Photo.derivative_key, Photo.thumb_key).where(Photo.id == ra["id"])).one()
+    assert (row.derivative_key, row.thumb_key) == (photos.PENDING, photos.PENDING)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda _: photos.ensure_derivatives(platform, ra["id"]), range(8)))
+    assert len(set(results)) == 1 and all(results)
+    display_key, thumb_key = results[0]
+    assert store.count() == files_after_upload + 2
+    with platform.db.read_session() as s:
+        row = s.execute(select(Photo.derivative_key, Photo.thumb_key).where(Photo.id == ra["id"])).one()
+    assert (row.derivative_key, row.thumb_key) == (display_key, thumb_key)
+    img = assert_no_exif(store.get(display_key))
+    assert img.size[1] > img.size[0]  # orientation 6 applied
+    assert_no_exif(store.get(thumb_key))
+    # The public URL (unchanged by the generation) serves exactly those bytes, with their digest as ETag.
+    item = next(i for i in c.get("/v1/gallery").json()["items"] if i["id"] == ra["id"])
+    r = c.get(path_of(item["images"]["display"]))
+    assert r.status_code == 200 and r.content == store.get(display_key)
+    assert r.headers["etag"] == f'"{display_key.rsplit("/", 1)[1]}"'

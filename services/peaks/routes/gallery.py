@@ -4,7 +4,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from services.peaks import gallery, open_api, reference
+from services.peaks import gallery, open_api, photos, reference
 from services.peaks.photos import now_of
 from services.peaks.routes.deps import platform_of
 from services.peaks.storage import StorageError, storage_of
@@ -62,6 +62,14 @@ def get_media(request: Request, photo_id: str, size: str, digest: str) -> Respon
         media = gallery.public_media(s, photo_id, size, digest)
     if media is None:
         raise Problem(404, "not-found", "No public image at this address.")
+    if not media.key:  # first request: make the derivatives now (idempotent, safe under concurrency)
+        try:
+            key = photos.derivative_key(p, photo_id, size, None)
+        except StorageError:
+            key = None
+        if key is None:
+            raise Problem(404, "not-found", "The image is not in the store.")
+        media = gallery.Media(key=key)
     etag = f'"{media.digest}"'
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE}
     if open_api.etag_matches(request.headers.get("if-none-match"), etag):

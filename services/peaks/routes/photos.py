@@ -1,10 +1,16 @@
 """Photo submission (verdict with every check), a photo's record and its display image."""
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from contextlib import aclosing
+from tempfile import SpooledTemporaryFile
+from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
+from python_multipart.multipart import parse_options_header
+from starlette.formparsers import MultiPartException, MultiPartParser
 
 from services.peaks import photos, reference
 from services.peaks.models import Climber, Photo
@@ -16,13 +22,114 @@ from shared.errors import Problem
 
 router = APIRouter(prefix="/v1", tags=["photos"])
 
+
+class _ChunkFile:
+    """The file part of a photo upload, kept as the list of received chunks and joined once on read.
+
+    Starlette spools a file part to a SpooledTemporaryFile: a BytesIO that re-grows (copying) as a
+    3 MB JPEG streams in, then rolls over to disk at 1 MB and sends each further ~64 KB chunk
+    through the thread pool. Here each chunk is kept as received and `read()` joins them once (one
+    copy). Above `limit` bytes (the body is capped by `photo_max_bytes` before it is read anyway)
+    it spills to a real temporary file, like Starlette, and reports itself rolled over so the
+    remaining writes go through the thread pool.
+    """
+
+    def __init__(self, limit: int):
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._pos = 0
+        self._limit = limit
+        self._disk: SpooledTemporaryFile | None = None
+        self._rolled = False  # UploadFile: writes and reads happen inline while False
+        self._max_size = 0  # UploadFile: never "about to roll" (this object decides itself)
+
+    def write(self, data: bytes) -> int:
+        if self._disk is None and self._size + len(data) > self._limit:
+            self._disk = SpooledTemporaryFile(max_size=0)
+            self._disk.writelines(self._chunks)
+            self._chunks, self._rolled = [], True
+        if self._disk is not None:
+            self._disk.write(data)
+        else:
+            self._chunks.append(bytes(data))
+        self._size += len(data)
+        self._pos = self._size  # append-only: the parser writes, then seeks to 0 and the route reads
+        return len(data)
+
+    def tell(self) -> int:
+        return self._disk.tell() if self._disk is not None else self._pos
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if self._disk is not None:
+            return self._disk.seek(offset, whence)
+        self._pos = offset if whence == 0 else (self._size + offset if whence == 2 else self._pos + offset)
+        return self._pos
+
+    def read(self, size: int = -1) -> bytes:
+        if self._disk is not None:
+            return self._disk.read(size)
+        if len(self._chunks) > 1:
+            self._chunks = [b"".join(self._chunks)]
+        whole = self._chunks[0] if self._chunks else b""
+        start = self._pos
+        end = self._size if size is None or size < 0 else min(self._size, start + size)
+        self._pos = end
+        return whole if (start, end) == (0, len(whole)) else whole[start:end]
+
+    def close(self) -> None:
+        self._chunks = []
+        if self._disk is not None:
+            self._disk.close()
+
+
+class _PhotoPartParser(MultiPartParser):
+    """Starlette's multipart parser with the file part held as `_ChunkFile` (see there)."""
+
+    memory_limit = 32 * 1024 * 1024
+
+    def on_headers_finished(self) -> None:
+        super().on_headers_finished()
+        upload = self._current_part.file
+        if upload is not None:  # a file part: nothing has been written to it yet
+            upload.file.close()
+            upload.file = _ChunkFile(self.memory_limit)
+            self._files_to_close_on_error.append(upload.file)
+
+
+class _PhotoUploadRequest(Request):
+    async def _get_form(self, *, max_files: int | float = 1000, max_fields: int | float = 1000,
+                        max_part_size: int = 1024 * 1024):
+        if self._form is None and parse_options_header(self.headers.get("Content-Type"))[0] == b"multipart/form-data":
+            try:
+                async with aclosing(self.stream()) as stream:
+                    self._form = await _PhotoPartParser(self.headers, stream, max_files=max_files,
+                                                        max_fields=max_fields, max_part_size=max_part_size).parse()
+            except MultiPartException as exc:  # as Starlette does: a malformed body is a 400
+                raise HTTPException(status_code=400, detail=exc.message) from None
+        return await super()._get_form(max_files=max_files, max_fields=max_fields, max_part_size=max_part_size)
+
+
+class _PhotoUploadRoute(APIRoute):
+    """The photo upload's route: its multipart file part stays in memory (`_PhotoPartParser`)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def upload_handler(request: Request) -> Response:
+            return await handler(_PhotoUploadRequest(request.scope, request.receive))
+
+        return upload_handler
+
+
+_upload = APIRouter(route_class=_PhotoUploadRoute)
+
 _BAD_FILE = {400: {"description": "Malformed multipart body"},
              413: {"description": "The upload is larger than the limit (refused before it is read)"},
              415: {"description": "`file` is not a JPEG, PNG, WebP or HEIC image"},
              422: {"description": "`peak` unknown or not active; `file` corrupt, truncated or too many pixels"}}
 
 
-@router.post("/photos", status_code=201, response_model=PhotoOut, responses=_BAD_FILE)
+@_upload.post("/photos", status_code=201, response_model=PhotoOut, responses=_BAD_FILE)
 def submit(request: Request, caller: ClimberOnly,
            peak: Annotated[str, Form(max_length=80, description="Peak code, name or alias (가지산, Sajabong…)")],
            file: Annotated[UploadFile, File(description="The summit photo (JPEG, PNG, WebP, HEIC; ≤ 25 MB)")],
@@ -50,6 +157,9 @@ def submit(request: Request, caller: ClimberOnly,
         photos.discard(p, prepared)
         raise
     return PhotoOut.of(photo)
+
+
+router.include_router(_upload)
 
 
 def _visible(caller, photo: Photo, operator: str) -> bool:
@@ -85,9 +195,13 @@ def get_photo_image(request: Request, caller: ClimberOrReviewer, photo_id: str, 
     photo = _load(request, caller, photo_id)
     if size not in ("display", "thumb"):
         raise Problem(422, "validation-error", "size: must be 'display' or 'thumb'")
-    key = photo.derivative_key if size == "display" else photo.thumb_key
+    known = photo.derivative_key if size == "display" else photo.thumb_key
+    p = platform_of(request)
     try:
-        data = storage_of(platform_of(request)).get(key)
+        key = photos.derivative_key(p, photo_id, size, known)  # made on first request (lazy)
+        if key is None:
+            raise StorageError(photo_id)
+        data = storage_of(p).get(key)
     except StorageError:
         raise Problem(404, "not-found", f"The image of photo {photo_id} is not in the store.") from None
     return Response(data, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=3600"})

@@ -152,6 +152,9 @@ def gallery_image(request: Request, photo_id: str, size: str = Query(default="di
     if key is None:
         raise Problem(404, "not-found", f"No gallery photo {photo_id}.")
     try:
+        key = photos.derivative_key(p, photo_id, size, key)  # made on first request (lazy)
+        if key is None:
+            raise StorageError(photo_id)
         data = storage_of(p).get(key)
     except StorageError:
         raise Problem(404, "not-found", f"The image of photo {photo_id} is not in the store.") from None

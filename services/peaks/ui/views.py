@@ -160,26 +160,27 @@ def progress(session: Any, climber: Climber, season: reference.Season) -> dict[s
 
 def gallery(session: Any, peak: str = "", limit: int = GALLERY_PAGE) -> list[dict[str, Any]]:
     """Approved photos of consenting climbers, newest first: display name, peak, capture day only."""
-    q = (select(Photo.id, Photo.peak_code, Photo.capture_day, Photo.updated_at, Photo.derivative_key,
-                Photo.thumb_key, Climber.display_name)
+    q = (select(Photo.id, Photo.peak_code, Photo.capture_day, Photo.updated_at, Photo.sha256,
+                Climber.display_name)
          .join(Climber, Climber.id == Photo.climber_id)
          .where(Photo.status == "approved", Climber.gallery_consent.is_(True)))
     if peak:
         q = q.where(Photo.peak_code == peak)
     rows = session.execute(q.order_by(Photo.updated_at.desc(), Photo.id.desc()).limit(limit)).all()
     return [{"id": r.id, "peak": peak_label(r.peak_code), "day": r.capture_day.isoformat(),
-             "display_name": r.display_name, **media_urls(r.id, r.derivative_key, r.thumb_key)} for r in rows]
+             "display_name": r.display_name, **media_urls(r.id, r.sha256)} for r in rows]
 
 
-def media_urls(photo_id: str, display_key: str, thumb_key: str) -> dict[str, str]:
+def media_urls(photo_id: str, sha256: str) -> dict[str, str]:
     """EXIF-free derivative URLs: the gallery API's immutable media URLs, else this UI's own route."""
     if _media_path is not None:
-        return {"thumb": _media_path(photo_id, "thumb", thumb_key), "display": _media_path(photo_id, "display", display_key)}
+        return {"thumb": _media_path(photo_id, "thumb", sha256), "display": _media_path(photo_id, "display", sha256)}
     return {"thumb": f"/ui/gallery/images/{photo_id}?size=thumb", "display": f"/ui/gallery/images/{photo_id}"}
 
 
 def gallery_image_key(session: Any, photo_id: str, size: str) -> str | None:
-    """Store key of an EXIF-free derivative, only for a photo the public gallery shows."""
+    """Store key of an EXIF-free derivative, only for a photo the public gallery shows ("" = not made
+    yet: `photos.derivative_key` makes it)."""
     row = session.execute(select(Photo.derivative_key, Photo.thumb_key).join(Climber, Climber.id == Photo.climber_id)
                           .where(Photo.id == photo_id, Photo.status == "approved",
                                  Climber.gallery_consent.is_(True))).first()
