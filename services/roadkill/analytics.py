@@ -3,11 +3,15 @@
 Everything is computed by the database with GROUP BY aggregates; Python only sees the grouped rows
 (a few thousand at most), never the incidents themselves:
 
-- `summary`: ONE grouped scan (agency × road class × species × month × outcome) folded into the four
-  breakdowns in Python, plus one grouped query for the time to clear per agency. PostgreSQL computes
-  the exact median and 90th percentile with `percentile_cont`; SQLite has no ordered-set aggregates, so
-  it returns a per-agency histogram in whole minutes and the percentiles are interpolated inside the
-  bucket (same definition as percentile_cont, accurate to well under a minute).
+- `summary`: ONE grouped index-only scan of `ix_incident_summary` (outcome × agency × road class ×
+  confirmed and reported species × month), in the index's column order so SQLite streams the groups
+  without sorting, folded into the four breakdowns in Python; then time to clear per agency from
+  ix_incident_outcome_analytics. Both read plain columns written once per incident — `report_month`
+  (YYYYMM, Korean time, set at intake) and `clear_minutes` (set when closed) — so no date arithmetic
+  runs per row. The median and 90th percentile are exact, with percentile_cont's definition, on both
+  databases: the grouped scan also counts each agency's timed removals, and the values at the ranks
+  percentile_cont interpolates between are read from the index, which holds them in order (no sort,
+  no second scan).
 - `malo`: per-segment counts. At the standard 500 m the stored `segment_no` is grouped through the
   (road_id, segment_no) index; any other length groups `measure_m / segment_m`. Segments with no
   incident count as zeros for the Poisson mean (hotspots.segments_per_road).
@@ -18,14 +22,13 @@ count here and of the Darwin Core export. Months are Korean time (UTC+9).
 from __future__ import annotations
 
 import math
-import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, cast, func, literal, or_, select
+from sqlalchemy import Integer, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -36,7 +39,7 @@ from services.roadkill.reference import default_agencies, default_species
 
 DUPLICATE = "duplicate"
 REMOVED = "removed"
-_HAS_UNIXEPOCH = sqlite3.sqlite_version_info >= (3, 38, 0)
+KST = timedelta(hours=9)  # Korea has kept UTC+9 all year since 1988
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,20 +73,19 @@ def _not_duplicate() -> ColumnElement:
     return or_(incident.c.outcome.is_(None), incident.c.outcome != DUPLICATE)
 
 
-def _month_expr(dialect: str) -> ColumnElement:
-    col = incident.c.first_reported_at
-    if dialect == "postgresql":
-        return func.to_char(func.timezone("Asia/Seoul", col), "YYYY-MM")
-    return func.strftime("%Y-%m", col, "+9 hours")  # SQLite stores UTC text
+def report_month(first_reported_at: datetime) -> int:
+    """`incident.report_month`: the month of the first report in Korean time, as YYYYMM."""
+    local = first_reported_at.astimezone(UTC) + KST
+    return local.year * 100 + local.month
 
 
-def _minutes_expr(dialect: str) -> ColumnElement:
-    c = incident.c
-    if dialect == "postgresql":
-        return func.extract("epoch", c.cleared_at - c.first_reported_at) / 60.0
-    if _HAS_UNIXEPOCH:  # SQLite ≥ 3.38: parses faster than julianday
-        return (func.unixepoch(c.cleared_at) - func.unixepoch(c.first_reported_at)) / 60.0
-    return (func.julianday(c.cleared_at) - func.julianday(c.first_reported_at)) * 1440.0
+def clear_minutes(first_reported_at: datetime, cleared_at: datetime | None) -> float | None:
+    """`incident.clear_minutes`: first report → cleared_at in minutes (exact), None while open."""
+    return None if cleared_at is None else (cleared_at - first_reported_at).total_seconds() / 60.0
+
+
+def _month_label(month: int | None) -> str | None:
+    return None if month is None else f"{month // 100:04d}-{month % 100:02d}"
 
 
 def _unordered(col: ColumnElement) -> ColumnElement:
@@ -96,23 +98,26 @@ def _unordered(col: ColumnElement) -> ColumnElement:
 
 
 def summary(session: Session, filters: Filters = Filters()) -> dict[str, Any]:
-    dialect = session.get_bind().dialect.name
     c = incident.c
-    sp, month = species_expr().label("sp"), _month_expr(dialect).label("month")
-    where = [_not_duplicate(), *filters.clauses()]
-    # One scan; the species expression leads the GROUP BY so no index is used just for its order.
-    grouped = session.execute(
-        select(c.agency, c.road_class, sp, month, c.outcome, func.count().label("n"))
-        .where(*where).group_by(sp, month, c.agency, c.road_class, c.outcome)).all()
+    # GROUP BY in ix_incident_summary's column order: an index-only scan whose groups arrive in order.
+    # Duplicates and the confirmed-else-reported species are folded here, from a few thousand groups.
+    keys = (c.outcome, c.agency, c.road_class, c.species_confirmed, c.species, c.report_month)
+    grouped = session.execute(select(*keys, func.count(), func.count(c.clear_minutes))
+                              .where(*filters.clauses()).group_by(*keys)).all()
 
     by_species: dict[str, int] = defaultdict(int)
-    by_month: dict[str, int] = defaultdict(int)
+    by_month: dict[int | None, int] = defaultdict(int)
     by_class: dict[str, int] = defaultdict(int)
     by_agency: dict[str, dict[str, Any]] = {}
+    timed: dict[str, int] = defaultdict(int)  # removed with a time to clear, per agency
     total = 0
-    for agency, road_class, species, mon, outcome, n in grouped:
+    for outcome, agency, road_class, confirmed, reported, mon, n, n_timed in grouped:
+        if outcome == DUPLICATE:
+            continue
+        if outcome == REMOVED:
+            timed[agency] += n_timed
         total += n
-        by_species[species] += n
+        by_species[confirmed or reported] += n
         by_month[mon] += n
         by_class[road_class] += n
         a = by_agency.setdefault(agency, {"count": 0, "closed": 0, "outcomes": defaultdict(int)})
@@ -121,7 +126,7 @@ def summary(session: Session, filters: Filters = Filters()) -> dict[str, Any]:
             a["closed"] += n
             a["outcomes"][outcome] += n
 
-    clearing = time_to_clear(session, filters)
+    clearing = time_to_clear(session, filters, counts=timed)
     species_ref = default_species().by_code
     agencies = default_agencies().by_code
 
@@ -141,7 +146,8 @@ def summary(session: Session, filters: Filters = Filters()) -> dict[str, Any]:
         "filters": filters.as_dict(),
         "total": total,
         "by_species": [species_item(k, v) for k, v in sorted(by_species.items(), key=lambda kv: (-kv[1], kv[0]))],
-        "by_month": [{"month": k, "count": v} for k, v in sorted(by_month.items())],
+        "by_month": [{"month": _month_label(k), "count": v}
+                     for k, v in sorted(by_month.items(), key=lambda kv: (kv[0] is None, kv[0] or 0))],
         "by_road_class": [{"road_class": k, "count": v}
                           for k, v in sorted(by_class.items(), key=lambda kv: (-kv[1], kv[0]))],
         "by_agency": [agency_item(k, v) for k, v in sorted(by_agency.items(), key=lambda kv: (-kv[1]["count"], kv[0]))],
@@ -150,35 +156,49 @@ def summary(session: Session, filters: Filters = Filters()) -> dict[str, Any]:
             "species": "the species the road crew confirmed, else the one the driver reported",
             "month": "month of the first report, Korean time (UTC+9)",
             "time_to_clear": "first report → cleared_at of incidents closed as removed; median and 90th percentile "
-                             "in minutes" + (" (exact, percentile_cont)" if dialect == "postgresql" else
-                                             " (interpolated in a one-minute histogram: within a minute)"),
+                             "in minutes (exact, percentile_cont)",
         },
     }
 
 
-def time_to_clear(session: Session, filters: Filters = Filters()) -> dict[str, dict[str, Any]]:
-    """{agency: {count, p50_minutes, p90_minutes}} over incidents closed as removed."""
-    dialect = session.get_bind().dialect.name
+def time_to_clear(session: Session, filters: Filters = Filters(),
+                  counts: Mapping[str, int] | None = None) -> dict[str, dict[str, Any]]:
+    """{agency: {count, p50_minutes, p90_minutes}} over incidents closed as removed.
+
+    Exact percentile_cont values read at their ranks: `counts` ({agency: removed incidents with a time
+    to clear}, as the summary's grouped scan already has them) or one count per agency, then the one or
+    two values at each rank from ix_incident_outcome_analytics, which holds clear_minutes in order per
+    agency — from the nearer end, so the p90 walks a tenth of an agency's range and nothing is sorted.
+    PostgreSQL with a species filter (not in that index) computes percentile_cont over a scan instead.
+    """
     c = incident.c
-    minutes = _minutes_expr(dialect)
-    where = [c.outcome == REMOVED, c.cleared_at.is_not(None), *filters.clauses()]
-    if dialect == "postgresql":
+    minutes = c.clear_minutes
+    where = [c.outcome == REMOVED, minutes.is_not(None), *filters.clauses()]
+    if filters.species is not None and session.get_bind().dialect.name == "postgresql":
         rows = session.execute(
             select(c.agency, func.count(), func.percentile_cont(0.5).within_group(minutes),
                    func.percentile_cont(0.9).within_group(minutes))
             .where(*where).group_by(c.agency)).all()
         return {a: {"count": n, "p50_minutes": _round(p50), "p90_minutes": _round(p90)} for a, n, p50, p90 in rows}
-    bucket = cast(func.max(literal(0.0), minutes), Integer).label("b")
-    rows = session.execute(select(c.agency, bucket, func.count()).where(*where)
-                           .group_by(c.agency, bucket).order_by(c.agency, bucket)).all()
-    hist: dict[str, list[tuple[int, int]]] = defaultdict(list)
-    for agency, b, n in rows:
-        hist[agency].append((b, n))
+    if counts is None:
+        counts = dict(session.execute(select(c.agency, func.count()).where(*where).group_by(c.agency)).all())
     out = {}
-    for agency, buckets in hist.items():
-        n = sum(k for _, k in buckets)
-        out[agency] = {"count": n, "p50_minutes": _round(histogram_percentile(buckets, 0.5)),
-                       "p90_minutes": _round(histogram_percentile(buckets, 0.9))}
+    for agency, n in sorted(counts.items()):
+        if n <= 0:
+            continue
+
+        def at(q: float, agency: str = agency, n: int = n) -> float:
+            pos = (n - 1) * q
+            lo = math.floor(pos)
+            hi = min(lo + 1, n - 1)
+            ranked = select(minutes).where(*where, c.agency == agency).limit(hi - lo + 1)
+            if q <= 0.5:
+                values = session.execute(ranked.order_by(minutes).offset(lo)).scalars().all()
+            else:
+                values = session.execute(ranked.order_by(minutes.desc()).offset(n - 1 - hi)).scalars().all()[::-1]
+            return values[0] + (values[-1] - values[0]) * (pos - lo)
+
+        out[agency] = {"count": n, "p50_minutes": _round(at(0.5)), "p90_minutes": _round(at(0.9))}
     return out
 
 

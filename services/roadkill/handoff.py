@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from services.roadkill import incident_states
+from services.roadkill import analytics, incident_states
 from services.roadkill.models import incident, incident_event, report
 from services.roadkill.reference import default_species
 from services.roadkill.schemas import EventIn
@@ -192,7 +192,7 @@ def apply_event(session: Session, platform, *, incident_id: str, party: str, bod
             raise field_problem("species_confirmed", f"{body.species_confirmed!r} is not a species code; "
                                 f"known: {', '.join(sorted(default_species().by_code))}")
         values.update(outcome=body.outcome, outcome_note=body.note, species_confirmed=body.species_confirmed,
-                      cleared_at=now)
+                      cleared_at=now, clear_minutes=analytics.clear_minutes(inc.first_reported_at, now))
         detail.update({"outcome": body.outcome, "species_confirmed": body.species_confirmed})
         if body.duplicate_of:
             detail["duplicate_of"] = body.duplicate_of

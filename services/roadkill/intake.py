@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import bindparam, case, insert, select, update
 from sqlalchemy.orm import Session
 
-from services.roadkill import dedup, handoff, hotspots, incident_states, network, routing, speech
+from services.roadkill import analytics, dedup, handoff, hotspots, incident_states, network, routing, speech
 from services.roadkill.models import incident, incident_event, report
 from services.roadkill.reference import default_species
 from services.roadkill.schemas import ReportIn
@@ -197,4 +197,5 @@ def _new_incident(platform, incident_id: str, data: ReportIn, decision: routing.
         heading_deg=data.heading_deg, agency=decision.agency, routed_agency=decision.agency,
         municipality=decision.municipality, decision=dataclasses.asdict(decision), report_count=1,
         first_reported_at=data.reported_at, last_reported_at=data.reported_at, complaint_no=None, outcome=None,
-        outcome_note=None, cleared_at=None, created_at=now, updated_at=now, version=1)
+        outcome_note=None, cleared_at=None, created_at=now, updated_at=now, version=1,
+        report_month=analytics.report_month(data.reported_at), clear_minutes=None)

@@ -56,6 +56,11 @@ class Incident(Base):
     outcome: Mapped[str | None] = mapped_column(String(16), nullable=True)  # removed|not_found|duplicate
     outcome_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Written once for analytics.py, so the summary groups plain columns instead of computing per row:
+    # YYYYMM of first_reported_at in Korean time (set at intake), and first report → cleared_at in
+    # minutes, exact (set when the incident is closed).
+    report_month: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    clear_minutes: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic concurrency for agency events
@@ -65,10 +70,15 @@ class Incident(Base):
         Index("ix_incident_agency_status", "agency", "status"),
         Index("ix_incident_created_at_id", "created_at", "id"),
         Index("ix_incident_road_id_segment_no", "road_id", "segment_no"),
-        # Analytics for ME (analytics.py): time to clear per agency reads `outcome = 'removed'` and Malo
-        # subtracts `outcome = 'duplicate'` per segment from this narrow index, never from the wide rows.
-        Index("ix_incident_outcome_analytics", "outcome", "agency", "road_id", "segment_no", "first_reported_at",
-              "cleared_at"),
+        # Analytics for ME (analytics.py), read from these narrow indexes, never from the wide rows:
+        # time to clear per agency walks `outcome = 'removed'` in clear_minutes order per agency (exact
+        # percentiles, no sort) and Malo subtracts `outcome = 'duplicate'` per segment;
+        Index("ix_incident_outcome_analytics", "outcome", "agency", "clear_minutes", "road_id", "segment_no",
+              "first_reported_at"),
+        # the summary is ONE grouped index-only scan in this column order (SQLite streams the groups unsorted);
+        # clear_minutes only for count(clear_minutes), the number of timed removals per agency.
+        Index("ix_incident_summary", "outcome", "agency", "road_class", "species_confirmed", "species",
+              "report_month", "clear_minutes"),
     )
 
 

@@ -37,7 +37,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from services.roadkill import dedup, geo, hotspots, routing
+from services.roadkill import analytics, dedup, geo, hotspots, routing
 from services.roadkill.models import incident
 from services.roadkill.network import RoadNetwork, default_network
 from services.roadkill.reference import default_agencies
@@ -77,7 +77,7 @@ COLUMNS = ("id", "status", "species", "species_confirmed", "road_id", "road_clas
            "measure_m", "segment_no", "cell", "lat", "lon", "accuracy_m", "heading_deg", "agency",
            "routed_agency", "municipality", "decision", "report_count", "first_reported_at",
            "last_reported_at", "complaint_no", "outcome", "outcome_note", "cleared_at", "created_at",
-           "updated_at", "version")
+           "updated_at", "version", "report_month", "clear_minutes")
 
 
 @dataclass
@@ -360,7 +360,8 @@ def seed_history(bind: Engine | Connection | Session, n: int, *, hotspots_n: int
                     dedup.cell_key(lat, lon, cell_m), lat, lon, float(rng.choice((5, 8, 10, 15, 30))),
                     round(heading, 1), seg.agency, seg.agency, seg.municipality,
                     roads.decision(ri, si, carriageway, bearing), count, reported, last, complaint, outcome,
-                    None, cleared, created, updated, 1))
+                    None, cleared, created, updated, 1, local.year * 100 + local.month,
+                    analytics.clear_minutes(reported, cleared)))
                 if len(rows) >= batch:
                     flush()
         flush()

@@ -7,16 +7,19 @@ import csv
 import io
 import json
 import random
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from services.roadkill import analytics, exports, hotspots
 from services.roadkill.app import create_app
 from services.roadkill.config import Settings
+from services.roadkill.models import incident
 from services.roadkill.seeding import seed_history
 from shared import testing
-from tests.roadkill.conftest import auth
+from tests.roadkill.conftest import auth, report_body
 
 SERVICE_NAME = "roadkill"
 N = 5000
@@ -156,3 +159,42 @@ def test_bad_parameters_are_422(seeded, params):
     client, _summary, _ = seeded
     r = client.get("/v1/analytics/hotspots", params=params, headers=auth("me"))
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json"), r.text
+
+
+def test_time_to_clear_is_exact_on_every_backend(seeded):
+    """PostgreSQL's percentile_cont and SQLite's reads at the ranks from the ordered index agree with the
+    exact percentile of what was seeded (within the 0.1-minute rounding of the figures)."""
+    _client, summary, platform = seeded
+    with platform.db.read_session() as s:
+        clearing = analytics.time_to_clear(s)
+    assert set(clearing) == set(summary.clear_minutes)
+    for agency, minutes in summary.clear_minutes.items():
+        t = clearing[agency]
+        assert t["count"] == len(minutes)
+        assert abs(t["p50_minutes"] - hotspots.percentile(minutes, 50)) <= 0.05 + 1e-9
+        assert abs(t["p90_minutes"] - hotspots.percentile(minutes, 90)) <= 0.05 + 1e-9
+
+
+def test_stored_summary_columns_follow_their_definition(client, platform):
+    """report_month (Korean time) is set at intake, clear_minutes when the incident is closed."""
+    assert analytics.report_month(datetime(2026, 1, 31, 15, 0, tzinfo=UTC)) == 202602  # 00:00 KST on Feb 1
+    assert analytics.report_month(datetime(2026, 1, 31, 14, 59, tzinfo=UTC)) == 202601
+    t0 = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    assert analytics.clear_minutes(t0, t0 + timedelta(minutes=90, seconds=30)) == 90.5
+    assert analytics.clear_minutes(t0, None) is None
+
+    r = client.post("/v1/voice-reports", json=report_body(), headers=auth("tmap"))
+    assert r.status_code == 201, r.text
+    inc = r.json()["incident_id"]
+    c = incident.c
+    with platform.db.read_session() as s:
+        row = s.execute(select(c.first_reported_at, c.report_month, c.clear_minutes).where(c.id == inc)).one()
+    assert row.report_month == analytics.report_month(row.first_reported_at) and row.clear_minutes is None
+    steps = [("acrc", {"type": "complaint_registered", "complaint_no": "1AA-1"}), ("molit", {"type": "assigned"}),
+             ("kec", {"type": "closed", "outcome": "removed"})]
+    for party, body in steps:
+        r = client.post(f"/v1/agency/incidents/{inc}/events", json=body, headers=auth(party))
+        assert r.status_code == 200, r.text
+    with platform.db.read_session() as s:
+        row = s.execute(select(c.first_reported_at, c.cleared_at, c.clear_minutes).where(c.id == inc)).one()
+    assert abs(row.clear_minutes - analytics.clear_minutes(row.first_reported_at, row.cleared_at)) < 1e-6
