@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -13,6 +14,10 @@ from shared import testing
 
 PEAKS_ROUTES = {("POST", "/v1/climbers"), ("POST", "/v1/photos"), ("POST", "/v1/photos/{photo_id}/review"),
                 ("GET", "/v1/climbers/{climber_id}/progress"), ("GET", "/v1/review"), ("GET", "/v1/seasons/current")}
+
+
+KST = timezone(timedelta(hours=9))
+PEAKS_NOW = datetime(2026, 11, 29, 12, 0, tzinfo=KST)
 
 
 def _app(name: str, tmp, schemas: list, **overrides):
@@ -41,12 +46,17 @@ def demo_run(tmp_path_factory):
     apps = {"roadkill": _app("roadkill", tmp_path_factory.mktemp("roadkill"), schemas, autopilot_speed=10.0),
             "peaks": _app("peaks", tmp_path_factory.mktemp("peaks"), schemas, autopilot_speed=10.0),
             "onestop": _app("onestop", tmp_path_factory.mktemp("onestop"), schemas, autopilot_speed=10.0)}
+    # The peaks service's clock is pinned inside the 2026 season (it runs 1 Jan–30 Nov): with the real
+    # clock the scenario would depend on the date the suite runs (no season in December, too young a
+    # season for anyone to finish early in the year). The demo plans capture dates up to that day.
+    apps["peaks"][0].state.platform.state["clock"] = lambda: PEAKS_NOW
     try:
         with contextlib.ExitStack() as stack:
             urls = {n: stack.enter_context(testing.live_server(app, port)).url for n, (app, port) in apps.items()}
             missing = _missing_peaks_routes(urls["peaks"])
             only = ["roadkill", "onestop"] if missing else ["roadkill", "peaks", "onestop"]
-            argv = ["--size", "small", "--speed", "0", "--seed", "7", "--quiet", "--only", ",".join(only)]
+            argv = ["--size", "small", "--speed", "0", "--seed", "7", "--quiet", "--only", ",".join(only),
+                    "--today", PEAKS_NOW.astimezone(KST).date().isoformat()]
             for n, url in urls.items():
                 argv += [f"--{n}-url", url]
             rc = demo.main(argv)

@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from rich.console import Console
@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     for name, url in DEFAULT_URLS.items():
         p.add_argument(f"--{name}-url", default=url, help=f"base URL of {name} (default {url})")
     p.add_argument("--quiet", action="store_true", help="no story lines, only the progress and the summary")
+    p.add_argument("--today", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
+                   help="plan photo capture dates up to this day (default: today in Korea); for services "
+                        "whose clock is pinned, as in the tests")
     return p
 
 
@@ -91,7 +94,7 @@ def _run(console: Console, args, names: list[str], counts: dict[str, int], seed:
             task = progress.add_task("starting", total=module.steps(counts[n]), service=n)
             part = Part(n, apis[n], random.Random(seed * 31 + k), args.speed, started,
                         advance=_advance(progress, task), describe=_describe(progress, task),
-                        say=(lambda text: None) if args.quiet else progress.console.print)
+                        say=(lambda text: None) if args.quiet else progress.console.print, today=args.today)
             parts[n] = part
             threads.append(threading.Thread(target=_play, args=(part, module, counts[n], errors, progress, task),
                                             name=f"demo-{n}", daemon=True))

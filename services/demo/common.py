@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import httpx
@@ -122,6 +122,7 @@ class Part:
     describe: Callable[[str], None] = lambda text: None
     created: dict[str, Any] = field(default_factory=dict)  # ids the summary reads back
     stop: threading.Event = field(default_factory=threading.Event)
+    today: date | None = None  # the services' "today" when their clock is pinned (tests); else the real one
 
     def step(self, n: int = 1) -> None:
         """One scenario step done: move the bar and wait `--speed` seconds so a trainer can follow it."""
