@@ -1,7 +1,6 @@
 """The peaks service: `create_app(settings)` builds the FastAPI app on the shared platform."""
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
@@ -16,29 +15,15 @@ from shared.platform import ServiceSpec, build_app
 HERE = Path(__file__).parent
 
 
-# Route modules, each exposing `router`. The optional ones are built in parallel (gallery, open
-# API, certificates) and may be absent while they are written.
-ROUTE_MODULES = ("catalogue", "climbers", "photos", "review")
-OPTIONAL_ROUTE_MODULES = ("gallery", "open_api", "certificates")
 # Multipart overhead on top of the 25 MB photo limit; bigger uploads get 413 before being read.
 PHOTO_BODY_LIMIT = 26_000_000
 
 
-def _optional(name: str):
-    try:
-        return importlib.import_module(f"services.peaks.routes.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"services.peaks.routes.{name}":
-            raise
-        return None
-
-
 def _routers():
-    mods = [importlib.import_module(f"services.peaks.routes.{n}") for n in ROUTE_MODULES]
-    mods += [m for m in (_optional(n) for n in OPTIONAL_ROUTE_MODULES) if m is not None]
     from services.peaks import ui  # the trainer's pages under /ui/ (kit.router first)
+    from services.peaks.routes import catalogue, certificates, climbers, gallery, open_api, photos, review
 
-    return [m.router for m in mods] + ui.routers
+    return [m.router for m in (catalogue, climbers, photos, review, gallery, open_api, certificates)] + ui.routers
 
 
 SPEC = ServiceSpec(

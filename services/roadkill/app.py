@@ -1,51 +1,36 @@
 """The roadkill service: `create_app(settings)` builds the FastAPI app on the shared platform."""
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from services.roadkill.config import Settings
 from services.roadkill.models import metadata, platform_tables
 from services.roadkill.parties.autopilot import RoadkillPolicy
-from shared.errors import PROBLEM_JSON, Problem
+from shared.errors import Problem
 from shared.parties import PartyRegistry
 from shared.platform import Platform, ServiceSpec, build_app
 
 HERE = Path(__file__).parent
-# Route modules, each exposing `router`; the optional ones are built in parallel and may be absent.
-ROUTE_MODULES = ("voice_reports", "geodata", "agency", "incidents")
-OPTIONAL_ROUTE_MODULES = ("open311", "analytics")
-
-
-def _optional(name: str):
-    try:
-        return importlib.import_module(f"services.roadkill.routes.{name}")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"services.roadkill.routes.{name}":
-            raise
-        return None
 
 
 def _routers():
-    mods = [importlib.import_module(f"services.roadkill.routes.{n}") for n in ROUTE_MODULES]
-    mods += [m for m in (_optional(n) for n in OPTIONAL_ROUTE_MODULES) if m is not None]
-    mods.append(importlib.import_module("services.roadkill.ui"))  # the trainer's pages under /ui/
-    return [m.router for m in mods]
+    from services.roadkill import ui  # the trainer's pages under /ui/
+    from services.roadkill.routes import agency, analytics, geodata, incidents, open311, voice_reports
+
+    return [voice_reports.router, geodata.router, agency.router, incidents.router, open311.router,
+            analytics.router, ui.router]
 
 
 def _open311_errors(request: Request, problem: Problem) -> Response:
-    """Open311 prescribes its own error shape ([{code, description}]) under /open311/; the Open311
-    module provides `error_formatter` (resolved at call time, so importing it cannot cycle)."""
-    mod = _optional("open311")
-    formatter = getattr(mod, "error_formatter", None) if mod else None
-    if formatter is not None:
-        return formatter(request, problem)
-    return JSONResponse(problem.body(instance=request.url.path), status_code=problem.status,
-                        media_type=PROBLEM_JSON, headers=problem.headers)
+    """Open311 prescribes its own error shape ([{code, description}]) under /open311/ (imported at
+    call time, so the routes module and this one cannot import each other in a cycle)."""
+    from services.roadkill.routes.open311 import error_formatter
+
+    return error_formatter(request, problem)
 
 
 def _seed(platform: Platform) -> None:
