@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import event, insert, select, update
 
@@ -16,6 +17,7 @@ from shared.errors import Problem
 from shared.ids import new_id
 
 DEMO_PREFIX = "demo-"
+MISS = object()  # KeyResolver.resolve_cached: not known without the database
 _bearer = HTTPBearer(auto_error=False, description="A party's API key")
 
 
@@ -83,6 +85,14 @@ class KeyResolver:
         self._cache.clear()
 
     def resolve(self, key: str) -> Principal | None:
+        found = self.resolve_cached(key)
+        return self.resolve_stored(key) if found is MISS else found
+
+    def resolve_cached(self, key: str):
+        """What is known without the database: a Principal, None (refused) or MISS (look it up).
+
+        Cheap enough for the event loop, so routes pay no thread hop for authentication.
+        """
         p = self.platform
         registry, settings = p.parties, p.settings
         if key.startswith(DEMO_PREFIX):
@@ -98,25 +108,38 @@ class KeyResolver:
                 if hmac.compare_digest(key, autopilot_key(settings.secret_key, party)):
                     return Principal(party, registry.get(party).roles, "autopilot")
             return None
+        cached = self._cache.get(hash_key(key))
+        if cached and cached[0] > time.monotonic():
+            return self._principal(cached[1])
+        return MISS
+
+    def resolve_stored(self, key: str) -> Principal | None:
+        """Looks a stored key up in the database (blocking) and caches it briefly."""
+        p = self.platform
         digest = hash_key(key)
-        now = time.monotonic()
-        cached = self._cache.get(digest)
-        if cached and cached[0] > now:
-            party = cached[1]
-        else:
-            with p.db.read_session() as s:
-                row = s.execute(select(p.tables.api_key.c.party, p.tables.api_key.c.key_hash)
-                                .where(p.tables.api_key.c.key_hash == digest,
-                                       p.tables.api_key.c.revoked_at.is_(None))).first()
-            if row is None or not hmac.compare_digest(row.key_hash, digest):
-                return None
-            party = row.party
-            if len(self._cache) > 10_000:
-                self._cache.clear()
-            self._cache[digest] = (now + self.CACHE_S, party)
+        with p.db.read_session() as s:
+            row = s.execute(select(p.tables.api_key.c.party, p.tables.api_key.c.key_hash)
+                            .where(p.tables.api_key.c.key_hash == digest,
+                                   p.tables.api_key.c.revoked_at.is_(None))).first()
+        if row is None or not hmac.compare_digest(row.key_hash, digest):
+            return None
+        if len(self._cache) > 10_000:
+            self._cache.clear()
+        self._cache[digest] = (time.monotonic() + self.CACHE_S, row.party)
+        return self._principal(row.party)
+
+    def _principal(self, party: str) -> Principal | None:
+        registry = self.platform.parties
         if party not in registry:
             return None
         return Principal(party, registry.get(party).roles, "key")
+
+    async def aresolve(self, key: str) -> Principal | None:
+        """`resolve` for async code: the database is only touched (in a worker thread) on a cache miss."""
+        found = self.resolve_cached(key)
+        if found is MISS:
+            return await run_in_threadpool(self.resolve_stored, key)
+        return found
 
 
 def _presented_key(request: Request, creds: HTTPAuthorizationCredentials | None) -> str | None:
@@ -139,13 +162,13 @@ class RequireParty:
     def allows(self, principal: Principal) -> bool:
         return principal.party in self.parties or bool(self.roles & principal.roles)
 
-    def __call__(self, request: Request,
-                 creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
+    async def __call__(self, request: Request,
+                       creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Principal:
         key = _presented_key(request, creds)
         if not key:
             raise Problem(401, "unauthorized", "An API key is required: send `Authorization: Bearer <key>`.",
                           headers={"WWW-Authenticate": "Bearer"})
-        principal = request.app.state.platform.keys.resolve(key)
+        principal = await request.app.state.platform.keys.aresolve(key)
         if principal is None:
             raise Problem(401, "unauthorized", "The API key is not valid.",
                           headers={"WWW-Authenticate": "Bearer"})

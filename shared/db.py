@@ -1,20 +1,25 @@
 """Database engines, sessions and conventions shared by every service (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, create_engine, event, text
+from sqlalchemy import JSON, DateTime, MetaData, Table, create_engine, event, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from shared.settings import ServiceSettings
+
+log = logging.getLogger("shared.db")
 
 # One naming convention for every constraint, so Alembic migrations are stable and
 # the same on SQLite and PostgreSQL.
@@ -69,6 +74,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+WAL_BACKSTOP_PAGES = 20_000  # 80 MB of WAL before a commit checkpoints by itself
+CHECKPOINT_EVERY_S = 1.0
+
+
 def _sqlite_pragmas(immediate: bool):
     def on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself (pysqlite's own handling
@@ -78,6 +87,9 @@ def _sqlite_pragmas(immediate: bool):
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA busy_timeout=10000")
+        # Checkpoints (which fsync the database file) run in `Database`'s checkpointer thread,
+        # not inside a committing request; this large limit is only the backstop if it lags.
+        cur.execute(f"PRAGMA wal_autocheckpoint={WAL_BACKSTOP_PAGES}")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
 
@@ -133,6 +145,39 @@ class Database:
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
         self.ReadSession = sessionmaker(self.read_engine, expire_on_commit=False)
         self.schema = settings.schema
+        self._checkpointer: threading.Thread | None = None
+        self._checkpoint_stop = threading.Event()
+
+    def start_checkpointer(self) -> None:
+        """SQLite: WAL checkpoints in a background thread, every `CHECKPOINT_EVERY_S`.
+
+        SQLite's automatic checkpoint runs inside whichever commit crosses 1,000 WAL pages and
+        fsyncs the database file there, stalling that request and every writer queued behind it
+        (measured: 35 % of intake wall time idle in fsync). A PASSIVE checkpoint from another
+        connection copies the same pages without blocking readers or writers. Durability is
+        unchanged: commits were never fsynced in WAL mode with synchronous=NORMAL; the
+        checkpoint only moves committed pages into the main file.
+        """
+        if not self.is_sqlite or ":memory:" in str(self.engine.url) or self._checkpointer is not None:
+            return
+        self._checkpoint_stop.clear()
+        self._checkpointer = threading.Thread(target=self._checkpoint_loop, name="sqlite-checkpointer",
+                                              daemon=True)
+        self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        while not self._checkpoint_stop.wait(CHECKPOINT_EVERY_S):
+            try:
+                with self.read_engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception as exc:  # a missing file or a locked database: try again next time
+                log.debug("checkpoint skipped: %s", exc)
+
+    def stop_checkpointer(self) -> None:
+        thread, self._checkpointer = self._checkpointer, None
+        if thread is not None:
+            self._checkpoint_stop.set()
+            thread.join(5)
 
     def ensure_schema(self) -> None:
         if self.schema:
@@ -164,6 +209,7 @@ class Database:
                 s.rollback()
 
     def dispose(self) -> None:
+        self.stop_checkpointer()
         self.engine.dispose()
         if self.read_engine is not self.engine:
             self.read_engine.dispose()
@@ -180,3 +226,39 @@ def advisory_lock(session: Session, namespace: str, key: str) -> None:
     digest = hashlib.blake2b(f"{namespace}:{key}".encode(), digest_size=8).digest()
     lock_id = int.from_bytes(digest, "big", signed=True)
     session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_id})
+
+
+# -- rows written at the end of a group-commit batch -------------------------------------------------
+DEFERRED = "deferred_inserts"
+
+
+@functools.cache
+def _insert(table: Table):
+    """One INSERT construct per table, executed with parameter dicts: SQLAlchemy's compiled cache
+    then serves every call (building `.values(...)` anew costs ~40 µs on the hot path)."""
+    return insert(table)
+
+
+def insert_row(session: Session, table: Table, row: dict[str, Any]) -> None:
+    """Inserts an append-only row: at once, or inside a `shared.writer` batch together with the
+    batch's other rows of that table (one executemany per table just before the commit).
+
+    Only for rows nothing in the same transaction reads back (outbox, trace, history); rows of
+    different tables are flushed in the order their tables were first used, so a row is written
+    after the rows it refers to.
+    """
+    buffer = session.info.get(DEFERRED)
+    if buffer is None:
+        session.execute(_insert(table), row)
+    else:
+        buffer.setdefault(table, []).append(row)
+
+
+def defer_inserts(session: Session) -> None:
+    session.info[DEFERRED] = {}
+
+
+def flush_inserts(session: Session) -> None:
+    buffer = session.info.pop(DEFERRED, None)
+    for table, rows in (buffer or {}).items():
+        session.execute(_insert(table), rows)

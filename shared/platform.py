@@ -28,6 +28,7 @@ from shared.relay import Relay
 from shared.settings import ServiceSettings
 from shared.sim import Autopilot, AutopilotPolicy, sim_router
 from shared.tables import PlatformTables
+from shared.writer import BatchWriter
 
 log = logging.getLogger("shared.platform")
 BackgroundTask = Callable[["Platform", asyncio.Event], Awaitable[None]]
@@ -70,6 +71,8 @@ class Platform:
         self.keys = KeyResolver(self)
         self.autopilot_policy = spec.autopilot_policy
         self.relay = Relay(self)
+        # Group commit for hot write paths (intake): one thread, many jobs per transaction.
+        self.writer = BatchWriter(self.db, name=f"{spec.name}-writer")
         self.autopilot = Autopilot(self)
         self.state: dict[str, Any] = {}  # service-specific singletons (road network, rules…)
         self._external: tuple[float, set[str]] = (0.0, set())
@@ -131,6 +134,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     async def lifespan(app: FastAPI):
         configure_logging(settings.log_level, settings.log_json)
         await anyio.to_thread.run_sync(platform.prepare)
+        platform.db.start_checkpointer()
         stop = asyncio.Event()
         tasks = []
         if settings.relay_enabled:
@@ -150,6 +154,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                 _done, pending = await asyncio.wait(tasks, timeout=5.0)
                 for t in pending:
                     t.cancel()
+            await anyio.to_thread.run_sync(platform.writer.close)
             platform.db.dispose()
 
     app = FastAPI(title=spec.title, version=spec.version, description=spec.description, lifespan=lifespan,

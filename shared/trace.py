@@ -1,14 +1,13 @@
 """Append-only trace of every message crossing a party boundary; JSON and Mermaid views."""
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from shared.db import utcnow
+from shared.db import insert_row, utcnow
 from shared.parties import PartyRegistry
 
 
@@ -24,17 +23,11 @@ def flatten_fields(payload: Mapping[str, Any], prefix: str = "") -> list[str]:
     return sorted(out)
 
 
-@functools.cache
-def _insert(table):
-    """One INSERT construct per table, reused so the compiled-statement cache serves every call."""
-    return insert(table)
-
-
 def record(session: Session, tables, *, channel: str, from_party: str, to_party: str, kind: str,
            subject_type: str, subject_id: str, fields: Iterable[str], summary: str | None = None,
            message_id: str | None = None) -> None:
     """Appends one hop; rows are never updated (delivery status is read from the outbox)."""
-    session.execute(_insert(tables.trace), dict(
+    insert_row(session, tables.trace, dict(
         message_id=message_id, channel=channel, from_party=from_party, to_party=to_party, kind=kind,
         subject_type=subject_type, subject_id=subject_id, fields=sorted(set(fields)), summary=summary,
         created_at=utcnow()))

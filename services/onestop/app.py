@@ -30,7 +30,7 @@ def _routers():
     from services.onestop import ui
     from services.onestop.routes import agency, cases, hsds, meetings, referrals, residents, states, stats
 
-    return [hsds.router, residents.router, cases.router, referrals.router, agency.router, meetings.router,
+    return [agency.router, hsds.router, residents.router, cases.router, referrals.router, meetings.router,
             stats.router, states.router, *ui.routers]  # ui: the trainer's pages under /ui/ (kit.router first)
 
 

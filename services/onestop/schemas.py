@@ -1,7 +1,7 @@
 """Request and response models of the onestop API (Pydantic v2; inputs refuse unknown fields)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -143,6 +143,31 @@ class StatusChange(Input):
     amount_krw: int | None = Field(default=None, gt=0, le=100_000_000_000)
     note: str | None = Field(default=None, max_length=1000)
     version: int | None = Field(default=None, ge=1, description="Last version you read (or send If-Match)")
+
+
+class AgencyReferral(BaseModel):
+    """One referral in an agency's list: status and times only, never personal data."""
+
+    id: str
+    agency: str = Field(description="Party code of the agency (the caller)")
+    service_key: str
+    service_id: str = Field(description="HSDS service id")
+    status: Status
+    version: int = Field(description="Send it back as If-Match (or `version`) when changing the status")
+    reason: str | None = Field(description="Reason code of a rejected, cancelled, on-hold or failed referral")
+    outcome: str | None = Field(description="Outcome code of a completed referral")
+    amount_krw: int | None
+    access_revoked: bool = Field(description="The resident withdrew consent: the data may no longer be read")
+    created_at: datetime = Field(description="Korean time with offset, e.g. 2026-05-04T10:15:00.123456+09:00")
+    status_changed_at: datetime
+    sent_at: datetime
+    accepted_at: datetime | None
+    completed_at: datetime | None
+
+
+class AgencyReferralPage(BaseModel):
+    items: list[AgencyReferral]
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page")
 
 
 class CancelReferral(Input):

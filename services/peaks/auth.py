@@ -2,7 +2,8 @@
 
 A climber gets a random token once, at registration (`clt_…`); only its SHA-256 is stored
 (256 random bits need no slow hash, and the digest doubles as the lookup key). The token is
-compared in constant time after the lookup.
+compared in constant time after the lookup, and a valid one is remembered for `TOKEN_CACHE_S`
+(the dependency is async: a remembered token costs no thread hop and no query).
 
 `ClimberAuth(...)` IS a `RequireParty` (so the authorization-matrix test reads its staff
 decision from `.parties`/`.roles` like any other route) and additionally carries
@@ -16,10 +17,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import inspect
 import secrets
+import time
 from dataclasses import dataclass
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 
@@ -72,17 +76,39 @@ def climber_for_token(platform, token: str) -> str | None:
     return row.id
 
 
+# Tokens known valid, per platform: {digest: (valid until, climber id)}. Climbers are never deleted
+# nor their tokens changed, and every write re-reads the climber row in its own transaction, so a
+# few seconds of trust spare each request of a busy climber (uploads) a thread hop and a query.
+TOKEN_CACHE_S = 5.0
+_TOKEN_CACHE_MAX = 10_000
+
+
+async def climber_of(platform, token: str) -> str | None:
+    """`climber_for_token` for async code: the database is read (in a worker thread) only on a miss."""
+    known: dict[str, tuple[float, str]] = platform.state.setdefault("peaks_climber_tokens", {})
+    digest = hash_token(token)
+    hit = known.get(digest)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
+    climber_id = await run_in_threadpool(climber_for_token, platform, token)
+    if climber_id is not None:
+        if len(known) >= _TOKEN_CACHE_MAX:
+            known.clear()
+        known[digest] = (time.monotonic() + TOKEN_CACHE_S, climber_id)
+    return climber_id
+
+
 class ClimberAuth(RequireParty):
     """Allows a climber token, plus the listed parties/roles (read by the authorization matrix)."""
 
     climber = True  # decision metadata: climber tokens are accepted on this route
 
-    def __call__(self, request: Request,  # type: ignore[override]
-                 creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Caller:
+    async def __call__(self, request: Request,  # type: ignore[override]
+                       creds: HTTPAuthorizationCredentials | None = Depends(_bearer)) -> Caller:
         token = (creds.credentials.strip() if creds and creds.credentials else
                  request.headers.get("x-api-key", ""))
         if token.startswith(TOKEN_PREFIX):
-            climber_id = climber_for_token(request.app.state.platform, token)
+            climber_id = await climber_of(request.app.state.platform, token)
             if climber_id is None:
                 raise _unauthorized("The climber token is not valid.")
             return Caller(climber_id=climber_id)
@@ -90,4 +116,6 @@ class ClimberAuth(RequireParty):
             raise _unauthorized("A climber token is required: send `Authorization: Bearer <token>` "
                                 "(issued once by POST /v1/climbers).")
         principal = super().__call__(request, creds)
+        if inspect.isawaitable(principal):  # RequireParty's check may be a coroutine
+            principal = await principal
         return Caller(principal=principal)

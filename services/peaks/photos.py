@@ -22,6 +22,7 @@ Concurrency (the design in one place):
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -120,20 +121,26 @@ def nearest_other(session: Session, *, climber_id: str, peak_code: str, phash: s
 
 def history_for(session: Session, *, climber_id: str, peak_code: str, season: Season, facts: imaging.ImageFacts,
                 day: date) -> History:
-    exact = session.execute(select(Photo.id).where(Photo.sha256 == facts.sha256).limit(1)).first() is not None
-    nearest = nearest_other(session, climber_id=climber_id, peak_code=peak_code, phash=facts.phash,
-                            phash_mirror=facts.phash_mirror)
+    """What verification needs to know about earlier photos: two statements (the exact-duplicate,
+    daily/monthly and already-approved questions share one round trip; near duplicates the other)."""
     mine = and_(Photo.climber_id == climber_id, Photo.season_id == season.id, Photo.status == "approved")
     month_start = day.replace(day=1)
     next_month = (month_start + timedelta(days=32)).replace(day=1)
-    today, this_month = session.execute(select(
-        func.count().filter(Photo.capture_day == day),
-        func.count().filter(and_(Photo.capture_day >= month_start, Photo.capture_day < next_month)),
-    ).where(mine)).one()
-    already = session.execute(select(Photo.id).where(mine, Photo.peak_code == peak_code).limit(1)).first()
-    return History(exact_duplicate=exact, nearest_distance=nearest[0] if nearest else None,
+
+    def count(*where):
+        return select(func.count()).select_from(Photo).where(mine, *where).scalar_subquery()
+
+    exact, today, this_month, already = session.execute(select(
+        select(Photo.id).where(Photo.sha256 == facts.sha256).exists(),
+        count(Photo.capture_day == day),
+        count(Photo.capture_day >= month_start, Photo.capture_day < next_month),
+        select(Photo.id).where(mine, Photo.peak_code == peak_code).exists(),
+    )).one()
+    nearest = nearest_other(session, climber_id=climber_id, peak_code=peak_code, phash=facts.phash,
+                            phash_mirror=facts.phash_mirror)
+    return History(exact_duplicate=bool(exact), nearest_distance=nearest[0] if nearest else None,
                    nearest_mirrored=bool(nearest and nearest[1]), approved_today=today or 0,
-                   approved_this_month=this_month or 0, peak_already_approved=already is not None)
+                   approved_this_month=this_month or 0, peak_already_approved=bool(already))
 
 
 # --------------------------------------------------------------------------- files
@@ -165,6 +172,19 @@ def _remove_on_rollback(session: Session, platform, keys: list[str]) -> None:
     session.info[_FILES].extend(keys)
 
 
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+# Decoding is CPU-bound and runs without the GIL, so more decodes at once than cores only add memory
+# (each holds libjpeg's buffers and its reduced image) and cache thrashing; uploads in excess wait
+# here, holding nothing but their bytes, instead of all decoding at once (the thread pool is 40).
+_DECODE_SLOTS = threading.BoundedSemaphore(_cores())
+
+
 def inspect_upload(platform, data: bytes) -> imaging.ImageFacts:
     """Checks and describes the upload from ONE 1/8-scale decode (`imaging.inspect`).
 
@@ -175,7 +195,8 @@ def inspect_upload(platform, data: bytes) -> imaging.ImageFacts:
     """
     s = platform.settings
     try:
-        return imaging.inspect(data, max_pixels=s.photo_max_pixels, max_bytes=s.photo_max_bytes)
+        with _DECODE_SLOTS:
+            return imaging.inspect(data, max_pixels=s.photo_max_pixels, max_bytes=s.photo_max_bytes)
     except imaging.ImageError as exc:
         status = {"unsupported_format": 415, "file_too_large": 413}.get(exc.code, 422)
         raise PhotoInputError("file", str(exc), status=status, code=exc.code.replace("_", "-")) from exc
@@ -254,8 +275,11 @@ def ensure_derivatives(platform, photo_id: str) -> tuple[str, str] | None:
             return row.derivative_key, row.thumb_key
         store = storage_of(platform)
         st = platform.settings
-        derived = make_derivatives(store.get(row.storage_key), display_side=st.display_side,
-                                   thumb_side=st.thumb_side, max_pixels=st.photo_max_pixels)
+        original = store.get(row.storage_key)
+        with _DECODE_SLOTS:
+            derived = make_derivatives(original, display_side=st.display_side,
+                                       thumb_side=st.thumb_side, max_pixels=st.photo_max_pixels)
+        del original
         display, thumb = store.put(derived.display), store.put(derived.thumb)
         with platform.db.session() as s:
             s.execute(update(Photo).where(Photo.id == photo_id,
@@ -275,19 +299,21 @@ def derivative_key(platform, photo_id: str, size: str, known: str | None) -> str
     return keys[0] if size == "display" else keys[1]
 
 
-def submit_photo(session: Session, platform, *, climber: Climber, peak_code: str, data: bytes,
+def submit_photo(session: Session, platform, *, climber: Climber, peak_code: str, data: bytes | None = None,
                  now: datetime, prepared: Prepared | None = None) -> Photo:
     """Verify and store one summit photo; PhotoInputError (nothing stored) for input that is not a photo.
 
     A photo that is a real image but fails verification (wrong place, wrong time, duplicate…) is
     stored with status `rejected` and every check, so the climber sees why. Pass `prepared`
     (from `prepare_upload`, done outside the transaction) to keep decoding out of the lock;
-    its files are removed if this transaction rolls back.
+    its files are removed if this transaction rolls back. One of `data` and `prepared` is required.
     """
     season = reference.current_season(now)
     peak = resolve_peak(peak_code, season)
     assert season is not None
     if prepared is None:
+        if data is None:
+            raise ValueError("submit_photo needs the photo's bytes or their prepared upload")
         prepared = prepare_upload(platform, data)
     _remove_on_rollback(session, platform, list(prepared.created))
     facts, meta = prepared.facts, prepared.meta

@@ -1,19 +1,18 @@
 """Report intake flow: validate, parse, route, merge duplicates and file the complaint, in one transaction."""
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, insert, select, update
+from sqlalchemy import bindparam, case, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
 from services.roadkill import analytics, dedup, handoff, hotspots, incident_states, network, routing, speech
 from services.roadkill.models import incident, incident_event, report
 from services.roadkill.reference import default_species
 from services.roadkill.schemas import ReportIn
-from shared.db import advisory_lock, utcnow
+from shared.db import advisory_lock, insert_row, utcnow
 from shared.errors import field_problem
 from shared.ids import keyed_hash, new_id
 
@@ -86,82 +85,123 @@ def _validate(platform, data: ReportIn) -> None:
                                            "warn anyone and are not accepted")
 
 
-def _lock_neighbourhood(session: Session, lat: float, lon: float, params: dedup.DedupParams) -> None:
-    """Serialises intakes that could merge with each other (PostgreSQL; SQLite already serialises writers).
+_CELL_SLOTS = 16  # a 250 m radius on 250 m cells touches 9–16 cells
+
+
+def _candidate_query(on_road: bool, fixed: bool):
+    """Built once: statements with bound parameters hit SQLAlchemy's compiled cache on every intake.
+
+    The fixed form has `_CELL_SLOTS` plain parameters (unused slots repeat a cell), so nothing is
+    re-rendered per call as an expanding IN would be; the expanding form serves larger settings.
+    The open states (constants of the state machine) are rendered inline for the same reason.
+    """
+    i = incident.c
+    cells = [bindparam(f"c{k}") for k in range(_CELL_SLOTS)] if fixed else bindparam("cells", expanding=True)
+    q = (select(i.id, i.road_id, i.lat, i.lon, i.carriageway, i.heading_deg, i.last_reported_at)
+         .where(i.status.in_([literal_column(f"'{state}'") for state in incident_states.machine().open_states]),
+                i.cell.in_(cells), i.last_reported_at >= bindparam("since")))
+    return q.where(i.road_id == bindparam("road_id") if on_road else i.road_id.is_(None))
+
+
+_CANDIDATES = {(on_road, fixed): _candidate_query(on_road, fixed) for on_road in (True, False)
+               for fixed in (True, False)}
+_INSERT_INCIDENT = insert(incident)
+
+
+def _candidates(session: Session, data: ReportIn, decision: routing.JurisdictionDecision,
+                params: dedup.DedupParams, cells: list[int]) -> list[dedup.IncidentView]:
+    args: dict[str, Any] = {"since": data.reported_at - params.window}
+    fixed = len(cells) <= _CELL_SLOTS
+    if fixed:
+        args.update({f"c{k}": cells[min(k, len(cells) - 1)] for k in range(_CELL_SLOTS)})
+    else:
+        args["cells"] = cells
+    if decision.road_id is not None:
+        args["road_id"] = decision.road_id
+    q = _CANDIDATES[decision.road_id is not None, fixed]
+    return [dedup.IncidentView(id=r.id, road_id=r.road_id, lat=r.lat, lon=r.lon, carriageway=r.carriageway,
+                               heading_deg=r.heading_deg, is_open=True, last_reported_at=r.last_reported_at)
+            for r in session.execute(q, args).all()]
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedReport:
+    """A report after the checks that need no database: validated, routed and parsed."""
+
+    data: ReportIn
+    decision: routing.JurisdictionDecision
+    parsed: speech.ParsedTranscript
+    cells: list[int]
+
+
+def prepare_report(platform, data: ReportIn) -> PreparedReport:
+    """Validation, routing and transcript parsing: pure, so it runs before any transaction. Raises Problem (422)."""
+    _validate(platform, data)
+    decision = decide(platform, lat=data.lat, lon=data.lon, heading_deg=data.heading_deg,
+                      speed_kmh=data.speed_kmh, road_name=data.road_name)
+    parsed = speech.parse_transcript(data.transcript, default_species())
+    params = dedup_params(platform)
+    return PreparedReport(data, decision, parsed, dedup.neighbour_cells(data.lat, data.lon, params.distance_m,
+                                                                        params.cell_m))
+
+
+def lock_keys(platform, data: ReportIn) -> list[tuple[str, str]]:
+    """Advisory locks serialising intakes that could merge with each other (PostgreSQL; SQLite already
+    serialises writers).
 
     Lock cells are twice the merge radius, so the circle around a report touches at most a 2×2 block
     (occasionally 2×3) of them; any report within the radius owns one of those cells, so two reports
     of one carcass always share a lock. Taken in ascending order, so intakes never deadlock.
     """
-    if session.get_bind().dialect.name != "postgresql":
-        return
-    for key in sorted(dedup.neighbour_cells(lat, lon, params.distance_m, cell_m=2 * params.distance_m)):
-        advisory_lock(session, "roadkill-dedup", str(key))
-
-
-def _candidate_query(on_road: bool):
-    """Built once: statements with bound parameters hit SQLAlchemy's compiled cache on every intake."""
-    i = incident.c
-    q = (select(i.id, i.road_id, i.lat, i.lon, i.carriageway, i.heading_deg, i.last_reported_at)
-         .where(i.status.in_(incident_states.machine().open_states),
-                i.cell.in_(bindparam("cells", expanding=True)), i.last_reported_at >= bindparam("since")))
-    return q.where(i.road_id == bindparam("road_id") if on_road else i.road_id.is_(None))
-
-
-_CANDIDATES = {True: _candidate_query(True), False: _candidate_query(False)}
-_INSERT_INCIDENT = insert(incident)
-_INSERT_REPORT = insert(report)
-_INSERT_EVENT = insert(incident_event)
-
-
-def _candidates(session: Session, data: ReportIn, decision: routing.JurisdictionDecision,
-                params: dedup.DedupParams) -> list[dedup.IncidentView]:
-    cells = dedup.neighbour_cells(data.lat, data.lon, params.distance_m, params.cell_m)
-    args = {"cells": cells, "since": data.reported_at - params.window}
-    if decision.road_id is not None:
-        args["road_id"] = decision.road_id
-    q = _CANDIDATES[decision.road_id is not None]
-    return [dedup.IncidentView(id=r.id, road_id=r.road_id, lat=r.lat, lon=r.lon, carriageway=r.carriageway,
-                               heading_deg=r.heading_deg, is_open=True, last_reported_at=r.last_reported_at)
-            for r in session.execute(q, args).all()]
+    params = dedup_params(platform)
+    return [("roadkill-dedup", str(key))
+            for key in sorted(dedup.neighbour_cells(data.lat, data.lon, params.distance_m,
+                                                    cell_m=2 * params.distance_m))]
 
 
 def submit_report(session: Session, platform, data: ReportIn, *, partner: str, source: str = "voice",
                   personal_hashes: dict[str, Any] | None = None, token: str | None = None) -> IntakeResult:
     """Stores one report: merged into the open incident of the same carcass, or a new incident whose
     civil complaint is queued to ACRC. Runs in the caller's (write) transaction; raises Problem (422)."""
-    _validate(platform, data)
-    decision = decide(platform, lat=data.lat, lon=data.lon, heading_deg=data.heading_deg,
-                      speed_kmh=data.speed_kmh, road_name=data.road_name)
-    parsed = speech.parse_transcript(data.transcript, default_species())
+    prepared = prepare_report(platform, data)
+    if session.get_bind().dialect.name == "postgresql":
+        for namespace, key in lock_keys(platform, data):
+            advisory_lock(session, namespace, key)
+    return store_report(session, platform, prepared, partner=partner, source=source,
+                        personal_hashes=personal_hashes, token=token)
+
+
+def store_report(session: Session, platform, prepared: PreparedReport, *, partner: str, source: str = "voice",
+                 personal_hashes: dict[str, Any] | None = None, token: str | None = None) -> IntakeResult:
+    """The database part of intake (the caller holds the `lock_keys` locks): merge or new incident."""
+    data, decision, parsed = prepared.data, prepared.decision, prepared.parsed
     params = dedup_params(platform)
     now = utcnow()
-    _lock_neighbourhood(session, data.lat, data.lon, params)
     view = dedup.ReportView(road_id=decision.road_id, divided=decision.divided, lat=data.lat, lon=data.lon,
                             carriageway=decision.carriageway, heading_deg=data.heading_deg,
                             reported_at=data.reported_at)
-    match, reason = dedup.best_candidate(_candidates(session, data, decision, params), view, params)
+    match, reason = dedup.best_candidate(_candidates(session, data, decision, params, prepared.cells), view, params)
     report_id = new_id("rpt")
     if match is not None:
         incident_id = match.id
-        values: dict[str, Any] = {"report_count": incident.c.report_count + 1, "updated_at": now,
-                                  "version": incident.c.version + 1}
-        if data.reported_at > match.last_reported_at:
-            values["last_reported_at"] = data.reported_at
-        if parsed.species != "unknown":  # a later driver may have seen what the first one did not
-            values["species"] = _species_case(parsed.species)
-        row = session.execute(update(incident).where(incident.c.id == incident_id).values(**values)
-                              .returning(incident.c.report_count, incident.c.status)).one()
+        later = data.reported_at > match.last_reported_at
+        known = parsed.species != "unknown"  # a later driver may have seen what the first one did not
+        args: dict[str, Any] = {"incident_id": incident_id, "now": now}
+        if later:
+            args["reported_at"] = data.reported_at
+        if known:
+            args["species"] = parsed.species
+        row = session.execute(_MERGE[later, known], args).one()
         count, status = row.report_count, row.status
     else:
         incident_id = new_id("inc")
         count, status = 1, incident_states.machine().initial
         inc = _new_incident(platform, incident_id, data, decision, parsed, now)
         session.execute(_INSERT_INCIDENT, inc)
-        session.execute(_INSERT_EVENT, dict(
+        insert_row(session, incident_event, dict(
             incident_id=incident_id, at=now, actor="chungnam", type="received", from_status=None,
             to_status=status, detail={"report_id": report_id, "routing": decision.explanation}))
-    session.execute(_INSERT_REPORT, dict(
+    insert_row(session, report, dict(
         id=report_id, incident_id=incident_id, source=source, partner=partner,
         reporter_hash=keyed_hash(platform.settings.secret_key, "reporter", f"{partner}:{data.reporter}"),
         personal_hashes=personal_hashes or {}, transcript=data.transcript, description=None,
@@ -178,9 +218,23 @@ def submit_report(session: Session, platform, data: ReportIn, *, partner: str, s
                         matched=parsed.matched, merge_reason=reason)
 
 
-def _species_case(code: str):
-    """Keeps a known species once set: `unknown` is replaced, a known one is not overwritten."""
-    return case((incident.c.species == "unknown", code), else_=incident.c.species)
+def _merge_statement(later: bool, known_species: bool):
+    """The UPDATE merging a report into an incident, built once per variant (compiled-cache hits).
+
+    A known species replaces `unknown` but never overwrites a known one.
+    """
+    i = incident.c
+    values: dict[str, Any] = {"report_count": i.report_count + 1, "updated_at": bindparam("now"),
+                              "version": i.version + 1}
+    if later:
+        values["last_reported_at"] = bindparam("reported_at")
+    if known_species:
+        values["species"] = case((i.species == "unknown", bindparam("species")), else_=i.species)
+    return (update(incident).where(i.id == bindparam("incident_id")).values(**values)
+            .returning(i.report_count, i.status))
+
+
+_MERGE = {(later, known): _merge_statement(later, known) for later in (True, False) for known in (True, False)}
 
 
 def _new_incident(platform, incident_id: str, data: ReportIn, decision: routing.JurisdictionDecision,
@@ -195,7 +249,7 @@ def _new_incident(platform, incident_id: str, data: ReportIn, decision: routing.
         carriageway=decision.carriageway, measure_m=decision.measure_m, segment_no=segment,
         cell=dedup.cell_key(data.lat, data.lon, dedup_params(platform).cell_m), lat=data.lat, lon=data.lon, accuracy_m=data.accuracy_m,
         heading_deg=data.heading_deg, agency=decision.agency, routed_agency=decision.agency,
-        municipality=decision.municipality, decision=dataclasses.asdict(decision), report_count=1,
+        municipality=decision.municipality, decision=decision.as_dict(), report_count=1,
         first_reported_at=data.reported_at, last_reported_at=data.reported_at, complaint_no=None, outcome=None,
         outcome_note=None, cleared_at=None, created_at=now, updated_at=now, version=1,
         report_month=analytics.report_month(data.reported_at), clear_minutes=None)

@@ -170,6 +170,11 @@ def _within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
+def _deletions(text: str) -> set[str]:
+    """The string itself and every string made by deleting one of its characters."""
+    return {text} | {text[:k] + text[k + 1:] for k in range(len(text))}
+
+
 def _singular(word: str) -> str:
     if len(word) > 4 and word.endswith("es") and word[-3] in "sxh":
         return word[:-2]
@@ -200,6 +205,15 @@ class _Lexicon:
             phrase = " ".join(words)
             if len(phrase) >= 5 and value[0] != "unknown":
                 self.fuzzy.setdefault(len(words), []).append((phrase, value))
+        # Deletion index (the SymSpell idea): two strings within one edit always share a string
+        # that is either of them or one of them less one character, so only aliases sharing one
+        # of the phrase's deletions are compared, not the whole list.
+        self.fuzzy_index: dict[int, dict[str, list[int]]] = {}
+        for n, aliases in self.fuzzy.items():
+            index = self.fuzzy_index[n] = {}
+            for pos, (alias, _value) in enumerate(aliases):
+                for key in _deletions(alias):
+                    index.setdefault(key, []).append(pos)
 
     @staticmethod
     def _weight(alias: str, canonical: set[str], code: str) -> float:
@@ -252,9 +266,12 @@ class _Lexicon:
         """One typo per alias ("racon dog", "phesent"); only aliases of 5+ letters, too short otherwise."""
         for n in range(min(self.max_words, len(words) - i), 0, -1):
             phrase = " ".join(words[i : i + n])
-            if len(phrase) < 5:
+            if len(phrase) < 5 or n not in self.fuzzy:
                 continue
-            for alias, (code, conf) in self.fuzzy.get(n, ()):
+            index, aliases = self.fuzzy_index[n], self.fuzzy[n]
+            # The first alias in list order that is within one edit, as a scan of the list would find.
+            for pos in sorted({p for key in _deletions(phrase) for p in index.get(key, ())}):
+                alias, (code, conf) = aliases[pos]
                 if _within_one_edit(phrase, alias):
                     return _Match(code, alias, min(conf, CONFIDENCE_FUZZY), i), n
         return None

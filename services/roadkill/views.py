@@ -1,7 +1,6 @@
 """What each party sees of incidents and reports (need-to-know), as plain dicts for the API."""
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -30,7 +29,7 @@ def species_out(code: str, confidence: float, matched: str | None = None) -> Spe
 def report_accepted(r: IntakeResult) -> ReportAccepted:
     return ReportAccepted(report_id=r.report_id, incident_id=r.incident_id, merged=r.merged,
                           report_count=r.report_count, species=species_out(r.species, r.species_confidence, r.matched),
-                          lane=r.lane, side=r.side, status=r.status, decision=DecisionOut(**asdict(r.decision)))
+                          lane=r.lane, side=r.side, status=r.status, decision=DecisionOut(**r.decision.as_dict()))
 
 
 def direction_deg(row) -> float | None:

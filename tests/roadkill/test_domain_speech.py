@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.roadkill import speech
 from services.roadkill.reference import default_species
 from services.roadkill.speech import parse_transcript
 
@@ -101,3 +102,34 @@ def test_never_raises(text: str) -> None:
 )
 def test_particles_and_trailing_speech_do_not_hide_the_species(name: str, particle: str, tail: str) -> None:
     assert parse_transcript(f"{name}{particle} {tail}").species != "unknown"
+
+
+def _fuzzy_by_scan(lex, words: list[str], i: int):
+    """The reference: every alias of the phrase's word count compared in list order."""
+    for n in range(min(lex.max_words, len(words) - i), 0, -1):
+        phrase = " ".join(words[i: i + n])
+        if len(phrase) < 5:
+            continue
+        for alias, (code, conf) in lex.fuzzy.get(n, ()):
+            if speech._within_one_edit(phrase, alias):
+                return speech._Match(code, alias, min(conf, speech.CONFIDENCE_FUZZY), i), n
+    return None
+
+
+_LEX_ALIASES = sorted({a for group in speech._lexicon(default_species()).fuzzy.values() for a, _v in group})
+
+
+@settings(max_examples=400, deadline=None)
+@given(alias=st.sampled_from(_LEX_ALIASES), edits=st.lists(
+    st.tuples(st.sampled_from("sid"), st.integers(0, 40), st.sampled_from("abcdehnorst -")), max_size=2),
+    before=st.lists(st.sampled_from(["the", "a", "dead", "on", "road", "big"]), max_size=3))
+def test_fuzzy_index_finds_what_a_full_scan_finds(alias, edits, before):
+    """The deletion index is only a shortcut: same alias, same span as comparing every alias."""
+    text = alias
+    for op, k, ch in edits:
+        k = min(k, len(text))
+        text = {"s": text[:k] + ch + text[k + 1:], "i": text[:k] + ch + text[k:], "d": text[:k] + text[k + 1:]}[op]
+    lex = speech._lexicon(default_species())
+    words = [*before, *text.split(), "there"]
+    for i in range(len(words)):
+        assert lex._fuzzy_en(words, i) == _fuzzy_by_scan(lex, words, i)

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
+from sqlalchemy import String, func, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement
 
 from services.onestop import eligibility
 from services.onestop.models import AccessLog, Case, Resident
@@ -61,6 +63,62 @@ def log_access(session: Session, *, resident_id: str, who: Principal, resource: 
 def iso(value: datetime | None) -> str | None:
     """Times are stored in UTC and shown in Korean time, with the offset."""
     return value.astimezone(KST).isoformat() if value else None
+
+
+# ---------------------------------------------------------------- times for lists, without datetime objects
+# A list of 50 referrals has 250 times; `iso()` costs ~1.7 µs each (astimezone + isoformat with an
+# offset), more than the query. For lists, the database gives each time as UTC text
+# 'YYYY-MM-DD HH:MM:SS.ffffff' (SQLite stores exactly that; PostgreSQL formats it with to_char)
+# and `iso_from_utc_text` turns it into the same string `iso()` makes: Korea has a fixed +09:00
+# offset, so only the date and hour change, looked up once per distinct UTC hour.
+
+_UTC_TEXT_FORMAT_PG = "YYYY-MM-DD HH24:MI:SS.US"
+_KST_HOURS: dict[str, str] = {}
+
+
+def utc_text(column: ColumnElement, dialect: str) -> ColumnElement:
+    """SQL for a UTC time column as 'YYYY-MM-DD HH:MM:SS.ffffff' text (other databases: the datetime)."""
+    if dialect == "sqlite":
+        return type_coerce(column, String)  # the text SQLAlchemy's DateTime stored, unparsed
+    if dialect == "postgresql":
+        return func.to_char(func.timezone("UTC", column), _UTC_TEXT_FORMAT_PG)
+    return column
+
+
+def _kst_hour(head: str) -> str:
+    """'YYYY-MM-DD HH' in UTC -> 'YYYY-MM-DDTHH' in Korean time."""
+    prefix = datetime.fromisoformat(head + ":00:00").replace(tzinfo=UTC).astimezone(KST).isoformat()[:13]
+    if len(_KST_HOURS) >= 100_000:  # ~11 years of distinct hours; never grows without bound
+        _KST_HOURS.clear()
+    _KST_HOURS[head] = prefix
+    return prefix
+
+
+def _utc_datetime(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def iso_from_utc_text(value: str | datetime | None) -> str | None:
+    """What `iso()` gives for the time `utc_text` selected (text, or a datetime on other databases)."""
+    if value is None:
+        return None
+    if type(value) is str and len(value) == 26 and value[10] == " " and value[19] == ".":
+        head = value[:13]
+        prefix = _KST_HOURS.get(head) or _kst_hour(head)
+        tail = value[13:]  # ':MM:SS.ffffff': a whole-hour offset leaves it as it is
+        # isoformat() leaves out a zero fraction
+        return prefix + (tail[:-7] if tail.endswith(".000000") else tail) + "+09:00"
+    return iso(_utc_datetime(value))
+
+
+def utc_isoformat(value: str | datetime) -> str:
+    """`datetime.isoformat()` of the aware UTC time `utc_text` selected (what keyset cursors hold)."""
+    if type(value) is str and len(value) == 26 and value[10] == " " and value[19] == ".":
+        body = value[:-7] if value.endswith(".000000") else value
+        return body[:10] + "T" + body[11:] + "+00:00"
+    return _utc_datetime(value).isoformat()
 
 
 def active_consent(session: Session, *, resident_id: str, agency: str):

@@ -3,18 +3,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from contextlib import aclosing
-from tempfile import SpooledTemporaryFile
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 from python_multipart.multipart import parse_options_header
-from starlette.formparsers import MultiPartException, MultiPartParser
 
 from services.peaks import photos, reference
 from services.peaks.models import Climber, Photo
 from services.peaks.photos import FlowError, PhotoInputError
+from services.peaks.routes import multipart
 from services.peaks.routes.deps import ClimberOnly, ClimberOrReviewer, platform_of, problem_of
 from services.peaks.schemas import PhotoOut
 from services.peaks.storage import StorageError, storage_of
@@ -23,94 +22,27 @@ from shared.errors import Problem
 router = APIRouter(prefix="/v1", tags=["photos"])
 
 
-class _ChunkFile:
-    """The file part of a photo upload, kept as the list of received chunks and joined once on read.
-
-    Starlette spools a file part to a SpooledTemporaryFile: a BytesIO that re-grows (copying) as a
-    3 MB JPEG streams in, then rolls over to disk at 1 MB and sends each further ~64 KB chunk
-    through the thread pool. Here each chunk is kept as received and `read()` joins them once (one
-    copy). Above `limit` bytes (the body is capped by `photo_max_bytes` before it is read anyway)
-    it spills to a real temporary file, like Starlette, and reports itself rolled over so the
-    remaining writes go through the thread pool.
-    """
-
-    def __init__(self, limit: int):
-        self._chunks: list[bytes] = []
-        self._size = 0
-        self._pos = 0
-        self._limit = limit
-        self._disk: SpooledTemporaryFile | None = None
-        self._rolled = False  # UploadFile: writes and reads happen inline while False
-        self._max_size = 0  # UploadFile: never "about to roll" (this object decides itself)
-
-    def write(self, data: bytes) -> int:
-        if self._disk is None and self._size + len(data) > self._limit:
-            self._disk = SpooledTemporaryFile(max_size=0)
-            self._disk.writelines(self._chunks)
-            self._chunks, self._rolled = [], True
-        if self._disk is not None:
-            self._disk.write(data)
-        else:
-            self._chunks.append(bytes(data))
-        self._size += len(data)
-        self._pos = self._size  # append-only: the parser writes, then seeks to 0 and the route reads
-        return len(data)
-
-    def tell(self) -> int:
-        return self._disk.tell() if self._disk is not None else self._pos
-
-    def seek(self, offset: int, whence: int = 0) -> int:
-        if self._disk is not None:
-            return self._disk.seek(offset, whence)
-        self._pos = offset if whence == 0 else (self._size + offset if whence == 2 else self._pos + offset)
-        return self._pos
-
-    def read(self, size: int = -1) -> bytes:
-        if self._disk is not None:
-            return self._disk.read(size)
-        if len(self._chunks) > 1:
-            self._chunks = [b"".join(self._chunks)]
-        whole = self._chunks[0] if self._chunks else b""
-        start = self._pos
-        end = self._size if size is None or size < 0 else min(self._size, start + size)
-        self._pos = end
-        return whole if (start, end) == (0, len(whole)) else whole[start:end]
-
-    def close(self) -> None:
-        self._chunks = []
-        if self._disk is not None:
-            self._disk.close()
-
-
-class _PhotoPartParser(MultiPartParser):
-    """Starlette's multipart parser with the file part held as `_ChunkFile` (see there)."""
-
-    memory_limit = 32 * 1024 * 1024
-
-    def on_headers_finished(self) -> None:
-        super().on_headers_finished()
-        upload = self._current_part.file
-        if upload is not None:  # a file part: nothing has been written to it yet
-            upload.file.close()
-            upload.file = _ChunkFile(self.memory_limit)
-            self._files_to_close_on_error.append(upload.file)
-
-
 class _PhotoUploadRequest(Request):
     async def _get_form(self, *, max_files: int | float = 1000, max_fields: int | float = 1000,
                         max_part_size: int = 1024 * 1024):
-        if self._form is None and parse_options_header(self.headers.get("Content-Type"))[0] == b"multipart/form-data":
+        content_type = self.headers.get("Content-Type")
+        if self._form is None and parse_options_header(content_type)[0] == b"multipart/form-data":
+            # Received once, joined once, split with bytes.find (`multipart`); the joined body is a
+            # local, gone when this returns: only the file part's bytes live on (in the UploadFile).
+            async with aclosing(self.stream()) as stream:
+                chunks = [chunk async for chunk in stream if chunk]
+            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            del chunks
             try:
-                async with aclosing(self.stream()) as stream:
-                    self._form = await _PhotoPartParser(self.headers, stream, max_files=max_files,
-                                                        max_fields=max_fields, max_part_size=max_part_size).parse()
-            except MultiPartException as exc:  # as Starlette does: a malformed body is a 400
-                raise HTTPException(status_code=400, detail=exc.message) from None
+                self._form = multipart.form_of(body, content_type, max_files=max_files, max_fields=max_fields,
+                                               max_part_size=max_part_size)
+            except multipart.MalformedMultipart as exc:
+                raise multipart.problem_of(exc) from None
         return await super()._get_form(max_files=max_files, max_fields=max_fields, max_part_size=max_part_size)
 
 
 class _PhotoUploadRoute(APIRoute):
-    """The photo upload's route: its multipart file part stays in memory (`_PhotoPartParser`)."""
+    """The photo upload's route: its multipart body is split in memory (`multipart`)."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
@@ -142,14 +74,15 @@ def submit(request: Request, caller: ClimberOnly,
     prepared = None
     try:
         photos.resolve_peak(peak, reference.current_season(now))  # before reading the file
-        data = file.file.read(p.settings.photo_max_bytes + 1)
+        data = file.file.read(p.settings.photo_max_bytes + 1)  # the part's own bytes object (no copy)
+        file.file.close()
         prepared = photos.prepare_upload(p, data)
+        del data  # stored and described: the bytes are not needed for the transaction
         with p.db.session() as s:
             climber = s.get(Climber, caller.climber_id)
             if climber is None:
                 raise Problem(401, "unauthorized", "The climber token is not valid.")
-            photo = photos.submit_photo(s, p, climber=climber, peak_code=peak, data=data, now=now,
-                                        prepared=prepared)
+            photo = photos.submit_photo(s, p, climber=climber, peak_code=peak, prepared=prepared, now=now)
     except (PhotoInputError, FlowError) as exc:
         photos.discard(p, prepared)
         raise problem_of(exc) from None

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import asdict
 from functools import lru_cache
 from pathlib import Path
 
@@ -27,7 +26,7 @@ def jurisdiction(request: Request, lat: float = Query(ge=-90, le=90, allow_inf_n
     """Which road and which agency a report at this position goes to, with the reason (Road Act table)."""
     d = intake.decide(request.app.state.platform, lat=lat, lon=lon, heading_deg=heading_deg,
                       speed_kmh=speed_kmh, road_name=road_name)
-    return DecisionOut(**asdict(d))
+    return DecisionOut(**d.as_dict())
 
 
 @lru_cache(maxsize=4)

@@ -15,9 +15,18 @@ Partner = Annotated[Principal, Depends(RequireParty("tmap"))]
 
 @router.post("/voice-reports", status_code=201, response_model=ReportAccepted,
              responses={422: {"description": "Invalid report (problem+json naming the field)"}})
-def create_voice_report(request: Request, who: Partner, body: ReportIn) -> ReportAccepted:
-    """Parse, route and store one driver's report; merged into an open incident of the same carcass."""
+async def create_voice_report(request: Request, who: Partner, body: ReportIn) -> ReportAccepted:
+    """Parse, route and store one driver's report; merged into an open incident of the same carcass.
+
+    Checks, routing and parsing need no database and run first; the store runs in the service's
+    group-commit writer (`shared.writer`), answered once its transaction has committed.
+    """
     platform = request.app.state.platform
-    with platform.db.session() as session:
-        result = intake.submit_report(session, platform, body, partner=who.party, source="voice")
+    prepared = intake.prepare_report(platform, body)
+    result = await platform.writer.run(_store, platform, prepared, who.party,
+                                       locks=intake.lock_keys(platform, body) if not platform.db.is_sqlite else ())
     return views.report_accepted(result)
+
+
+def _store(session, platform, prepared: intake.PreparedReport, partner: str) -> intake.IntakeResult:
+    return intake.store_report(session, platform, prepared, partner=partner, source="voice")
