@@ -40,7 +40,7 @@ class Incident(Base):
     carriageway: Mapped[str | None] = mapped_column(String(16), nullable=True)  # forward|backward
     measure_m: Mapped[float | None] = mapped_column(Float, nullable=True)
     segment_no: Mapped[int | None] = mapped_column(Integer, nullable=True)  # 500 m Malo segment
-    cell: Mapped[int] = mapped_column(BigInteger, index=True)  # dedup.cell_key of (lat, lon)
+    cell: Mapped[int] = mapped_column(BigInteger)  # dedup.cell_key of (lat, lon)
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     accuracy_m: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -66,7 +66,9 @@ class Incident(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)  # optimistic concurrency for agency events
 
     __table_args__ = (
-        Index("ix_incident_status_cell", "status", "cell"),
+        # Duplicate lookup at intake: one road (or none), ≤ 16 grid cells, the merge window; the
+        # window bound is the last key column, so old incidents of a busy cell are never read.
+        Index("ix_incident_dedup", "road_id", "cell", "last_reported_at"),
         Index("ix_incident_agency_status", "agency", "status"),
         Index("ix_incident_created_at_id", "created_at", "id"),
         Index("ix_incident_road_id_segment_no", "road_id", "segment_no"),
