@@ -243,9 +243,8 @@ def insert_row(session: Session, table: Table, row: dict[str, Any]) -> None:
     """Inserts an append-only row: at once, or inside a `shared.writer` batch together with the
     batch's other rows of that table (one executemany per table just before the commit).
 
-    Only for rows nothing in the same transaction reads back (outbox, trace, history); rows of
-    different tables are flushed in the order their tables were first used, so a row is written
-    after the rows it refers to.
+    Only for rows nothing in the same transaction reads back (outbox, trace, history); tables are
+    flushed parents first (the metadata's dependency order), so a row follows the rows it refers to.
     """
     buffer = session.info.get(DEFERRED)
     if buffer is None:
@@ -260,5 +259,9 @@ def defer_inserts(session: Session) -> None:
 
 def flush_inserts(session: Session) -> None:
     buffer = session.info.pop(DEFERRED, None)
-    for table, rows in (buffer or {}).items():
-        session.execute(_insert(table), rows)
+    if not buffer:
+        return
+    # Parents before children (foreign keys are checked per statement), whatever order jobs used.
+    order = {t: i for i, t in enumerate(next(iter(buffer)).metadata.sorted_tables)}
+    for table in sorted(buffer, key=lambda t: order.get(t, len(order))):
+        session.execute(_insert(table), buffer[table])

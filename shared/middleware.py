@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
-import uuid
 from urllib.parse import parse_qsl
 
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -98,7 +98,7 @@ class PlatformMiddleware:
         start = time.perf_counter()
         path = scope["path"]
         limit = self._limit(path)
-        request_id = uuid.uuid4().hex[:16]
+        request_id = os.urandom(8).hex()
         status_holder = {"status": 500, "started": False}
         headers = dict(scope.get("headers") or [])
 

@@ -30,10 +30,18 @@ class Metrics:
                                   registry=self.registry)
         self.delivery_latency = Histogram("webhook_delivery_seconds", "Webhook delivery latency",
                                           registry=self.registry)
+        self._children: dict[tuple[str, str, int], tuple] = {}
 
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
-        self.requests.labels(method, route, str(status)).inc()
-        self.latency.labels(method, route).observe(seconds)
+        # The labelled children are looked up once per (method, route, status): `labels()` costs
+        # a lock and a tuple build per call, on every request.
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = self._children[key] = (self.requests.labels(method, route, str(status)),
+                                              self.latency.labels(method, route))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def observe_delivery(self, party: str, outcome: str, seconds: float) -> None:
         self.deliveries.labels(party, outcome).inc()

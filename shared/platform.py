@@ -161,13 +161,14 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
                   generate_unique_id_function=_operation_id, openapi_tags=spec.tags or None)
     app.state.platform = platform
     install_error_handlers(app, spec.error_formatters)
+    # The service's own routes first: requests are matched in order, and these carry the load.
+    for router in spec.routers():
+        app.include_router(router)
     app.include_router(health_router())
     from shared.ops import ops_router  # local import: ops depends on auth helpers defined above
 
     app.include_router(ops_router(spec))
     app.include_router(sim_router())
-    for router in spec.routers():
-        app.include_router(router)
     app.add_middleware(IdempotencyMiddleware)
     if spec.cors_get_prefixes:
         app.add_middleware(PathCORSMiddleware, prefixes=spec.cors_get_prefixes)

@@ -13,10 +13,10 @@ from email.utils import parsedate_to_datetime
 
 import anyio
 import httpx
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, or_, select, update
 
 from shared import webhooks
-from shared.db import utcnow
+from shared.db import insert_row, utcnow
 
 log = logging.getLogger("shared.relay")
 
@@ -185,10 +185,19 @@ class Relay:
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
         latency_ms = (time.perf_counter() - started) * 1000
-        await anyio.to_thread.run_sync(self._finish, row, url, code, error, retry_after, latency_ms, sent_at)
+        # Through the service's group-commit writer: outcomes of a burst of deliveries (and the
+        # intakes that caused them) share transactions instead of queueing for the write lock.
+        outcome = await self.platform.writer.run(self._finish, row, url, code, error, retry_after, latency_ms,
+                                                 sent_at)
+        if self.platform.metrics is not None:
+            self.platform.metrics.observe_delivery(row.to_party, outcome, latency_ms / 1000)
+        if outcome == "dead":
+            log.warning("webhook dead-lettered", extra={"message_id": row.id, "to_party": row.to_party,
+                                                        "attempts": row.attempts + 1})
 
-    def _finish(self, row, url: str, code: int | None, error: str | None, retry_after: float | None,
-                latency_ms: float, sent_at: datetime) -> None:
+    def _finish(self, s, row, url: str, code: int | None, error: str | None, retry_after: float | None,
+                latency_ms: float, sent_at: datetime) -> str:
+        """Records one attempt's outcome in the writer's transaction `s`; returns the outcome."""
         p = self.platform
         o, a = p.tables.outbox, p.tables.attempt
         now = self.clock()
@@ -209,16 +218,11 @@ class Relay:
             values = dict(status="pending", attempts=attempt_no, next_attempt_at=now + timedelta(seconds=wait),
                           last_status_code=code, last_error=error, locked_until=None, locked_by=None)
             outcome = "retry"
-        with p.db.session() as s:
-            # Only while this worker still holds the lease: if it expired and another worker
-            # re-claimed the message, that worker's outcome is the one that counts.
-            s.execute(update(o).where(o.c.id == row.id, o.c.status == "delivering",
-                                      o.c.locked_by == self.worker_id).values(**values))
-            s.execute(insert(a).values(message_id=row.id, attempt_no=attempt_no, worker=self.worker_id, url=url,
-                                       started_at=sent_at, latency_ms=latency_ms, status_code=code, error=error,
-                                       outcome=outcome))
-        if p.metrics is not None:
-            p.metrics.observe_delivery(row.to_party, outcome, latency_ms / 1000)
-        if outcome == "dead":
-            log.warning("webhook dead-lettered", extra={"message_id": row.id, "to_party": row.to_party,
-                                                        "attempts": attempt_no})
+        # Only while this worker still holds the lease: if it expired and another worker
+        # re-claimed the message, that worker's outcome is the one that counts.
+        s.execute(update(o).where(o.c.id == row.id, o.c.status == "delivering",
+                                  o.c.locked_by == self.worker_id).values(**values))
+        insert_row(s, a, dict(message_id=row.id, attempt_no=attempt_no, worker=self.worker_id, url=url,
+                              started_at=sent_at, latency_ms=latency_ms, status_code=code, error=error,
+                              outcome=outcome))
+        return outcome

@@ -170,6 +170,10 @@ def _within_one_edit(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
+_UNSEEN = object()
+_FUZZY_CACHE_SIZE = 20_000
+
+
 def _deletions(text: str) -> set[str]:
     """The string itself and every string made by deleting one of its characters."""
     return {text} | {text[:k] + text[k + 1:] for k in range(len(text))}
@@ -209,6 +213,8 @@ class _Lexicon:
         # that is either of them or one of them less one character, so only aliases sharing one
         # of the phrase's deletions are compared, not the whole list.
         self.fuzzy_index: dict[int, dict[str, list[int]]] = {}
+        # Phrases recur ("on the road", "there is"): their answer is kept (bounded, cleared when full).
+        self._fuzzy_cache: dict[str, tuple[str, tuple[str, float]] | None] = {}
         for n, aliases in self.fuzzy.items():
             index = self.fuzzy_index[n] = {}
             for pos, (alias, _value) in enumerate(aliases):
@@ -268,12 +274,23 @@ class _Lexicon:
             phrase = " ".join(words[i : i + n])
             if len(phrase) < 5 or n not in self.fuzzy:
                 continue
-            index, aliases = self.fuzzy_index[n], self.fuzzy[n]
-            # The first alias in list order that is within one edit, as a scan of the list would find.
-            for pos in sorted({p for key in _deletions(phrase) for p in index.get(key, ())}):
-                alias, (code, conf) = aliases[pos]
-                if _within_one_edit(phrase, alias):
-                    return _Match(code, alias, min(conf, CONFIDENCE_FUZZY), i), n
+            hit = self._fuzzy_cache.get(phrase, _UNSEEN)
+            if hit is _UNSEEN:
+                hit = self._fuzzy_phrase(phrase, n)
+                if len(self._fuzzy_cache) >= _FUZZY_CACHE_SIZE:
+                    self._fuzzy_cache.clear()
+                self._fuzzy_cache[phrase] = hit
+            if hit is not None:
+                alias, (code, conf) = hit
+                return _Match(code, alias, min(conf, CONFIDENCE_FUZZY), i), n
+        return None
+
+    def _fuzzy_phrase(self, phrase: str, n: int) -> tuple[str, tuple[str, float]] | None:
+        """The first alias of n words, in list order, within one edit of the phrase (as a scan would find)."""
+        index, aliases = self.fuzzy_index[n], self.fuzzy[n]
+        for pos in sorted({p for key in _deletions(phrase) for p in index.get(key, ())}):
+            if _within_one_edit(phrase, aliases[pos][0]):
+                return aliases[pos]
         return None
 
 

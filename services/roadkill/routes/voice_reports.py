@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 
 from services.roadkill import intake, views
 from services.roadkill.schemas import ReportAccepted, ReportIn
@@ -15,7 +15,7 @@ Partner = Annotated[Principal, Depends(RequireParty("tmap"))]
 
 @router.post("/voice-reports", status_code=201, response_model=ReportAccepted,
              responses={422: {"description": "Invalid report (problem+json naming the field)"}})
-async def create_voice_report(request: Request, who: Partner, body: ReportIn) -> ReportAccepted:
+async def create_voice_report(request: Request, who: Partner, body: ReportIn) -> Response:
     """Parse, route and store one driver's report; merged into an open incident of the same carcass.
 
     Checks, routing and parsing need no database and run first; the store runs in the service's
@@ -25,7 +25,10 @@ async def create_voice_report(request: Request, who: Partner, body: ReportIn) ->
     prepared = intake.prepare_report(platform, body)
     result = await platform.writer.run(_store, platform, prepared, who.party,
                                        locks=intake.lock_keys(platform, body) if not platform.db.is_sqlite else ())
-    return views.report_accepted(result)
+    # Serialized once by its own model (the response_model above documents it; FastAPI would
+    # validate the finished model a second time).
+    return Response(views.report_accepted(result).model_dump_json(), status_code=201,
+                    media_type="application/json")
 
 
 def _store(session, platform, prepared: intake.PreparedReport, partner: str) -> intake.IntakeResult:
