@@ -8,6 +8,7 @@ import re
 import warnings
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
@@ -202,12 +203,17 @@ _HASHER = ThreadPoolExecutor(max_workers=2, thread_name_prefix="peaks-sha256")
 
 
 def inspect(
-    data: bytes, *, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES
+    data: bytes,
+    *,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    decode_slot: AbstractContextManager | None = None,
 ) -> ImageFacts:
     """Check an upload and describe it; raises UnsupportedFormat, ImageTooLarge or CorruptImage.
 
     One reduced decode both proves the file decodes to the end and feeds the perceptual hashes,
-    so a 12-megapixel JPEG is never held in memory at full size.
+    so a 12-megapixel JPEG is never held in memory at full size. `decode_slot` (e.g. a semaphore)
+    is held around the decode alone, so a caller can bound how many decodes run at once.
     """
     img = open_image(data, max_pixels=max_pixels, max_bytes=max_bytes)
     fmt = _PIL_FORMATS[img.format or ""]
@@ -216,11 +222,13 @@ def inspect(
     # while this one decodes, so a photo's answer waits for the longer of the two, not their sum.
     digest = _HASHER.submit(_sha256_hex, data) if len(data) >= PARALLEL_SHA_MIN else None
     try:
-        with img:
-            # Luma only: the hashes look at grey levels, and a JPEG's Y channel is that grey image.
-            reduced = _reduced_decode(img, HASH_DRAFT_SIDE, gray=True, nbytes=len(data))
+        with img:  # `reduced` may be `img` itself: hash before it is closed
+            with decode_slot or nullcontext():
+                # Luma only: the hashes look at grey levels, and a JPEG's Y channel is that grey image.
+                reduced = _reduced_decode(img, HASH_DRAFT_SIDE, gray=True, nbytes=len(data))
             hash_source_size = reduced.size
             phash, phash_mirror = perceptual_hashes(reduced)
+            del reduced
         sha256 = digest.result() if digest is not None else _sha256_hex(data)
     finally:
         if digest is not None:

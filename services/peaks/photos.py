@@ -195,8 +195,8 @@ def inspect_upload(platform, data: bytes) -> imaging.ImageFacts:
     """
     s = platform.settings
     try:
-        with _DECODE_SLOTS:
-            return imaging.inspect(data, max_pixels=s.photo_max_pixels, max_bytes=s.photo_max_bytes)
+        return imaging.inspect(data, max_pixels=s.photo_max_pixels, max_bytes=s.photo_max_bytes,
+                               decode_slot=_DECODE_SLOTS)
     except imaging.ImageError as exc:
         status = {"unsupported_format": 415, "file_too_large": 413}.get(exc.code, 422)
         raise PhotoInputError("file", str(exc), status=status, code=exc.code.replace("_", "-")) from exc

@@ -60,6 +60,7 @@ class Storage:
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(tmp, target)
+            _fsync_dir(target.parent)  # the rename itself survives a power cut only once its directory is synced
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
@@ -91,3 +92,11 @@ def storage_of(platform) -> Storage:
     if store is None:
         store = platform.state["storage"] = Storage(platform.settings.resolved_storage_dir)
     return store
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from services.peaks.routes import multipart
 from services.peaks.routes.multipart import MalformedMultipart
@@ -85,3 +87,21 @@ def test_api_missing_file_part_still_names_file(peaks_client):
     r = peaks_client.post("/v1/photos", content=body(('Content-Disposition: form-data; name="peak"', b"gajisan")),
                           headers={**h, "content-type": CT})
     assert r.status_code == 422 and "file" in [e["field"] for e in r.json()["errors"]], r.text
+
+
+@given(data=st.binary(max_size=300), cuts=st.lists(st.integers(0, 300), max_size=12),
+       sub=st.sampled_from([b"\r\n", b"\r\n--ab", b"a", b"\r\n\r\n"]), start=st.integers(0, 310))
+def test_chunks_search_and_slice_like_one_bytes_object(data, cuts, sub, start):
+    edges = sorted({min(c, len(data)) for c in cuts} | {0, len(data)})
+    chunks = multipart.Chunks([data[a:b] for a, b in zip(edges, edges[1:], strict=False)])
+    assert chunks.find(sub, start) == data.find(sub, start)
+    assert chunks.find(sub, start, start + 7) == data.find(sub, start, start + 7)
+    assert chunks.slice(start, start + 9) == data[start:start + 9]
+    assert chunks.startswith(sub, start) == data.startswith(sub, start)
+
+
+def test_chunked_body_gives_the_same_form():
+    data = body(FIELD, FILE, preamble=b"p\r\n")
+    for size in (1, 7, 64, 4096):
+        form = multipart.form_of(multipart.Chunks([data[i:i + size] for i in range(0, len(data), size)]), CT)
+        assert form["peak"] == "가지산" and form["file"].file.read() == FILE[1]

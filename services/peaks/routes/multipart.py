@@ -16,6 +16,7 @@ module sees a byte.
 """
 from __future__ import annotations
 
+import bisect
 import codecs
 import io
 from dataclasses import dataclass, field
@@ -95,7 +96,72 @@ def _part_headers(block: bytes, charset: str, index: int) -> tuple[str, str | No
     return part_name, filename, headers
 
 
-def split(body: bytes, boundary: bytes, *, charset: str = "utf-8", max_files: int | float = 1000,
+class Chunks:
+    """The body as received (a list of chunks), searched and sliced as if it were one bytes object.
+
+    Joining the chunks and then slicing the file part out would allocate (and page in) the 3 MB
+    twice; `slice` joins only the requested range, and returns a chunk itself when the range is one.
+    """
+
+    def __init__(self, chunks: list[bytes]):
+        self.chunks = [c for c in chunks if c]
+        self.starts: list[int] = []
+        total = 0
+        for c in self.chunks:
+            self.starts.append(total)
+            total += len(c)
+        self.length = total
+
+    def __len__(self) -> int:
+        return self.length
+
+    def _index(self, pos: int) -> int:
+        return max(0, bisect.bisect_right(self.starts, pos) - 1)
+
+    def find(self, sub: bytes, start: int = 0, end: int | None = None) -> int:
+        end = self.length if end is None else min(end, self.length)
+        if start < 0 or not self.chunks or end - start < len(sub):
+            return -1
+        i = self._index(start)
+        while i < len(self.chunks) and self.starts[i] < end:
+            base, chunk = self.starts[i], self.chunks[i]
+            hit = chunk.find(sub, max(start - base, 0), end - base)
+            seam = -1
+            if i + 1 < len(self.chunks) and len(sub) > 1:  # a match across this chunk's end
+                lo = max(start, base + len(chunk) - len(sub) + 1)
+                window = self.slice(lo, min(end, base + len(chunk) + len(sub) - 1))
+                found = window.find(sub)
+                seam = lo + found if found >= 0 else -1
+            if hit >= 0:
+                return base + hit if seam < 0 else min(base + hit, seam)
+            if seam >= 0:
+                return seam
+            i += 1
+        return -1
+
+    def startswith(self, prefix: bytes, pos: int = 0) -> bool:
+        return self.slice(pos, pos + len(prefix)) == prefix
+
+    def slice(self, start: int, end: int) -> bytes:
+        start, end = max(start, 0), min(end, self.length)
+        if start >= end:
+            return b""
+        i = self._index(start)
+        pieces: list[memoryview | bytes] = []
+        while i < len(self.chunks) and self.starts[i] < end:
+            base, chunk = self.starts[i], self.chunks[i]
+            lo, hi = max(start - base, 0), min(end - base, len(chunk))
+            if lo == 0 and hi == len(chunk):
+                pieces.append(chunk)
+            else:
+                pieces.append(memoryview(chunk)[lo:hi])
+            i += 1
+        if len(pieces) == 1 and isinstance(pieces[0], bytes):
+            return pieces[0]
+        return b"".join(pieces)
+
+
+def split(body: bytes | Chunks, boundary: bytes, *, charset: str = "utf-8", max_files: int | float = 1000,
           max_fields: int | float = 1000, max_part_size: int = 1024 * 1024) -> list[Part]:
     """The parts of a multipart body, in order; MalformedMultipart if it is not well-formed."""
     dash = b"--" + boundary
@@ -113,7 +179,7 @@ def split(body: bytes, boundary: bytes, *, charset: str = "utf-8", max_files: in
         if body.startswith(b"--", pos):  # close delimiter; anything after it is an epilogue
             return parts
         line_end = body.find(b"\r\n", pos)
-        if line_end < 0 or body[pos:line_end].strip(b" \t"):
+        if line_end < 0 or _slice(body, pos, line_end).strip(b" \t"):
             raise MalformedMultipart(f"Part {len(parts) + 1}: the boundary line is malformed.")
         head = line_end + 2
         if body.startswith(b"\r\n", head):  # a part without headers
@@ -122,7 +188,7 @@ def split(body: bytes, boundary: bytes, *, charset: str = "utf-8", max_files: in
             blank = body.find(b"\r\n\r\n", head, head + MAX_PART_HEADERS)
             if blank < 0:
                 raise MalformedMultipart(f"Part {len(parts) + 1}: its headers do not end (truncated body?).")
-            block, start = body[head:blank], blank + 4
+            block, start = _slice(body, head, blank), blank + 4
         name, filename, headers = _part_headers(block, charset, len(parts))
         end = body.find(delimiter, start)
         if end < 0:
@@ -141,19 +207,23 @@ def split(body: bytes, boundary: bytes, *, charset: str = "utf-8", max_files: in
         pos = end + len(delimiter)
 
 
-def form_of(body: bytes, content_type: str, *, max_files: int | float = 1000, max_fields: int | float = 1000,
+def _slice(body: bytes | Chunks, start: int, end: int) -> bytes:
+    return body.slice(start, end) if isinstance(body, Chunks) else body[start:end]
+
+
+def form_of(body: bytes | Chunks, content_type: str, *, max_files: int | float = 1000, max_fields: int | float = 1000,
             max_part_size: int = 1024 * 1024) -> FormData:
     """The FormData Starlette's parser would give: str fields, and UploadFiles over in-memory copies
-    of their bytes (one slice each; `body` itself is not kept)."""
+    of their bytes (one slice each: `body` itself is not kept)."""
     charset = _charset(content_type)
     parts = split(body, boundary_of(content_type), charset=charset, max_files=max_files,
                   max_fields=max_fields, max_part_size=max_part_size)
     items: list[tuple[str, str | UploadFile]] = []
     for p in parts:
         if p.filename is None:
-            items.append((p.name, _decode(body[p.start:p.end], charset)))
+            items.append((p.name, _decode(_slice(body, p.start, p.end), charset)))
         else:
-            content = body[p.start:p.end]  # a BytesIO over bytes shares them; a whole read() returns them
+            content = _slice(body, p.start, p.end)  # a BytesIO over bytes shares them; a whole read() returns them
             items.append((p.name, UploadFile(io.BytesIO(content), size=len(content), filename=p.filename,
                                              headers=Headers(raw=p.headers))))
     return FormData(items)

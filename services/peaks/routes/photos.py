@@ -27,12 +27,10 @@ class _PhotoUploadRequest(Request):
                         max_part_size: int = 1024 * 1024):
         content_type = self.headers.get("Content-Type")
         if self._form is None and parse_options_header(content_type)[0] == b"multipart/form-data":
-            # Received once, joined once, split with bytes.find (`multipart`); the joined body is a
-            # local, gone when this returns: only the file part's bytes live on (in the UploadFile).
+            # Received once and split with bytes.find (`multipart`); the received chunks are locals,
+            # gone when this returns: only the file part's bytes live on (in its UploadFile).
             async with aclosing(self.stream()) as stream:
-                chunks = [chunk async for chunk in stream if chunk]
-            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            del chunks
+                body = multipart.Chunks([chunk async for chunk in stream])
             try:
                 self._form = multipart.form_of(body, content_type, max_files=max_files, max_fields=max_fields,
                                                max_part_size=max_part_size)
