@@ -30,6 +30,9 @@ def _routers():
     from services.onestop import ui
     from services.onestop.routes import agency, cases, hsds, meetings, referrals, residents, states, stats
 
+    # The agencies' API first: it is what machines poll, and FastAPI matches routes in order (twice per
+    # request), so the routers ahead of it cost every call (~20 % of the framework overhead measured).
+    # No path of the agency router overlaps another router's.
     return [agency.router, hsds.router, residents.router, cases.router, referrals.router, meetings.router,
             stats.router, states.router, *ui.routers]  # ui: the trainer's pages under /ui/ (kit.router first)
 

@@ -100,10 +100,26 @@ def _utc_datetime(value: datetime | str) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+_ISO_TEXTS: dict[str | datetime, str] = {}
+_ISO_TEXTS_MAX = 65_536  # ~10 MB at most: the times of the pages agencies keep polling
+
+
 def iso_from_utc_text(value: str | datetime | None) -> str | None:
-    """What `iso()` gives for the time `utc_text` selected (text, or a datetime on other databases)."""
+    """What `iso()` gives for the time `utc_text` selected (text, or a datetime on other databases).
+
+    Remembered per value: agencies poll the same first pages, so most times were formatted before.
+    """
     if value is None:
         return None
+    out = _ISO_TEXTS.get(value)
+    if out is None:
+        if len(_ISO_TEXTS) >= _ISO_TEXTS_MAX:
+            _ISO_TEXTS.clear()
+        out = _ISO_TEXTS[value] = _iso_from_utc_text(value)
+    return out
+
+
+def _iso_from_utc_text(value: str | datetime) -> str:
     if type(value) is str and len(value) == 26 and value[10] == " " and value[19] == ".":
         head = value[:13]
         prefix = _KST_HOURS.get(head) or _kst_hour(head)

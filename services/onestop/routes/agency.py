@@ -3,28 +3,61 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Query, Request, Response
 from pydantic_core import to_json
 
 from services.onestop.flows import referrals
 from services.onestop.routes.deps import Agency, IfMatch, platform_of
 from services.onestop.schemas import AgencyReferralPage, Status, StatusChange
+from shared.auth import Principal
 
 router = APIRouter(prefix="/v1/agency", tags=["agency"])
 
 
-@router.get("/referrals", response_model=AgencyReferralPage)
-def list_agency_referrals(request: Request, who: Agency, status: Status | None = None,
-                          cursor: Annotated[str | None, Query(max_length=200)] = None,
-                          limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Response:
-    """The calling agency's referrals, newest first (cursor pagination; no personal data in the list)."""
-    # One read on a plain connection (a Session would add nothing here but its own bookkeeping).
-    with platform_of(request).db.read_engine.connect() as conn:
+# How the list's database read runs (measured in-process, 16 concurrent requests, 100,000 referrals):
+# in FastAPI's shared thread pool, 16 threads taking turns at the GIL around every SQLite step cost
+# 4–6 ms of CPU per request; the same read on 2 threads 1.8–2.4 ms, on 1 thread 1.5–1.8 ms, and
+# inline 1.2–1.6 ms. A SQLite read is in-process CPU work on a WAL snapshot (it never waits for a
+# writer), so it runs inline; a PostgreSQL read waits on the network, so it runs on a few threads of
+# its own, where the wait overlaps other requests without the pile-up of the shared pool.
+_NETWORK_READERS = 4
+_readers: anyio.CapacityLimiter | None = None
+
+
+def _limiter() -> anyio.CapacityLimiter:
+    global _readers
+    if _readers is None:
+        _readers = anyio.CapacityLimiter(_NETWORK_READERS)
+    return _readers
+
+
+def _agency_page(db, who: Principal, status: str | None, cursor: str | None, limit: int) -> bytes:
+    # A plain connection: a Session would add nothing to one read but its own bookkeeping. On a
+    # server database the one SELECT runs in autocommit: it reads one snapshot by itself, and the
+    # BEGIN … ROLLBACK around it would be a second network round trip (the ROLLBACK alone was 16 %
+    # of the samples of a PostgreSQL profile). SQLite keeps its deferred transaction (no round trip).
+    with db.read_engine.connect() as conn:
+        if not db.is_sqlite:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
         page = referrals.list_for_agency(conn, who=who, status=status, cursor=cursor, limit=limit)
-    # Built from the table's own columns, so it is serialised directly: validating 50 items against
-    # AgencyReferralPage (which documents the shape) would cost more than the query, in a second
-    # worker-thread hop. The bytes are what FastAPI's own JSON rendering gives.
-    return Response(to_json(page), media_type="application/json")
+    # Built from the table's own columns, so it is serialised directly (the same bytes FastAPI's JSON
+    # rendering gives): validating 50 items against AgencyReferralPage, which documents the shape,
+    # would cost more than the query.
+    return to_json(page)
+
+
+@router.get("/referrals", response_model=AgencyReferralPage)
+async def list_agency_referrals(request: Request, who: Agency, status: Status | None = None,
+                                cursor: Annotated[str | None, Query(max_length=200)] = None,
+                                limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Response:
+    """The calling agency's referrals, newest first (cursor pagination; no personal data in the list)."""
+    db = platform_of(request).db
+    if db.is_sqlite:
+        body = _agency_page(db, who, status, cursor, limit)
+    else:
+        body = await anyio.to_thread.run_sync(_agency_page, db, who, status, cursor, limit, limiter=_limiter())
+    return Response(body, media_type="application/json")
 
 
 @router.get("/referrals/{referral_id}")
