@@ -5,7 +5,7 @@ import functools
 import hashlib
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -221,11 +221,26 @@ def advisory_lock(session: Session, namespace: str, key: str) -> None:
     PostgreSQL: a transaction-scoped advisory lock. SQLite: writers already hold the
     database write lock from BEGIN IMMEDIATE, so nothing more is needed.
     """
+    advisory_locks(session, [(namespace, key)])
+
+
+def advisory_locks(session: Session, keys: Iterable[tuple[str, str]]) -> None:
+    """Several advisory locks in one round trip, always taken in ascending lock-id order.
+
+    Every caller taking more than one lock goes through here, so two transactions never take
+    the same two locks in opposite orders (no deadlock).
+    """
     if session.get_bind().dialect.name != "postgresql":
         return
-    digest = hashlib.blake2b(f"{namespace}:{key}".encode(), digest_size=8).digest()
-    lock_id = int.from_bytes(digest, "big", signed=True)
-    session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_id})
+    ids = sorted({int.from_bytes(hashlib.blake2b(f"{ns}:{key}".encode(), digest_size=8).digest(), "big",
+                                 signed=True) for ns, key in keys})
+    if len(ids) == 1:
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": ids[0]})
+    elif ids:
+        # The sorted subquery feeds the lock calls row by row, in its order.
+        session.execute(text("SELECT count(pg_advisory_xact_lock(k)) FROM "
+                             "(SELECT unnest(CAST(:ks AS bigint[])) AS k ORDER BY k) AS sorted_keys"),
+                        {"ks": ids})
 
 
 # -- rows written at the end of a group-commit batch -------------------------------------------------

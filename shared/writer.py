@@ -14,7 +14,7 @@ Guarantees:
 - No waiting to fill a batch: a batch is what is queued when the writer gets to it, so at
   low load each job is its own transaction and latency is one commit.
 - On PostgreSQL, jobs name the advisory locks they need; the writer takes the union for the
-  batch in sorted order at its start, so batches in several processes never deadlock.
+  batch in one statement, in lock-id order, at its start, so batches in several processes never deadlock.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.db import Database, advisory_lock, defer_inserts, flush_inserts
+from shared.db import Database, advisory_locks, defer_inserts, flush_inserts
 
 log = logging.getLogger("shared.writer")
 _STOP = object()
@@ -145,9 +145,7 @@ class BatchWriter:
     def _transaction(self, jobs: list[_Job]) -> list[Any]:
         results = []
         with self.db.session() as session:
-            keys = sorted({lock for job in jobs for lock in job.locks})
-            for namespace, key in keys:
-                advisory_lock(session, namespace, key)
+            advisory_locks(session, [lock for job in jobs for lock in job.locks])
             defer_inserts(session)
             for job in jobs:
                 try:

@@ -12,7 +12,7 @@ from services.roadkill import analytics, dedup, handoff, hotspots, incident_stat
 from services.roadkill.models import incident, incident_event, report
 from services.roadkill.reference import default_species
 from services.roadkill.schemas import ReportIn
-from shared.db import advisory_lock, insert_row, utcnow
+from shared.db import advisory_locks, insert_row, utcnow
 from shared.errors import field_problem
 from shared.ids import keyed_hash, new_id
 
@@ -151,7 +151,7 @@ def lock_keys(platform, data: ReportIn) -> list[tuple[str, str]]:
 
     Lock cells are twice the merge radius, so the circle around a report touches at most a 2×2 block
     (occasionally 2×3) of them; any report within the radius owns one of those cells, so two reports
-    of one carcass always share a lock. Taken in ascending order, so intakes never deadlock.
+    of one carcass always share a lock. Taken in ascending lock-id order (`advisory_locks`), so intakes never deadlock.
     """
     params = dedup_params(platform)
     return [("roadkill-dedup", str(key))
@@ -164,9 +164,7 @@ def submit_report(session: Session, platform, data: ReportIn, *, partner: str, s
     """Stores one report: merged into the open incident of the same carcass, or a new incident whose
     civil complaint is queued to ACRC. Runs in the caller's (write) transaction; raises Problem (422)."""
     prepared = prepare_report(platform, data)
-    if session.get_bind().dialect.name == "postgresql":
-        for namespace, key in lock_keys(platform, data):
-            advisory_lock(session, namespace, key)
+    advisory_locks(session, lock_keys(platform, data))
     return store_report(session, platform, prepared, partner=partner, source=source,
                         personal_hashes=personal_hashes, token=token)
 
