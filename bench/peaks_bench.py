@@ -8,7 +8,8 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
+from datetime import time as dtime
 from pathlib import Path
 
 import httpx
@@ -18,6 +19,24 @@ from bench.load import wrk
 from bench.server import ROOT, Server
 
 BOUNDARY = "benchb0undary7e1"
+def bench_clock() -> tuple[datetime, dict[str, str]]:
+    """The moment the peaks scenarios run at, and the env that starts the service's clock there.
+
+    Today when a season is open; otherwise (the programme has no season in December) noon KST
+    on the last capture day of the latest season that has started, via the service's CLOCK_AT.
+    """
+    from services.peaks import reference
+
+    now = datetime.now(UTC)
+    if reference.current_season(now) is not None:
+        return now, {}
+    today = reference.today_kst(now)
+    season = max((s for s in reference.seasons() if s.start_date <= today), key=lambda s: s.start_date)
+    kst = timezone(timedelta(hours=9))
+    at = datetime.combine(min(season.end_date, season.finish_deadline), dtime(12), kst).astimezone(UTC)
+    return at, {"CLOCK_AT": at.isoformat()}
+
+
 PHOTO_PEAKS = ("gajisan", "unmunsan", "cheonhwangsan", "sinbulsan", "yeongchuksan", "ganwolsan", "goheonsan")
 
 
@@ -35,7 +54,7 @@ def jpeg_3mb(peak_code: str, seed: int, *, size: tuple[int, int] = (4000, 3000),
     noisy = np.asarray(img, dtype=np.int16) + rng.normal(0, sigma, (size[1], size[0], 1)).astype(np.int16)
     img = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
     exif = synth.build_exif(lat=peak.lat, lon=peak.lon, alt=float(peak.elevation_m),
-                            taken_at=datetime.now(UTC) - timedelta(hours=2), offset="+09:00", gps_time=True,
+                            taken_at=bench_clock()[0] - timedelta(hours=2), offset="+09:00", gps_time=True,
                             hpos_error=5.0, orientation=None)
     return synth.encode(img, quality=85, exif=exif)
 
@@ -49,7 +68,7 @@ def scenario_verify(ctx: Ctx) -> list[Row]:
     from services.peaks.verdict import History
 
     data = jpeg_3mb("gajisan", 11)
-    now = datetime.now(UTC)
+    now = bench_clock()[0]
     season = reference.current_season(now)
     if season is None:
         raise RuntimeError(f"no current peaks season on {now:%Y-%m-%d} (seasons.json): verification has no rules")
@@ -131,7 +150,7 @@ def scenario_upload(ctx: Ctx) -> list[Row]:
     photos = _photos(ctx, 4 if ctx.quick else 8)
     base = ctx.baseline()
     store = ctx.tmp / "baseline-store"
-    with ctx.server("peaks", "pk_upload") as svc:
+    with ctx.server("peaks", "pk_upload", **bench_clock()[1]) as svc:
         tokens = register_climbers(svc, 10 if ctx.quick else 60)
         # Each climber sends to several peaks: rotate photos × climbers so no climber repeats a peak early.
         pairs = [(photos[i % len(photos)], tokens[i % len(tokens)]) for i in range(len(tokens))]

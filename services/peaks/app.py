@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from services.peaks.config import Settings
 from services.peaks.models import metadata, platform_tables
 from services.peaks.seed import seed
+from shared.db import utcnow
 from shared.parties import PartyRegistry
 from shared.platform import ServiceSpec, build_app
 
@@ -44,4 +45,9 @@ SPEC = ServiceSpec(
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    return build_app(SPEC, settings or Settings())
+    settings = settings or Settings()
+    app = build_app(SPEC, settings)
+    if settings.clock_at is not None:
+        offset = settings.clock_at - utcnow()
+        app.state.platform.state["clock"] = lambda: utcnow() + offset
+    return app

@@ -1,9 +1,10 @@
 """Settings of the peaks service (environment variables; see README "Configuration")."""
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from shared.settings import ServiceSettings
 
@@ -26,6 +27,19 @@ class Settings(ServiceSettings):
     open_api_stamp_ttl_s: float = 1.0
     # Webhook subscription URLs: loopback/private hosts allowed only in demo mode (tests, local demo).
     open_api_allow_private_webhooks: bool | None = None
+    # The programme has no season in December: a trainer (or the benchmark) can start the service's
+    # clock inside one. The clock then runs on from that moment. Demo mode only.
+    clock_at: datetime | None = Field(default=None, description="CLOCK_AT: start the service clock at this "
+                                                                "aware ISO time (demo mode only)")
+
+    @model_validator(mode="after")
+    def _clock_only_in_demo(self) -> Settings:
+        if self.clock_at is not None:
+            if not self.demo_mode:
+                raise ValueError("CLOCK_AT is for training and benchmarks: it needs DEMO_MODE=true")
+            if self.clock_at.tzinfo is None:
+                raise ValueError("CLOCK_AT needs a UTC offset, e.g. 2026-10-15T12:00:00+09:00")
+        return self
 
     @property
     def resolved_storage_dir(self) -> Path:
