@@ -48,6 +48,7 @@ from services.onestop.flows.cases import groups_of
 from services.onestop.flows.common import HUB, KST, name_key, pseudonym
 from services.onestop.models import Case, Consent, Referral, ReferralEvent, Resident
 from services.onestop.reference import directory
+from shared.seeding import add_database_arguments, migrated_platform
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SURNAMES = ("김", "이", "박", "최", "정", "강", "조", "윤", "장", "임", "한", "오", "서", "신", "권", "황", "안", "송")
@@ -490,27 +491,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--months", type=float, default=18.0, help="length of the history (default 18 months)")
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--batch", type=int, default=5_000, help="referrals per committed batch")
-    parser.add_argument("--database-url", help="default: DATABASE_URL / the service's configured database")
-    parser.add_argument("--db-schema", help="PostgreSQL schema (default: the service name)")
+    add_database_arguments(parser)
     args = parser.parse_args(argv)
     if args.referrals < 0 or args.months <= 0 or args.batch < 1:
         parser.error("--referrals must be >= 0, --months > 0 and --batch >= 1")
 
     from services.onestop.app import SPEC
     from services.onestop.config import Settings
-    from shared import migrations
-    from shared.platform import Platform
 
-    overrides: dict[str, Any] = {}
-    if args.database_url:
-        overrides["database_url"] = args.database_url
-    if args.db_schema:
-        overrides["db_schema"] = args.db_schema
-    platform = Platform(SPEC, Settings(**overrides))
-    try:
+    with migrated_platform(SPEC, Settings, args) as platform:
         t0 = time.perf_counter()
-        migrations.upgrade(platform.db, SPEC.migrations_dir)
-        print(f"migrations at head ({time.perf_counter() - t0:.1f} s) on {_safe_url(platform.settings)}", flush=True)
 
         def progress(done: int, total: int) -> None:
             if done == total or done // (10 * args.batch) != getattr(progress, "last", 0):
@@ -529,17 +519,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"statistics refreshed ({time.perf_counter() - t1:.1f} s); {total:,} referrals stored in total; "
               "by agency: " + ", ".join(f"{k} {v:,}" for k, v in Counter(summary.by_agency).most_common()),
               flush=True)
-    finally:
-        platform.db.dispose()
     return 0
-
-
-def _safe_url(settings) -> str:
-    url = settings.resolved_database_url
-    if "@" in url:  # never print a password
-        scheme, rest = url.split("://", 1)
-        url = f"{scheme}://…@{rest.split('@', 1)[1]}"
-    return url + (f" (schema {settings.schema})" if not settings.is_sqlite else "")
 
 
 if __name__ == "__main__":  # pragma: no cover

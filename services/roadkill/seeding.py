@@ -41,6 +41,7 @@ from services.roadkill import analytics, dedup, geo, hotspots, routing
 from services.roadkill.models import incident
 from services.roadkill.network import RoadNetwork, default_network
 from services.roadkill.reference import default_agencies
+from shared.seeding import add_database_arguments, migrated_platform
 
 SEGMENT_M = hotspots.DEFAULT_SEGMENT_M
 CLOSED_AFTER = timedelta(hours=48)  # older incidents are all closed
@@ -416,27 +417,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     parser.add_argument("--years", type=float, default=3.0, help="length of the history (default 3 years)")
     parser.add_argument("--batch", type=int, default=20_000, help="rows per insert batch")
-    parser.add_argument("--database-url", help="default: DATABASE_URL / the service's configured database")
-    parser.add_argument("--db-schema", help="PostgreSQL schema (default: the service name)")
+    add_database_arguments(parser)
     args = parser.parse_args(argv)
     if args.incidents < 0 or args.hotspots < 0:
         parser.error("--incidents and --hotspots must not be negative")
 
     from services.roadkill.app import SPEC
     from services.roadkill.config import Settings
-    from shared import migrations
-    from shared.platform import Platform
 
-    overrides: dict[str, Any] = {}
-    if args.database_url:
-        overrides["database_url"] = args.database_url
-    if args.db_schema:
-        overrides["db_schema"] = args.db_schema
-    platform = Platform(SPEC, Settings(**overrides))
-    try:
+    with migrated_platform(SPEC, Settings, args) as platform:
         t0 = time.perf_counter()
-        migrations.upgrade(platform.db, SPEC.migrations_dir)
-        print(f"migrations at head ({time.perf_counter() - t0:.1f} s) on {_safe_url(platform.settings)}", flush=True)
 
         def progress(done: int, total: int) -> None:
             if done == total or done % (10 * args.batch) == 0:
@@ -453,17 +443,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"statistics refreshed ({time.perf_counter() - t1:.1f} s); {total:,} incidents stored in total; "
               f"top species: " + ", ".join(f"{k} {v:,}" for k, v in Counter(summary.by_species).most_common(4)),
               flush=True)
-    finally:
-        platform.db.dispose()
     return 0
-
-
-def _safe_url(settings) -> str:
-    url = settings.resolved_database_url
-    if "@" in url:  # never print a password
-        scheme, rest = url.split("://", 1)
-        url = f"{scheme}://…@{rest.split('@', 1)[1]}"
-    return url + (f" (schema {settings.schema})" if not settings.is_sqlite else "")
 
 
 if __name__ == "__main__":
