@@ -15,7 +15,7 @@ INTAKE = "/v1/voice-reports"
 REPORTER_PREFIX = "tmap-subscriber-7f3a9c"
 
 
-def intake_path() -> str | None:
+def intake_path() -> str:
     return first_route(SERVICE, "POST", INTAKE)
 
 

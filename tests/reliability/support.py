@@ -180,15 +180,20 @@ def route_paths(service: str) -> frozenset[tuple[str, str]]:
     return frozenset((m, p) for m, p, _ in http_routes(app))
 
 
-def first_route(service: str, method: str, *patterns: str) -> str | None:
-    """The first route path of `service` matching one of the regex patterns (in order), or None."""
+def first_route(service: str, method: str, *patterns: str) -> str:
+    """The first route path of `service` matching one of the regex patterns (in order).
+
+    Fails (never returns None) when no route matches: the checks that call it must not be skipped
+    quietly because a route was renamed or removed.
+    """
     paths = route_paths(service)
     for pat in patterns:
         rx = re.compile(pat)
         for m, p in sorted(paths):
             if m == method and rx.fullmatch(p):
                 return p
-    return None
+    raise AssertionError(f"{service} has no {method} route matching {', '.join(patterns)}: "
+                         "the reliability checks that exercise it cannot run")
 
 
 # -- requests from the OpenAPI document -------------------------------------------------------

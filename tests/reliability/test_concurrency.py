@@ -54,8 +54,6 @@ def count(platform, table, *where) -> int:
 
 @pytest.mark.slow
 def test_roadkill_50_concurrent_reports_of_one_carcass_make_one_incident(tmp_path):
-    if not intake_path():
-        pytest.skip(f"roadkill has no {INTAKE} yet")
     from services.roadkill.models import incident, report
 
     with live("roadkill", tmp_path, seed_demo_incidents=False) as (h, p):
@@ -85,8 +83,6 @@ def test_roadkill_50_concurrent_reports_of_one_carcass_make_one_incident(tmp_pat
 
 def test_roadkill_concurrent_steps_on_one_incident_one_wins(tmp_path):
     """Two agencies' copies of the same step at once: one applies, the other is a 409 (no double step)."""
-    if not intake_path():
-        pytest.skip(f"roadkill has no {INTAKE} yet")
     with live("roadkill", tmp_path, seed_demo_incidents=False) as (h, p):
         r = h.post(INTAKE, json=voice_report(3), headers=TMAP)
         inc = r.json()["incident_id"]
@@ -105,8 +101,6 @@ def test_roadkill_concurrent_steps_on_one_incident_one_wins(tmp_path):
                      incident_event.c.type == "complaint_registered") == 1
 
 
-@pytest.mark.skipif(not first_route("peaks", "POST", r"/v1/photos/\{[^}]+\}/review"),
-                    reason="peaks has no review endpoint yet")
 def test_peaks_last_three_photos_approved_at_once_by_three_reviewers_one_certificate(tmp_path):
     """tests/peaks/test_api_certification.py races two approvals; here three parties race on three photos,
     and each photo is also approved twice at once (a double click): one review each, one certificate."""
@@ -137,8 +131,6 @@ def test_peaks_last_three_photos_approved_at_once_by_three_reviewers_one_certifi
         record_figure("concurrency_peaks", {"concurrent_approvals": 6, "certificates": 1, "statuses": codes})
 
 
-@pytest.mark.skipif(not first_route("onestop", "POST", r"/v1/agency/referrals/\{[^}]+\}/status"),
-                    reason="onestop has no agency status endpoint yet")
 def test_onestop_concurrent_status_updates_one_wins_other_409(tmp_path):
     from tests.reliability.onestop_support import agency, consent, refer, resident_case
 

@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 from shared import outbox, testing
 from shared.ids import keyed_hash
 from shared.testing import free_port, wait_until
-from tests.reliability.roadkill_support import INTAKE, OPERATOR, SERVICE, TMAP, intake_path, voice_report
+from tests.reliability.roadkill_support import INTAKE, OPERATOR, SERVICE, TMAP, voice_report
 from tests.reliability.support import create_app, record_figure
 from tests.shared.receiver import Receiver
 
@@ -74,8 +74,6 @@ def _errors(log: Path) -> str:
 
 
 def test_sigkill_during_2000_intakes_loses_nothing_and_duplicates_nothing(tmp_path):
-    if not intake_path():
-        pytest.skip(f"roadkill has no {INTAKE} yet")
     db = testing.database_overrides(tmp_path, SERVICE)
     port = free_port()
     env = _env(db, port, tmp_path / "var")

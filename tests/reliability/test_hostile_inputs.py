@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from shared import testing
-from tests.reliability.roadkill_support import INTAKE, OPERATOR, TMAP, intake_path, voice_report
+from tests.reliability.roadkill_support import INTAKE, OPERATOR, TMAP, voice_report
 from tests.reliability.support import (
     CLIMBER_REGISTRATION,
     SERVICES,
@@ -144,8 +144,6 @@ def test_malformed_bodies_on_every_write_route(service, tmp_path):
 
 @pytest.fixture
 def roadkill(tmp_path):
-    if not intake_path():
-        pytest.skip(f"roadkill has no {INTAKE} yet")
     with service_client("roadkill", tmp_path, seed_demo_incidents=False) as c:
         yield c
 
@@ -317,10 +315,6 @@ def test_oversize_bodies_get_413_before_being_read(service, tmp_path):
 
 
 def test_peaks_hostile_files(tmp_path):
-    from tests.reliability.support import first_route
-
-    if not first_route("peaks", "POST", "/v1/photos"):
-        pytest.skip("peaks has no /v1/photos yet")
     from tests.reliability.peaks_support import hostile_files
 
     n = hostile_files(tmp_path, row_counts, files_under, unchanged)

@@ -55,8 +55,6 @@ def _leaves(value: Any) -> set[str]:
 @pytest.fixture
 def roadkill_chain(tmp_path):
     """A live roadkill with relay + autopilot; one report driven through the whole chain to ME."""
-    if not intake_path():
-        pytest.skip(f"roadkill has no {INTAKE} yet")
     db = testing.database_overrides(tmp_path, "roadkill")
     try:
         port = testing.free_port()
@@ -152,15 +150,12 @@ def test_roadkill_reads_carry_only_each_partys_fields(roadkill_chain):
     record_figure("minimisation_roadkill_reads", {"reads_checked": read + 1, "parties": len(readers) + 1})
 
 
-@pytest.mark.skipif(not first_route("onestop", "POST", r"/v1/cases/\{[^}]+\}/referrals"),
-                    reason="onestop has no referral endpoint yet")
 def test_onestop_referrals_carry_only_consented_categories(tmp_path):
     from tests.reliability.onestop_support import referral_minimisation
 
     referral_minimisation(tmp_path)
 
 
-@pytest.mark.skipif(not first_route("peaks", "POST", "/v1/climbers"), reason="peaks has no climber endpoint yet")
 def test_peaks_public_reads_carry_no_climber_personal_data(tmp_path):
     from tests.reliability.peaks_support import public_minimisation
 

@@ -59,7 +59,6 @@ def _dump(platform) -> str:
 # -- tokens and keys: hashed at rest, compared in constant time ------------------------------------------
 
 
-@pytest.mark.skipif(not first_route("peaks", "POST", "/v1/climbers"), reason="peaks has no climber endpoint yet")
 def test_peaks_climber_tokens_stored_only_hashed(tmp_path):
     with service_client("peaks", tmp_path) as c:
         climber = register_climber(c, contact=PERSONAL["contact"])
@@ -95,7 +94,6 @@ def test_api_keys_are_compared_in_constant_time(monkeypatch, tmp_path):
     assert calls == [], "autopilot keys are refused outright when the autopilot is off"
 
 
-@pytest.mark.skipif(not first_route("peaks", "POST", "/v1/climbers"), reason="peaks has no climber endpoint yet")
 def test_peaks_climber_tokens_are_compared_in_constant_time(monkeypatch, tmp_path):
     import services.peaks.auth as peaks_auth
 
