@@ -12,8 +12,9 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,23 @@ def settings_class(service: str):
     return importlib.import_module(f"services.{service}.config").Settings
 
 
+# Peaks accepts photos only inside a certification season: its apps run on a clock that starts inside
+# the 2026 season and runs on from there, so the suite behaves the same on any day of the year.
+PEAKS_CLOCK_START = datetime(2026, 10, 15, 12, 0, tzinfo=timezone(timedelta(hours=9)))
+
+
+def running_clock(start: datetime) -> Callable[[], datetime]:
+    """A clock that reads `start` now and advances with real time."""
+    offset = start - datetime.now(timezone.utc)
+    return lambda: datetime.now(timezone.utc) + offset
+
+
 def create_app(service: str, **settings: Any):
     mod = importlib.import_module(f"services.{service}.app")
-    return mod.create_app(settings_class(service)(**settings))
+    app = mod.create_app(settings_class(service)(**settings))
+    if service == "peaks" and "clock_at" not in settings:
+        app.state.platform.state["clock"] = running_clock(PEAKS_CLOCK_START)
+    return app
 
 
 def offline_app(service: str):
