@@ -7,8 +7,9 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import anyio
 from fastapi import APIRouter, FastAPI
@@ -18,7 +19,7 @@ from sqlalchemy import MetaData, event, select
 from shared import migrations
 from shared.auth import KeyResolver
 from shared.cors import PathCORSMiddleware
-from shared.db import Database
+from shared.db import Database, utcnow
 from shared.errors import ErrorFormatter, install_error_handlers
 from shared.idempotency import IdempotencyMiddleware
 from shared.middleware import PlatformMiddleware
@@ -30,13 +31,21 @@ from shared.sim import Autopilot, AutopilotPolicy, sim_router
 from shared.tables import PlatformTables
 from shared.writer import BatchWriter
 
+if TYPE_CHECKING:
+    from shared.ui.sse import EventHub
+
 log = logging.getLogger("shared.platform")
 BackgroundTask = Callable[["Platform", asyncio.Event], Awaitable[None]]
+PartsT = TypeVar("PartsT")
 
 
 @dataclass
-class ServiceSpec:
-    """Everything that makes one service different from another, as data."""
+class ServiceSpec(Generic[PartsT]):
+    """Everything that makes one service different from another, as data.
+
+    `parts` builds the service's own typed parts (a dataclass: road network, storage, rate
+    limiters…) once, when the platform is built; they are then `platform.parts`.
+    """
 
     name: str
     title: str
@@ -56,12 +65,19 @@ class ServiceSpec:
     cors_get_prefixes: list[str] = field(default_factory=list)
     background: Sequence[BackgroundTask] = ()
     on_startup: Callable[[Platform], None] | None = None
+    parts: Callable[[Platform[PartsT]], PartsT] | None = None
 
 
-class Platform:
-    """Database, parties, keys, metrics, relay and autopilot of one running service."""
+class Platform(Generic[PartsT]):
+    """Database, parties, keys, metrics, relay and autopilot of one running service.
 
-    def __init__(self, spec: ServiceSpec, settings: ServiceSettings):
+    Every part is a typed attribute set here, when the app is built: the shared ones on the
+    platform itself (`clock`, `ui_hub`), the service's own in `parts` (from `ServiceSpec.parts`).
+    """
+
+    def __init__(self, spec: ServiceSpec[PartsT], settings: ServiceSettings):
+        from shared.ui.sse import EventHub  # local: the ui kit's dependencies import this module
+
         self.spec = spec
         self.settings = settings
         self.parties = spec.parties
@@ -74,11 +90,18 @@ class Platform:
         # Group commit for hot write paths (intake): one thread, many jobs per transaction.
         self.writer = BatchWriter(self.db, name=f"{spec.name}-writer")
         self.autopilot = Autopilot(self)
-        self.state: dict[str, Any] = {}  # service-specific singletons (road network, rules…)
+        # The service clock (tests and demos put a fixed one here).
+        self.clock: Callable[[], datetime] = utcnow
+        # Live updates of the trainer pages (`shared.ui.sse`): one hub per running service.
+        self.ui_hub: EventHub = EventHub()
+        # Only the peaks clock still lives here; it moves to a typed part and this goes.
+        self.state: dict[str, Any] = {}
         self._external: tuple[float, set[str]] = (0.0, set())
         self._ready_cache: tuple[float, dict[str, Any]] | None = None
         event.listen(self.db.Session, "after_commit", self._after_commit)
         self.metrics.add_outbox_collector(self)
+        # Last: a service's parts may use every shared part above.
+        self.parts: PartsT = cast(PartsT, spec.parts(self) if spec.parts is not None else None)
 
     def _after_commit(self, session) -> None:
         if session.info.pop("outbox_enqueued", False):
