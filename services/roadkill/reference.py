@@ -1,62 +1,74 @@
-"""Loaders and typed views of the roadkill reference data: agencies and species (versioned JSON files)."""
+"""Models and accessors of the roadkill reference data: agencies and species (versioned JSON files)."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Literal, get_args
+
+from pydantic import Field, model_validator
+
+from shared.reference import Frozen, Items, ReferenceDataError, Text, load, read_json
+
+__all__ = [
+    "DATA_DIR",
+    "SIZE_CLASSES",
+    "Agencies",
+    "Agency",
+    "ReferenceDataError",
+    "Species",
+    "SpeciesList",
+    "default_agencies",
+    "default_species",
+    "load_agencies",
+    "load_species",
+    "read_json",
+]
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-SIZE_CLASSES = frozenset({"small", "medium", "large"})
+SizeClass = Literal["small", "medium", "large"]
+SIZE_CLASSES = frozenset(get_args(SizeClass))
 
 
-class ReferenceDataError(ValueError):
-    """A reference data file is missing or malformed; the message names the file and the entry."""
+def _unique_codes(items: tuple[Agency, ...] | tuple[Species, ...], key: str) -> None:
+    seen: set[str] = set()
+    for i, item in enumerate(items):
+        if item.code in seen:
+            raise ValueError(f"{key}[{i}]: duplicate code {item.code!r}")
+        seen.add(item.code)
 
 
-def read_json(path: Path) -> dict[str, Any]:
-    """Read a JSON object from `path`, turning every failure into a ReferenceDataError naming it."""
-    try:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise ReferenceDataError(f"{path}: file not found") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ReferenceDataError(f"{path}: not valid UTF-8 JSON: {exc}") from exc
-    if not isinstance(doc, dict):
-        raise ReferenceDataError(f"{path}: expected a JSON object at the top level")
-    return doc
+class Agency(Frozen):
+    code: Text
+    kind: Text  # road_agency | city | county | complaints | ministry | partner | province
+    name_en: Text
+    name_ko: Text
+    manages: Items[str] = ()
+    legal_basis: Text = ""  # absent or null: none recorded
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_legal_basis(cls, data: object) -> object:
+        if isinstance(data, dict) and "legal_basis" in data and data["legal_basis"] is None:
+            return {k: v for k, v in data.items() if k != "legal_basis"}
+        return data
 
 
-def _str(obj: dict[str, Any], key: str, where: str, *, optional: bool = False) -> str:
-    value = obj.get(key)
-    if value is None and optional:
-        return ""
-    if not isinstance(value, str) or not value.strip():
-        raise ReferenceDataError(f"{where}: `{key}` must be a non-empty string, got {value!r}")
-    return value
+class Agencies(Frozen):
+    """agencies.json: every agency a report may be routed to or copied to."""
 
+    version: Text
+    source: Text
+    agencies: Items[Agency] = Field(min_length=1)
 
-def _versioned(doc: dict[str, Any], path: Path) -> tuple[str, str]:
-    return _str(doc, "version", str(path)), _str(doc, "source", str(path))
+    @model_validator(mode="after")
+    def _distinct(self) -> Agencies:
+        _unique_codes(self.agencies, "agencies")
+        return self
 
-
-@dataclass(frozen=True, slots=True)
-class Agency:
-    code: str
-    kind: str  # road_agency | city | county | complaints | ministry | partner | province
-    name_en: str
-    name_ko: str
-    manages: tuple[str, ...]
-    legal_basis: str
-
-
-@dataclass(frozen=True, slots=True)
-class Agencies:
-    version: str
-    source: str
-    by_code: dict[str, Agency]
+    @cached_property
+    def by_code(self) -> dict[str, Agency]:
+        return {a.code: a for a in self.agencies}
 
     def get(self, code: str) -> Agency:
         try:
@@ -67,95 +79,44 @@ class Agencies:
             ) from None
 
 
-@dataclass(frozen=True, slots=True)
-class Species:
-    code: str
-    name_en: str
-    name_ko: str
-    scientific_name: str
+class Species(Frozen):
+    code: Text
+    name_en: Text
+    name_ko: Text
+    scientific_name: Text
     protected: bool  # protected species' carcasses also go to the environment authorities
-    size_class: str
-    aliases_ko: tuple[str, ...]
-    aliases_en: tuple[str, ...]
+    size_class: SizeClass
+    aliases_ko: Items[Text] = ()
+    aliases_en: Items[Text] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class SpeciesList:
-    version: str
-    source: str
-    by_code: dict[str, Species]
+class SpeciesList(Frozen):
+    """species.json: the species a report may name; it must contain an `unknown` entry."""
+
+    version: Text
+    source: Text
+    species: Items[Species] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct_with_unknown(self) -> SpeciesList:
+        _unique_codes(self.species, "species")
+        if not any(s.code == "unknown" for s in self.species):
+            raise ValueError("needs a species with code 'unknown' for unrecognised reports")
+        return self
+
+    @cached_property
+    def by_code(self) -> dict[str, Species]:
+        return {s.code: s for s in self.species}
 
 
 def load_agencies(path: Path | None = None) -> Agencies:
     """Parse agencies.json (default: the shipped file)."""
-    path = path or DATA_DIR / "agencies.json"
-    doc = read_json(path)
-    version, source = _versioned(doc, path)
-    items = doc.get("agencies")
-    if not isinstance(items, list) or not items:
-        raise ReferenceDataError(f"{path}: `agencies` must be a non-empty list")
-    by_code: dict[str, Agency] = {}
-    for i, raw in enumerate(items):
-        where = f"{path}: agencies[{i}]"
-        if not isinstance(raw, dict):
-            raise ReferenceDataError(f"{where}: expected an object")
-        code = _str(raw, "code", where)
-        if code in by_code:
-            raise ReferenceDataError(f"{where}: duplicate code {code!r}")
-        manages = raw.get("manages", [])
-        if not isinstance(manages, list) or not all(isinstance(m, str) for m in manages):
-            raise ReferenceDataError(f"{where}: `manages` must be a list of strings")
-        by_code[code] = Agency(
-            code=code,
-            kind=_str(raw, "kind", where),
-            name_en=_str(raw, "name_en", where),
-            name_ko=_str(raw, "name_ko", where),
-            manages=tuple(manages),
-            legal_basis=_str(raw, "legal_basis", where, optional=True),
-        )
-    return Agencies(version=version, source=source, by_code=by_code)
+    return load(path or DATA_DIR / "agencies.json", Agencies)
 
 
 def load_species(path: Path | None = None) -> SpeciesList:
-    """Parse species.json (default: the shipped file); it must contain an `unknown` entry."""
-    path = path or DATA_DIR / "species.json"
-    doc = read_json(path)
-    version, source = _versioned(doc, path)
-    items = doc.get("species")
-    if not isinstance(items, list) or not items:
-        raise ReferenceDataError(f"{path}: `species` must be a non-empty list")
-    by_code: dict[str, Species] = {}
-    for i, raw in enumerate(items):
-        where = f"{path}: species[{i}]"
-        if not isinstance(raw, dict):
-            raise ReferenceDataError(f"{where}: expected an object")
-        code = _str(raw, "code", where)
-        if code in by_code:
-            raise ReferenceDataError(f"{where}: duplicate code {code!r}")
-        size = _str(raw, "size_class", where)
-        if size not in SIZE_CLASSES:
-            raise ReferenceDataError(f"{where}: size_class {size!r} is not one of {sorted(SIZE_CLASSES)}")
-        if not isinstance(raw.get("protected"), bool):
-            raise ReferenceDataError(f"{where}: `protected` must be true or false")
-        aliases = {}
-        for key in ("aliases_ko", "aliases_en"):
-            value = raw.get(key, [])
-            if not isinstance(value, list) or not all(isinstance(a, str) and a.strip() for a in value):
-                raise ReferenceDataError(f"{where}: `{key}` must be a list of non-empty strings")
-            aliases[key] = tuple(value)
-        by_code[code] = Species(
-            code=code,
-            name_en=_str(raw, "name_en", where),
-            name_ko=_str(raw, "name_ko", where),
-            scientific_name=_str(raw, "scientific_name", where),
-            protected=raw["protected"],
-            size_class=size,
-            aliases_ko=aliases["aliases_ko"],
-            aliases_en=aliases["aliases_en"],
-        )
-    if "unknown" not in by_code:
-        raise ReferenceDataError(f"{path}: needs a species with code 'unknown' for unrecognised reports")
-    return SpeciesList(version=version, source=source, by_code=by_code)
+    """Parse species.json (default: the shipped file)."""
+    return load(path or DATA_DIR / "species.json", SpeciesList)
 
 
 @lru_cache(maxsize=1)
