@@ -1,9 +1,10 @@
-"""Validation of Open311 documents against the shipped GeoReport v2 JSON Schemas, plus XML helpers.
+"""Validation of Open311 documents against the project's GeoReport v2 JSON Schemas, plus XML helpers.
 
-The schemas live in the read-only `shared/standards/open311-georeport-v2/` folder *beside* the repository
-(CI copies it next to a fresh clone), so the folder is resolved from the repository root, never from the
-working directory. Every file is loaded into a `referencing` registry under its file name, so the
-schemas' relative `$ref`s (`"$ref": "request.json"`) resolve; rules are Draft 7.
+The schemas are the project's own, written from the published specification
+(https://wiki.open311.org/GeoReport_v2) and kept in `tests/standards/open311-georeport-v2/` (see its
+README). The folder is resolved from this file, never from the working directory. Every file is loaded
+into a `referencing` registry under its file name, so the schemas' relative `$ref`s
+(`"$ref": "request.json"`) resolve; rules are Draft 7.
 """
 from __future__ import annotations
 
@@ -13,51 +14,41 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from jsonschema import Draft7Validator, FormatChecker
+from jsonschema import Draft7Validator, FormatChecker, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT7
 
 REPO = Path(__file__).resolve().parents[2]
-SCHEMA_DIR = REPO.parent / "shared" / "standards" / "open311-georeport-v2"
-
-# Documents the folder has no file for, built from its definitions (refs into request.json).
-EXTRA = {
-    "post-response.json": {
-        "type": "array", "minItems": 1,
-        "items": {"type": "object",
-                  "properties": {"service_request_id": {"$ref": "request.json#/properties/service_request_id"},
-                                 "token": {"type": "string"},
-                                 "service_notice": {"$ref": "request.json#/properties/service_notice"},
-                                 "account_id": {"type": ["string", "null"]}},
-                  "anyOf": [{"required": ["service_request_id"]}, {"required": ["token"]}]}},
-    "token-response.json": {
-        "type": "array", "minItems": 1,
-        "items": {"type": "object", "required": ["service_request_id", "token"],
-                  "properties": {"service_request_id": {"$ref": "request.json#/properties/service_request_id"},
-                                 "token": {"type": "string"}}}},
-    "errors.json": {
-        "type": "array", "minItems": 1,
-        "items": {"type": "object", "required": ["code", "description"],
-                  "properties": {"code": {"type": "integer"}, "description": {"type": "string"}}}},
-}
+SCHEMA_DIR = REPO / "tests" / "standards" / "open311-georeport-v2"
+# The documents the tests validate; each must exist (a missing one is a broken checkout, never a skip).
+DOCUMENTS = ("services.json", "service.json", "service-definition.json", "requests.json", "request.json",
+             "post-response.json", "token-response.json", "errors.json")
 
 
 @lru_cache(maxsize=1)
 def registry() -> Registry:
-    files = sorted(SCHEMA_DIR.glob("*.json"))
-    assert files, f"no Open311 schemas in {SCHEMA_DIR} (the read-only shared/ folder must sit beside the repo)"
-    resources = [(p.name, Resource.from_contents(json.loads(p.read_text(encoding="utf-8")), default_specification=DRAFT7))
-                 for p in files]
-    resources += [(name, Resource.from_contents(doc, default_specification=DRAFT7)) for name, doc in EXTRA.items()]
+    files = {p.name: p for p in sorted(SCHEMA_DIR.glob("*.json"))}
+    missing = [name for name in DOCUMENTS if name not in files]
+    assert not missing, f"Open311 schemas missing from {SCHEMA_DIR}: {missing} (they are part of the repository)"
+    resources = []
+    for name, path in files.items():
+        contents = json.loads(path.read_text(encoding="utf-8"))
+        Draft7Validator.check_schema(contents)
+        resources.append((name, Resource.from_contents(contents, default_specification=DRAFT7)))
     return Registry().with_resources(resources)
 
 
-def validate(document: Any, schema: str) -> None:
-    """Raises jsonschema.ValidationError unless `document` conforms to `schema` (a file name)."""
+def errors(document: Any, schema: str) -> list[ValidationError]:
+    """Every violation of `schema` (a file name) by `document`, in document order."""
     contents = registry().contents(schema)
     validator = Draft7Validator(contents, registry=registry(), format_checker=FormatChecker())
-    errors = sorted(validator.iter_errors(document), key=lambda e: list(e.path))
-    assert not errors, f"{schema}: " + "; ".join(f"{list(e.path)}: {e.message}" for e in errors[:5])
+    return sorted(validator.iter_errors(document), key=lambda e: list(e.path))
+
+
+def validate(document: Any, schema: str) -> None:
+    """Fails unless `document` conforms to `schema` (a file name), naming each violation's path."""
+    found = errors(document, schema)
+    assert not found, f"{schema}: " + "; ".join(f"{list(e.path)}: {e.message}" for e in found[:5])
 
 
 # --------------------------------------------------------------------------- XML
