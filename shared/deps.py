@@ -17,13 +17,23 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
 
 from shared.platform import Platform
 
 
-def get_platform(request: Request) -> Platform[Any]:
-    """The platform of the app serving the request (the one place that reads `app.state`)."""
-    return request.app.state.platform
+def find_platform(conn: HTTPConnection) -> Platform[Any] | None:
+    """The platform of the app serving the request, or None for an app built without `build_app`
+    (the ui kit's own tests). The one place that reads `app.state.platform`."""
+    return getattr(conn.app.state, "platform", None)
+
+
+async def get_platform(request: Request) -> Platform[Any]:
+    """The platform of the app serving the request (async: solved on the event loop, no thread hop)."""
+    platform = find_platform(request)
+    if platform is None:
+        raise RuntimeError("this app has no platform: build it with shared.platform.build_app")
+    return platform
 
 
 PlatformDep = Annotated[Platform[Any], Depends(get_platform)]

@@ -10,9 +10,10 @@ from fastapi.responses import Response
 from services.roadkill.config import Settings
 from services.roadkill.models import metadata, platform_tables
 from services.roadkill.parties.autopilot import RoadkillPolicy
+from services.roadkill.parts import RoadkillParts, RoadkillPlatform, build_parts
 from shared.errors import Problem
 from shared.parties import PartyRegistry
-from shared.platform import Platform, ServiceSpec, build_app
+from shared.platform import ServiceSpec, build_app
 
 HERE = Path(__file__).parent
 
@@ -33,21 +34,19 @@ def _open311_errors(request: Request, problem: Problem) -> Response:
     return error_formatter(request, problem)
 
 
-def _seed(platform: Platform) -> None:
+def _seed(platform: RoadkillPlatform) -> None:
     from services.roadkill import seed
 
     seed.seed(platform)
 
 
-def _on_startup(platform: Platform) -> None:
+def _on_startup(platform: RoadkillPlatform) -> None:
     # Delays come from this instance's settings, so the policy is built per platform.
     platform.autopilot_policy = RoadkillPolicy(base_delay_s=platform.settings.autopilot_delay_s)
-    from services.roadkill.intake import road_network
-
-    road_network(platform)  # load the road network before the first request
+    platform.parts.network  # noqa: B018 - load the road network before the first request
 
 
-SPEC = ServiceSpec(
+SPEC: ServiceSpec[RoadkillParts] = ServiceSpec(
     name="roadkill",
     title='Roadkill report router — Chungcheongnam-do',
     description='Voice reports from a navigation partner are parsed, routed to the road agency in charge, merged with duplicates and handed off ACRC → MOLIT → road agency → Ministry of Environment as signed webhooks, with a trace of every hop. Also an Open311 GeoReport v2 interface.',
@@ -66,6 +65,7 @@ SPEC = ServiceSpec(
           {"name": "agency", "description": "Agency API: inbox and steps (ACRC, MOLIT, road agencies)"},
           {"name": "incidents", "description": "Incidents, hazards and traces"}],
     on_startup=_on_startup,
+    parts=build_parts,
 )
 
 

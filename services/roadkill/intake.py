@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from services.roadkill import analytics, dedup, handoff, hotspots, incident_states, network, routing, speech
 from services.roadkill.models import incident, incident_event, report
+from services.roadkill.parts import RoadkillPlatform
 from services.roadkill.reference import default_species
 from services.roadkill.schemas import ReportIn
 from shared.db import advisory_locks, insert_row, utcnow
@@ -35,26 +36,17 @@ class IntakeResult:
     merge_reason: str = ""
 
 
-def dedup_params(platform) -> dedup.DedupParams:
-    """Thresholds from the settings, built once per running service."""
-    params = platform.state.get("dedup_params")
-    if params is None:
-        s = platform.settings
-        params = dedup.DedupParams(distance_m=s.dedup_distance_m, window=timedelta(hours=s.dedup_window_h),
-                                   heading_tolerance_deg=s.dedup_heading_tolerance_deg)
-        platform.state["dedup_params"] = params
-    return params
+def dedup_params(platform: RoadkillPlatform) -> dedup.DedupParams:
+    """Thresholds from the settings (`RoadkillParts`, built with the platform)."""
+    return platform.parts.dedup_params
 
 
-def road_network(platform) -> network.RoadNetwork:
-    """The shipped (or configured) road network, loaded once per process."""
-    net = platform.state.get("network")
-    if net is None:
-        net = platform.state["network"] = network.default_network()
-    return net
+def road_network(platform: RoadkillPlatform) -> network.RoadNetwork:
+    """The shipped (or configured) road network, loaded once per process (`RoadkillParts`)."""
+    return platform.parts.network
 
 
-def decide(platform, *, lat: float, lon: float, heading_deg: float | None = None, speed_kmh: float | None = None,
+def decide(platform: RoadkillPlatform, *, lat: float, lon: float, heading_deg: float | None = None, speed_kmh: float | None = None,
            road_name: str | None = None) -> routing.JurisdictionDecision:
     """Routing with its errors turned into 422 problems naming the field."""
     try:
@@ -69,7 +61,7 @@ def decide(platform, *, lat: float, lon: float, heading_deg: float | None = None
         raise field_problem("lat", str(exc)) from None
 
 
-def _validate(platform, data: ReportIn) -> None:
+def _validate(platform: RoadkillPlatform, data: ReportIn) -> None:
     """Checks pydantic cannot express (or a caller building ReportIn by hand could skip)."""
     if data.consent is not True:
         raise field_problem("consent", "must be true: the driver's consent to use personal information is required")
@@ -134,7 +126,7 @@ class PreparedReport:
     cells: list[int]
 
 
-def prepare_report(platform, data: ReportIn) -> PreparedReport:
+def prepare_report(platform: RoadkillPlatform, data: ReportIn) -> PreparedReport:
     """Validation, routing and transcript parsing: pure, so it runs before any transaction. Raises Problem (422)."""
     _validate(platform, data)
     decision = decide(platform, lat=data.lat, lon=data.lon, heading_deg=data.heading_deg,
@@ -145,7 +137,7 @@ def prepare_report(platform, data: ReportIn) -> PreparedReport:
                                                                         params.cell_m))
 
 
-def lock_keys(platform, data: ReportIn) -> list[tuple[str, str]]:
+def lock_keys(platform: RoadkillPlatform, data: ReportIn) -> list[tuple[str, str]]:
     """Advisory locks serialising intakes that could merge with each other (PostgreSQL; SQLite already
     serialises writers).
 
@@ -159,7 +151,7 @@ def lock_keys(platform, data: ReportIn) -> list[tuple[str, str]]:
                                                     cell_m=2 * params.distance_m))]
 
 
-def submit_report(session: Session, platform, data: ReportIn, *, partner: str, source: str = "voice",
+def submit_report(session: Session, platform: RoadkillPlatform, data: ReportIn, *, partner: str, source: str = "voice",
                   personal_hashes: dict[str, Any] | None = None, token: str | None = None) -> IntakeResult:
     """Stores one report: merged into the open incident of the same carcass, or a new incident whose
     civil complaint is queued to ACRC. Runs in the caller's (write) transaction; raises Problem (422)."""
@@ -169,7 +161,7 @@ def submit_report(session: Session, platform, data: ReportIn, *, partner: str, s
                         personal_hashes=personal_hashes, token=token)
 
 
-def store_report(session: Session, platform, prepared: PreparedReport, *, partner: str, source: str = "voice",
+def store_report(session: Session, platform: RoadkillPlatform, prepared: PreparedReport, *, partner: str, source: str = "voice",
                  personal_hashes: dict[str, Any] | None = None, token: str | None = None) -> IntakeResult:
     """The database part of intake (the caller holds the `lock_keys` locks): merge or new incident."""
     data, decision, parsed = prepared.data, prepared.decision, prepared.parsed
@@ -235,7 +227,7 @@ def _merge_statement(later: bool, known_species: bool):
 _MERGE = {(later, known): _merge_statement(later, known) for later in (True, False) for known in (True, False)}
 
 
-def _new_incident(platform, incident_id: str, data: ReportIn, decision: routing.JurisdictionDecision,
+def _new_incident(platform: RoadkillPlatform, incident_id: str, data: ReportIn, decision: routing.JurisdictionDecision,
                   parsed: speech.ParsedTranscript, now) -> dict[str, Any]:
     segment = None
     if decision.road_id is not None and decision.measure_m is not None:

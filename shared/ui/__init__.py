@@ -9,20 +9,25 @@ templates/base.html and static/ui.js for the template blocks, macros and data-at
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shared.ui.charts import svg_bar_chart, svg_line_chart
 from shared.ui.kit import DEFAULT_VERSIONS, NavItem, UIKit, make_templates, trace_version, ui_router
 from shared.ui.sequence import sequence_figure, svg_sequence, trace_table
 from shared.ui.sse import EventHub, hub_for, sse_response
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
-def publish(platform: Any, topic: str, data: Any = None) -> int:
+    from shared.platform import Platform
+
+
+def publish(platform: Platform, topic: str, data: Any = None) -> int:
     """Tells open pages of this process that `topic` changed (safe from sync route threads)."""
     return hub_for(platform).publish(topic, data)
 
 
-def publish_after_commit(platform: Any, session: Any, topic: str, data: Any = None) -> None:
+def publish_after_commit(platform: Platform, session: Session, topic: str, data: Any = None) -> None:
     """Like `publish`, but only once `session` commits (nothing on rollback)."""
     hub_for(platform).publish_after_commit(session, topic, data)
 

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
@@ -16,10 +16,14 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from sqlalchemy import func, select
 
 from shared.auth import PUBLIC
+from shared.deps import find_platform
 from shared.errors import Problem
 from shared.ui import charts, sequence
 from shared.ui.about import case_view
 from shared.ui.sse import EventHub, VersionFn, hub_for, sse_response
+
+if TYPE_CHECKING:
+    from shared.platform import Platform
 
 HERE = Path(__file__).parent
 KIT_TEMPLATES = HERE / "templates"
@@ -30,7 +34,7 @@ _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=ut
           ".svg": "image/svg+xml", ".json": "application/json", ".png": "image/png", ".ico": "image/x-icon"}
 
 # A topic's version as a function of the platform (bound per request); see `UIKit(versions=...)`.
-PlatformVersion = Callable[[Any], Any]
+PlatformVersion = Callable[["Platform"], Any]
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ class NavItem:
     description: str = ""
 
 
-def trace_version(platform: Any) -> tuple[int, int]:
+def trace_version(platform: Platform) -> tuple[int, int]:
     """Changes whenever a hop is recorded or a delivery attempt is made (by any process)."""
     t = platform.tables
     with platform.db.read_session() as s:
@@ -109,7 +113,7 @@ class StaticFiles:
 class UIKit:
     """Everything a service's trainer pages share. Build one per service, include `kit.router`.
 
-    `spec` may be None: the spec is then read from `request.app.state.platform` at request
+    `spec` may be None: the spec is then read from the app's platform (`shared.deps`) at request
     time, which lets a service create the kit at import time, before its SPEC exists.
     `versions` maps a topic to a function of the platform whose value changes when the topic's
     data changes; it is polled (1 s) for every open stream, so changes made by another process
@@ -131,16 +135,19 @@ class UIKit:
     def spec_of(self, request: Request) -> Any:
         if self.spec is not None:
             return self.spec
-        return request.app.state.platform.spec
+        platform = find_platform(request)
+        if platform is None:
+            raise RuntimeError("a UIKit without a spec needs an app built by shared.platform.build_app")
+        return platform.spec
 
     def hub(self, request: Request) -> EventHub:
-        platform = getattr(request.app.state, "platform", None)
+        platform = find_platform(request)
         return hub_for(platform) if platform is not None else self._local_hub
 
     def context(self, request: Request, **extra: Any) -> dict[str, Any]:
         """What base.html needs; service pages add their own keys."""
         spec = self.spec_of(request)
-        platform = getattr(request.app.state, "platform", None)
+        platform = find_platform(request)
         demo = bool(platform.settings.demo_mode) if platform is not None else True
         nav = [NavItem("About", "/ui/", "The case, its parties and the six considerations"), *self.pages]
         case = case_view(spec)
@@ -158,7 +165,7 @@ class UIKit:
 
     def stream(self, request: Request, topics: Sequence[str]) -> Response:
         """An SSE response for `topics` (with polling fallback when a platform is present)."""
-        platform = getattr(request.app.state, "platform", None)
+        platform = find_platform(request)
         versions: dict[str, VersionFn] = {}
         bound: dict[int, VersionFn] = {}  # one bound function per version source: polled once per tick
         if platform is not None:
@@ -199,13 +206,13 @@ class UIKit:
         return router
 
 
-def _bind(fn: PlatformVersion, platform: Any) -> VersionFn:
+def _bind(fn: PlatformVersion, platform: Platform) -> VersionFn:
     return lambda: fn(platform)
 
 
 def _activity(request: Request) -> dict[str, Any] | None:
     """Aggregate message counts only (no subjects, no fields): safe on a public page."""
-    platform = getattr(request.app.state, "platform", None)
+    platform = find_platform(request)
     if platform is None:
         return None
     t = platform.tables

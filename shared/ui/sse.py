@@ -8,11 +8,14 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from fastapi import Request
 from fastapi.responses import StreamingResponse
+
+if TYPE_CHECKING:
+    from shared.platform import Platform
 
 log = logging.getLogger("shared.ui.sse")
 
@@ -192,13 +195,6 @@ def sse_response(request: Request, hub: EventHub, topics: Iterable[str], *,
         headers={"Cache-Control": "no-cache, no-transform", "X-Accel-Buffering": "no"})
 
 
-_HUBS_LOCK = threading.Lock()
-
-
-def hub_for(platform: Any) -> EventHub:
-    """The hub of one running service, kept in `platform.state` (created on first use, thread-safe)."""
-    with _HUBS_LOCK:
-        hub = platform.state.get("ui.hub")
-        if hub is None:
-            hub = platform.state["ui.hub"] = EventHub()
-        return hub
+def hub_for(platform: Platform[Any]) -> EventHub:
+    """The hub of one running service (`Platform.ui_hub`, created with the platform)."""
+    return platform.ui_hub

@@ -52,7 +52,7 @@ def test_malo_flags_exactly_the_seeded_segments(seeded):
     assert flagged == set(summary.hotspot_segments)
     duplicates = summary.by_outcome.get("duplicate", 0)
     assert doc["total_count"] == N - duplicates
-    assert doc["total_segments"] == sum(hotspots.segments_per_road(client.app.state.platform.state["network"]).values())
+    assert doc["total_segments"] == sum(hotspots.segments_per_road(client.app.state.platform.parts.network).values())
     for f in doc["features"]:
         p = f["properties"]
         assert p["hotspot"] is True and p["count"] > doc["upper_limit"] and f["geometry"]["type"] == "LineString"

@@ -10,20 +10,19 @@ Who may read (need-to-know; none of this contains personal data):
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import AwareDatetime
 
 from services.roadkill import analytics, exports, intake
 from services.roadkill.reference import default_species
-from shared.auth import Principal, RequireParty
+from services.roadkill.routes.deps import AnalyticsReader, ExportReader, PlatformDep
+from shared.deps import ReadSessionDep
 from shared.errors import field_problem
 
 router = APIRouter(prefix="/v1", tags=["analytics"])
-AnalyticsReader = Annotated[Principal, Depends(RequireParty("me", "chungnam", "molit", roles=("road_agency",)))]
-ExportReader = Annotated[Principal, Depends(RequireParty("me", "chungnam"))]
 GEOJSON = "application/geo+json"
 
 
@@ -36,19 +35,18 @@ def _filters(since: datetime | None, until: datetime | None, species: str | None
 
 
 @router.get("/analytics/summary")
-def summary(request: Request, who: AnalyticsReader,
+def summary(s: ReadSessionDep, who: AnalyticsReader,
             since: AwareDatetime | None = Query(default=None, description="first reported at or after (with offset)"),
             until: AwareDatetime | None = Query(default=None, description="first reported before (with offset)"),
             species: str | None = Query(default=None, max_length=32)) -> dict[str, Any]:
     """Counts by species, month (Korean time), road class and agency, with each agency's outcomes and its
     median and 90th-percentile time to clear (minutes, incidents closed as removed). Duplicates excluded."""
     f = _filters(since, until, species)
-    with request.app.state.platform.db.read_session() as s:
-        return analytics.summary(s, f)
+    return analytics.summary(s, f)
 
 
 @router.get("/analytics/hotspots", responses={200: {"content": {GEOJSON: {}}}})
-def hotspots(request: Request, who: AnalyticsReader,
+def hotspots(platform: PlatformDep, s: ReadSessionDep, who: AnalyticsReader,
              method: Literal["malo"] = Query(default="malo", description="Malo et al. (2004) Poisson test"),
              segment_m: float = Query(default=500.0, ge=100.0, le=10_000.0, allow_inf_nan=False,
                                       description="segment length along each road"),
@@ -60,23 +58,21 @@ def hotspots(request: Request, who: AnalyticsReader,
     hotspot when its count exceeds the upper confidence limit of a Poisson with the mean count per segment
     (empty segments included). The test's figures are foreign members of the collection."""
     f = _filters(since, until, species)
-    platform = request.app.state.platform
-    with platform.db.read_session() as s:
-        doc = analytics.malo(s, intake.road_network(platform), segment_m=segment_m, confidence=confidence,
-                             filters=f, all_segments=all_segments)
+    doc = analytics.malo(s, intake.road_network(platform), segment_m=segment_m, confidence=confidence,
+                         filters=f, all_segments=all_segments)
     return JSONResponse(doc, media_type=GEOJSON)
 
 
 @router.get("/exports/darwin-core.csv", response_class=StreamingResponse,
             responses={200: {"content": {"text/csv": {}}, "description": "Darwin Core occurrences"}})
-def darwin_core(request: Request, who: ExportReader,
+def darwin_core(platform: PlatformDep, who: ExportReader,
                 since: AwareDatetime | None = Query(default=None, description="created at or after"),
                 until: AwareDatetime | None = Query(default=None, description="created before")) -> StreamingResponse:
     """One Darwin Core occurrence per incident (duplicates left out), streamed: occurrenceID, eventDate,
     decimalLatitude/Longitude, coordinateUncertaintyInMeters, scientificName, vernacularName, individualCount,
     basisOfRecord, identificationVerificationStatus and more."""
     f = _filters(since, until, None)
-    db = request.app.state.platform.db
+    db = platform.db
     return StreamingResponse(exports.darwin_core_csv(db, since=f.since, until=f.until),
                              media_type="text/csv; charset=utf-8",
                              headers={"content-disposition": 'attachment; filename="roadkill-darwin-core.csv"'})
@@ -84,12 +80,12 @@ def darwin_core(request: Request, who: ExportReader,
 
 @router.get("/exports/incidents.geojson", response_class=StreamingResponse,
             responses={200: {"content": {GEOJSON: {}}, "description": "Every incident as a Point feature"}})
-def incidents_geojson(request: Request, who: ExportReader,
+def incidents_geojson(platform: PlatformDep, who: ExportReader,
                       since: AwareDatetime | None = Query(default=None, description="created at or after"),
                       until: AwareDatetime | None = Query(default=None, description="created before")
                       ) -> StreamingResponse:
     """Every incident (no report content) as a GeoJSON Point feature, streamed."""
     f = _filters(since, until, None)
-    db = request.app.state.platform.db
+    db = platform.db
     return StreamingResponse(exports.incidents_geojson(db, since=f.since, until=f.until), media_type=GEOJSON,
                              headers={"content-disposition": 'attachment; filename="roadkill-incidents.geojson"'})

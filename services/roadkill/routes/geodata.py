@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from services.roadkill import intake
 from services.roadkill.network import DEFAULT_AREAS, DEFAULT_ROADS
+from services.roadkill.routes.deps import PlatformDep
 from services.roadkill.schemas import DecisionOut
 from shared.auth import PUBLIC
 
@@ -18,13 +19,13 @@ GEOJSON = "application/geo+json"
 
 
 @router.get("/jurisdiction", response_model=DecisionOut, dependencies=[PUBLIC])
-def jurisdiction(request: Request, lat: float = Query(ge=-90, le=90, allow_inf_nan=False),
+def jurisdiction(p: PlatformDep, lat: float = Query(ge=-90, le=90, allow_inf_nan=False),
                  lon: float = Query(ge=-180, le=180, allow_inf_nan=False),
                  heading_deg: float | None = Query(default=None, ge=0, le=360, allow_inf_nan=False),
                  speed_kmh: float | None = Query(default=None, ge=0, le=400, allow_inf_nan=False),
                  road_name: str | None = Query(default=None, max_length=200)) -> DecisionOut:
     """Which road and which agency a report at this position goes to, with the reason (Road Act table)."""
-    d = intake.decide(request.app.state.platform, lat=lat, lon=lon, heading_deg=heading_deg,
+    d = intake.decide(p, lat=lat, lon=lon, heading_deg=heading_deg,
                       speed_kmh=speed_kmh, road_name=road_name)
     return DecisionOut(**d.as_dict())
 

@@ -1,23 +1,20 @@
 """Incidents (list, one, trace) and hazards for the navigation partner."""
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import AwareDatetime
 
 from services.roadkill import incident_states, queries, views
+from services.roadkill.routes.deps import HazardReader, PlatformDep, Reader
 from shared import trace
-from shared.auth import Principal, RequireParty
-from shared.db import utcnow
+from shared.auth import Principal
+from shared.deps import ReadSessionDep
 from shared.errors import Problem, field_problem
 
 router = APIRouter(prefix="/v1", tags=["incidents"])
-# Need-to-know: the operator, ACRC, MOLIT and ME oversee every incident; road agencies see the ones
-# they are or were responsible for. The partner uses /hazards and its status notices instead.
-Reader = Annotated[Principal, Depends(RequireParty("chungnam", "acrc", "molit", "me", roles=("road_agency",)))]
-HazardReader = Annotated[Principal, Depends(RequireParty("tmap", "chungnam"))]
 
 
 def _scope(s, row, who: Principal) -> None:
@@ -27,7 +24,7 @@ def _scope(s, row, who: Principal) -> None:
 
 
 @router.get("/incidents")
-def list_incidents(request: Request, who: Reader,
+def list_incidents(s: ReadSessionDep, who: Reader,
                    status: str | None = Query(default=None, max_length=16),
                    agency: str | None = Query(default=None, max_length=40),
                    species: str | None = Query(default=None, max_length=32),
@@ -42,31 +39,25 @@ def list_incidents(request: Request, who: Reader,
     f = queries.IncidentFilter(status=status, agency=agency, species=species, since=since, until=until,
                                bbox=queries.parse_bbox(bbox),
                                involved=None if who.party in views.OVERSEERS else who.party)
-    p = request.app.state.platform
-    with p.db.read_session() as s:
-        rows, nxt = queries.list_incidents(s, f, cursor, limit)
+    rows, nxt = queries.list_incidents(s, f, cursor, limit)
     return {"items": [views.incident_summary(r) for r in rows], "next_cursor": nxt}
 
 
 @router.get("/incidents/{incident_id}")
-def get_incident(request: Request, who: Reader, incident_id: str) -> dict[str, Any]:
+def get_incident(s: ReadSessionDep, who: Reader, incident_id: str) -> dict[str, Any]:
     """One incident: routing decision, reports (as the caller may see them) and state history."""
-    p = request.app.state.platform
-    with p.db.read_session() as s:
-        row, reports, events = queries.get_incident(s, incident_id)
-        _scope(s, row, who)
+    row, reports, events = queries.get_incident(s, incident_id)
+    _scope(s, row, who)
     return views.incident_detail(row, reports, events, who.party)
 
 
 @router.get("/incidents/{incident_id}/trace", responses={200: {"content": {"text/vnd.mermaid": {}}}})
-def incident_trace(request: Request, who: Reader, incident_id: str,
+def incident_trace(p: PlatformDep, s: ReadSessionDep, who: Reader, incident_id: str,
                    format: Literal["json", "mermaid"] = "json"):
     """Every cross-party message about the incident, in order, with the fields each party received."""
-    p = request.app.state.platform
-    with p.db.read_session() as s:
-        row, _reports, _events = queries.get_incident(s, incident_id)
-        _scope(s, row, who)
-        events = trace.read(s, p.tables, subject_type="incident", subject_ids=[incident_id])
+    row, _reports, _events = queries.get_incident(s, incident_id)
+    _scope(s, row, who)
+    events = trace.read(s, p.tables, subject_type="incident", subject_ids=[incident_id])
     if format == "mermaid":
         return PlainTextResponse(trace.to_mermaid(events, p.parties, title=f"Incident {incident_id}"),
                                  media_type="text/vnd.mermaid")
@@ -74,13 +65,11 @@ def incident_trace(request: Request, who: Reader, incident_id: str,
 
 
 @router.get("/hazards")
-def hazards(request: Request, who: HazardReader,
+def hazards(p: PlatformDep, s: ReadSessionDep, who: HazardReader,
             bbox: str = Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat"),
             limit: int = Query(default=200, ge=1, le=1000)) -> dict[str, Any]:
     """Open, uncleared carcasses in the box, so the app can warn drivers approaching them."""
     box = queries.parse_bbox(bbox)
-    p = request.app.state.platform
-    now = utcnow()
-    with p.db.read_session() as s:
-        rows = queries.hazards(s, box, limit)
+    now = p.clock()
+    rows = queries.hazards(s, box, limit)
     return {"items": [views.hazard(r, now) for r in rows], "generated_at": now.isoformat()}

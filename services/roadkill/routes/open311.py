@@ -12,7 +12,7 @@ import math
 import secrets
 from typing import Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Query
 from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy import update
@@ -20,9 +20,10 @@ from sqlalchemy import update
 from services.roadkill import intake, open311, speech
 from services.roadkill.models import report
 from services.roadkill.reference import default_species
+from services.roadkill.routes.deps import PlatformDep
 from services.roadkill.schemas import ReportIn
 from shared.auth import PUBLIC
-from shared.db import utcnow
+from shared.deps import ReadSessionDep
 from shared.ids import keyed_hash
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -60,8 +61,8 @@ def _route(fmt: str) -> None:
     @router.get(f"/discovery.{fmt}", dependencies=[PUBLIC], response_class=Response, response_model=None,
                 responses=_docs(fmt, open311.Open311Discovery), name=f"open311_discovery_{fmt}",
                 summary=f"Service discovery ({fmt.upper()})")
-    def discovery(request: Request) -> Response:
-        s = request.app.state.platform.settings
+    def discovery(platform: PlatformDep) -> Response:
+        s = platform.settings
         return open311.respond(fmt, "discovery", None, open311.discovery(s.base_url, s.demo_mode))
 
     @router.get(f"/services.{fmt}", dependencies=[PUBLIC], response_class=Response, response_model=None,
@@ -83,7 +84,7 @@ def _route(fmt: str) -> None:
                  responses=_docs(fmt, list[open311.Open311Created], 403), name=f"open311_create_request_{fmt}",
                  summary=f"Create a service request ({fmt.upper()})")
     def create_request(
-        request: Request,
+        platform: PlatformDep,
         api_key: str | None = Form(default=None, max_length=300,
                                    description="Your API key (e.g. demo-tmap in demo mode); missing or wrong → 403"),
         service_code: str = Form(max_length=100, description="`roadkill`"),
@@ -106,7 +107,6 @@ def _route(fmt: str) -> None:
         account_id: str | None = Form(default=None, max_length=300, description="Stored only as a keyed hash"),
         media_url: str | None = Form(default=None, max_length=2000, description="Accepted, not stored"),
     ) -> Response:
-        platform = request.app.state.platform
         # 1. Malformed whoever sends it → 400.
         _service_code_ok(service_code)
         if lat is None or long is None:
@@ -141,7 +141,7 @@ def _route(fmt: str) -> None:
         transcript = _transcript(species, lane, text)
         try:
             data = ReportIn(reporter=reporter[:128], consent=True, transcript=transcript, lat=lat_v, lon=lon_v,
-                            reported_at=utcnow())
+                            reported_at=platform.clock())
         except ValidationError as exc:
             first = exc.errors()[0]
             raise open311.error(400, f"{'.'.join(str(x) for x in first.get('loc', ()))}: {first.get('msg')}") from None
@@ -162,7 +162,7 @@ def _route(fmt: str) -> None:
                 responses=_docs(fmt, list[open311.Open311Request]), name=f"open311_requests_{fmt}",
                 summary=f"Service requests ({fmt.upper()}); default: the last 90 days")
     def list_requests(
-        request: Request,
+        platform: PlatformDep,
         service_request_id: str | None = Query(default=None, max_length=10_000,
                                                description="Comma-separated ids; overrides every other filter"),
         service_code: str | None = Query(default=None, max_length=500, description="Comma-separated codes"),
@@ -172,7 +172,6 @@ def _route(fmt: str) -> None:
         page: int = Query(default=1, ge=1, le=100_000, description="Extension: page number"),
         page_size: int = Query(default=100, ge=1, le=1000, description="Extension: requests per page"),
     ) -> Response:
-        platform = request.app.state.platform
         if service_request_id is not None:
             ids = [i.strip() for i in service_request_id.split(",") if i.strip()]
             if not ids:
@@ -188,7 +187,7 @@ def _route(fmt: str) -> None:
         wanted = {x.strip().lower() for x in status.split(",")} if status else set()
         if wanted - {"open", "closed"}:
             raise open311.error(400, "status: must be open or closed (or both, comma-separated)")
-        start, end = open311.date_range(start_date, end_date, utcnow())
+        start, end = open311.date_range(start_date, end_date, platform.clock())
         with platform.db.read_session() as s:
             rows = open311.list_requests(s, start=start, end=end, status=wanted.pop() if len(wanted) == 1 else None,
                                          page=page, page_size=page_size)
@@ -197,9 +196,8 @@ def _route(fmt: str) -> None:
     @router.get(f"/requests/{{service_request_id}}.{fmt}", dependencies=[PUBLIC], response_class=Response,
                 response_model=None, responses=_docs(fmt, list[open311.Open311Request]),
                 name=f"open311_request_{fmt}", summary=f"One service request ({fmt.upper()})")
-    def get_request(request: Request, service_request_id: str) -> Response:
-        with request.app.state.platform.db.read_session() as s:
-            rows = open311.get_requests(s, [service_request_id])
+    def get_request(s: ReadSessionDep, service_request_id: str) -> Response:
+        rows = open311.get_requests(s, [service_request_id])
         if not rows:
             raise open311.error(404, f"No service request {service_request_id[:60]!r}.")
         return open311.respond(fmt, "service_requests", "request", [open311.request_doc(rows[0])])
@@ -207,9 +205,8 @@ def _route(fmt: str) -> None:
     @router.get(f"/tokens/{{token}}.{fmt}", dependencies=[PUBLIC], response_class=Response, response_model=None,
                 responses=_docs(fmt, list[open311.Open311Token]), name=f"open311_token_{fmt}",
                 summary=f"Service request id of a token ({fmt.upper()})")
-    def get_token(request: Request, token: str) -> Response:
-        with request.app.state.platform.db.read_session() as s:
-            incident_id = open311.incident_of_token(s, token)
+    def get_token(s: ReadSessionDep, token: str) -> Response:
+        incident_id = open311.incident_of_token(s, token)
         if incident_id is None:
             raise open311.error(404, f"No service request for token {token[:60]!r}.")
         return open311.respond(fmt, "service_requests", "request",

@@ -23,11 +23,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from services.roadkill import incident_states
-from services.roadkill.intake import road_network
 from services.roadkill.parties.autopilot import complaint_number
+from services.roadkill.parts import RoadkillPlatform
+from services.roadkill.routes.deps import PlatformDep
 from services.roadkill.ui import data, svgmap
 from shared.auth import PUBLIC, Principal
-from shared.db import utcnow
 from shared.errors import field_problem
 from shared.ui import DEFAULT_VERSIONS, NavItem, UIKit
 
@@ -50,11 +50,7 @@ kit.templates.env.globals.update(local_time=data.iso_local, suggest_complaint_no
 pages = APIRouter(prefix="/ui", tags=["ui"], include_in_schema=False, dependencies=[PUBLIC])
 
 
-def _platform(request: Request) -> Any:
-    return request.app.state.platform
-
-
-def _check_filters(status: str, agency: str, platform: Any) -> None:
+def _check_filters(status: str, agency: str, platform: RoadkillPlatform) -> None:
     if status and status not in incident_states.machine().codes:
         raise field_problem("status", f"must be one of {', '.join(incident_states.machine().codes)}")
     if agency and agency not in platform.parties:
@@ -63,8 +59,7 @@ def _check_filters(status: str, agency: str, platform: Any) -> None:
 
 # ---- incident board ------------------------------------------------------------------------------
 
-def _board_ctx(request: Request, status: str, agency: str) -> dict[str, Any]:
-    p = _platform(request)
+def _board_ctx(p: RoadkillPlatform, status: str, agency: str) -> dict[str, Any]:
     _check_filters(status, agency, p)
     with p.db.read_session() as s:
         items = data.board(p, s, status=status, agency=agency)
@@ -74,25 +69,20 @@ def _board_ctx(request: Request, status: str, agency: str) -> dict[str, Any]:
 
 
 @pages.get("/incidents", response_class=HTMLResponse, name="rk_board")
-def board_page(request: Request, status: str = STATUS_Q, agency: str = AGENCY_Q) -> HTMLResponse:
-    return kit.render(request, "rk_board.html", _board_ctx(request, status, agency), page_title="Incident board")
+def board_page(request: Request, p: PlatformDep, status: str = STATUS_Q, agency: str = AGENCY_Q) -> HTMLResponse:
+    return kit.render(request, "rk_board.html", _board_ctx(p, status, agency), page_title="Incident board")
 
 
 @pages.get("/partials/board", response_class=HTMLResponse, name="rk_board_partial")
-def board_partial(request: Request, status: str = STATUS_Q, agency: str = AGENCY_Q) -> HTMLResponse:
-    return kit.render(request, "rk_board_rows.html", _board_ctx(request, status, agency))
+def board_partial(request: Request, p: PlatformDep, status: str = STATUS_Q, agency: str = AGENCY_Q) -> HTMLResponse:
+    return kit.render(request, "rk_board_rows.html", _board_ctx(p, status, agency))
 
 
 # ---- map -------------------------------------------------------------------------------------------
 
-def _map_ctx(request: Request) -> dict[str, Any]:
-    p = _platform(request)
-    net = road_network(p)
-    cached = p.state.get("ui_map_base")
-    if cached is None or cached[0] is not net:
-        proj = svgmap.projection_for(net.areas.province.bbox)
-        cached = p.state["ui_map_base"] = (net, proj, svgmap.base_layers(net, proj))
-    _net, proj, base = cached
+def _map_ctx(p: RoadkillPlatform) -> dict[str, Any]:
+    net = p.parts.network
+    base = p.parts.map_base
     with p.db.read_session() as s:
         items = data.open_incidents(p, s)
         spots = data.hotspot_segments(p, s)
@@ -100,25 +90,24 @@ def _map_ctx(request: Request) -> dict[str, Any]:
                 "label": f"{c['species_l']['en']} ({c['species_l']['ko']}) on {c['road_l']['en']} "
                          f"({c['road_l']['ko']}) — {c['state_l']['en']}, {c['agency']}; open incident {c['id']}"}
                for c in items]
-    return {"svg": svgmap.render_map(net, proj, base, markers, spots), "items": items, "hotspots": spots,
+    return {"svg": svgmap.render_map(net, base.projection, base.layers, markers, spots), "items": items, "hotspots": spots,
             "road_styles": svgmap.ROAD_STYLES, "marker_fill": svgmap.MARKER_FILL,
             "hotspot_stroke": svgmap.HOTSPOT_STROKE, "network_version": net.version}
 
 
 @pages.get("/map", response_class=HTMLResponse, name="rk_map")
-def map_page(request: Request) -> HTMLResponse:
-    return kit.render(request, "rk_map.html", _map_ctx(request), page_title="Map of Chungcheongnam-do")
+def map_page(request: Request, p: PlatformDep) -> HTMLResponse:
+    return kit.render(request, "rk_map.html", _map_ctx(p), page_title="Map of Chungcheongnam-do")
 
 
 @pages.get("/partials/map", response_class=HTMLResponse, name="rk_map_partial")
-def map_partial(request: Request) -> HTMLResponse:
-    return kit.render(request, "rk_map_body.html", _map_ctx(request))
+def map_partial(request: Request, p: PlatformDep) -> HTMLResponse:
+    return kit.render(request, "rk_map_body.html", _map_ctx(p))
 
 
 # ---- one incident ----------------------------------------------------------------------------------
 
-def _incident_ctx(request: Request, incident_id: str) -> dict[str, Any]:
-    p = _platform(request)
+def _incident_ctx(p: RoadkillPlatform, incident_id: str) -> dict[str, Any]:
     with p.db.read_session() as s:
         ctx = data.incident_page(p, s, incident_id)
     ctx["registry"] = p.parties
@@ -127,37 +116,36 @@ def _incident_ctx(request: Request, incident_id: str) -> dict[str, Any]:
 
 
 @pages.get("/incidents/{incident_id}", response_class=HTMLResponse, name="rk_incident")
-def incident_page(request: Request, incident_id: str) -> HTMLResponse:
-    ctx = _incident_ctx(request, incident_id)
+def incident_page(request: Request, p: PlatformDep, incident_id: str) -> HTMLResponse:
+    ctx = _incident_ctx(p, incident_id)
     return kit.render(request, "rk_incident.html", ctx, page_title=f"Incident {incident_id}")
 
 
 @pages.get("/partials/incidents/{incident_id}", response_class=HTMLResponse, name="rk_incident_partial")
-def incident_partial(request: Request, incident_id: str) -> HTMLResponse:
-    return kit.render(request, "rk_incident_body.html", _incident_ctx(request, incident_id))
+def incident_partial(request: Request, p: PlatformDep, incident_id: str) -> HTMLResponse:
+    return kit.render(request, "rk_incident_body.html", _incident_ctx(p, incident_id))
 
 
 # ---- agency console ---------------------------------------------------------------------------------
 
-def _acting(request: Request) -> Principal | None:
+def _acting(p: RoadkillPlatform, request: Request) -> Principal | None:
     """The party whose key the page sent (the console partial is public; its content needs a valid key)."""
     auth = request.headers.get("authorization", "")
     key = auth[7:].strip() if auth[:7].lower() == "bearer " else (request.headers.get("x-api-key") or "").strip()
     if not key:
         return None
-    return _platform(request).keys.resolve(key)
+    return p.keys.resolve(key)
 
 
 QUICK_NAMES = {"acrc": "ACRC", "molit": "MOLIT", "kec": "KEC", "daejeon-rolm": "Daejeon ROLM",
                "chungnam-road": "Chungnam road office", "me": "ME"}
 
 
-def _console_ctx(request: Request) -> dict[str, Any]:
-    p = _platform(request)
-    who = _acting(request)
+def _console_ctx(p: RoadkillPlatform, request: Request) -> dict[str, Any]:
+    who = _acting(p, request)
     ctx: dict[str, Any] = {"who": who, "items": [], "records": [], "kind": "none",
                            "agency_options": data.agency_options(p), "species_options": data.species_options(),
-                           "outcome_options": data.outcome_options(), "now": utcnow()}
+                           "outcome_options": data.outcome_options(), "now": p.clock()}
     if who is None:
         return ctx
     ctx["who_l"] = data.party_label(p, who.party)
@@ -174,43 +162,41 @@ def _console_ctx(request: Request) -> dict[str, Any]:
 
 
 @pages.get("/console", response_class=HTMLResponse, name="rk_console")
-def console_page(request: Request) -> HTMLResponse:
-    ctx = _console_ctx(request)
-    p = _platform(request)
+def console_page(request: Request, p: PlatformDep) -> HTMLResponse:
+    ctx = _console_ctx(p, request)
     ctx["quick"] = [{**data.party_label(p, c), "short": QUICK_NAMES.get(c, c)}
                     for c in ("acrc", "molit", *p.parties.with_role("road_agency")[:3], "me") if c in p.parties]
     return kit.render(request, "rk_console.html", ctx, act_as=True, page_title="Agency console")
 
 
 @pages.get("/partials/console", response_class=HTMLResponse, name="rk_console_partial")
-def console_partial(request: Request, party: str = Query(default="", max_length=40)) -> HTMLResponse:
+def console_partial(request: Request, p: PlatformDep, party: str = Query(default="", max_length=40)) -> HTMLResponse:
     # `party` only makes the URL differ per party; what is shown follows the key the request carries.
-    return kit.render(request, "rk_console_body.html", _console_ctx(request))
+    return kit.render(request, "rk_console_body.html", _console_ctx(p, request))
 
 
 # ---- analytics --------------------------------------------------------------------------------------
 
-def _analytics_ctx(request: Request) -> dict[str, Any]:
-    p = _platform(request)
+def _analytics_ctx(p: RoadkillPlatform) -> dict[str, Any]:
     with p.db.read_session() as s:
         return {"a": data.analytics(p, s)}
 
 
 @pages.get("/analytics", response_class=HTMLResponse, name="rk_analytics")
-def analytics_page(request: Request) -> HTMLResponse:
-    return kit.render(request, "rk_analytics.html", _analytics_ctx(request), page_title="Analytics")
+def analytics_page(request: Request, p: PlatformDep) -> HTMLResponse:
+    return kit.render(request, "rk_analytics.html", _analytics_ctx(p), page_title="Analytics")
 
 
 @pages.get("/partials/analytics", response_class=HTMLResponse, name="rk_analytics_partial")
-def analytics_partial(request: Request) -> HTMLResponse:
-    return kit.render(request, "rk_analytics_body.html", _analytics_ctx(request))
+def analytics_partial(request: Request, p: PlatformDep) -> HTMLResponse:
+    return kit.render(request, "rk_analytics_body.html", _analytics_ctx(p))
 
 
 # ---- voice report as the navigation partner -------------------------------------------------------------
 
 @pages.get("/report", response_class=HTMLResponse, name="rk_report")
-def report_page(request: Request) -> HTMLResponse:
-    now = utcnow().astimezone(data.ZoneInfo("Asia/Seoul")).replace(microsecond=0)
+def report_page(request: Request, p: PlatformDep) -> HTMLResponse:
+    now = p.clock().astimezone(data.ZoneInfo("Asia/Seoul")).replace(microsecond=0)
     return kit.render(request, "rk_report.html", {"now_iso": now.isoformat()}, page_title="File a voice report")
 
 

@@ -12,6 +12,7 @@ from services.roadkill import analytics as analytics_mod
 from services.roadkill import hotspots, incident_states, queries, views
 from services.roadkill.intake import road_network
 from services.roadkill.models import incident, incident_event, report
+from services.roadkill.parts import RoadkillPlatform
 from services.roadkill.reference import default_species
 from shared import trace
 
@@ -20,7 +21,7 @@ OPEN_MARKERS_MAX = 500  # markers on the map; the board pages through the rest
 BOARD_MAX = 100
 
 
-def incidents_version(platform: Any) -> tuple[int, str]:
+def incidents_version(platform: RoadkillPlatform) -> tuple[int, str]:
     """Changes when an incident moves (a history row) or a report is merged: two primary-key maxima."""
     with platform.db.read_session() as s:
         ev = s.scalar(select(func.max(incident_event.c.id))) or 0
@@ -37,14 +38,14 @@ def species_label(code: str | None) -> dict[str, str]:
     return {"code": sp.code, "en": sp.name_en, "ko": sp.name_ko, "protected": sp.protected}
 
 
-def party_label(platform: Any, code: str | None) -> dict[str, str]:
+def party_label(platform: RoadkillPlatform, code: str | None) -> dict[str, str]:
     if code and code in platform.parties:
         p = platform.parties.get(code)
         return {"code": code, "en": p.name, "ko": p.name_ko}
     return {"code": code or "", "en": code or "—", "ko": ""}
 
 
-def road_label(platform: Any, road_id: str | None, road_name: str | None, road_class: str | None) -> dict[str, str]:
+def road_label(platform: RoadkillPlatform, road_id: str | None, road_name: str | None, road_class: str | None) -> dict[str, str]:
     road = road_network(platform).roads.get(road_id or "")
     if road is not None:
         return {"en": road.name, "ko": road.name_ko, "class": road.road_class}
@@ -57,7 +58,7 @@ def state_label(code: str) -> dict[str, str]:
     return {"code": code, "en": st["label"] if st else code, "ko": st.get("label_ko", "") if st else ""}
 
 
-def card(platform: Any, row: Any) -> dict[str, Any]:
+def card(platform: RoadkillPlatform, row: Any) -> dict[str, Any]:
     """An incident as the board, map and console show it (no report content)."""
     out = views.incident_summary(row)
     out.update(species_l=species_label(row.species_confirmed or row.species),
@@ -67,27 +68,27 @@ def card(platform: Any, row: Any) -> dict[str, Any]:
     return out
 
 
-def _area_label(platform: Any, code: str | None) -> dict[str, str]:
+def _area_label(platform: RoadkillPlatform, code: str | None) -> dict[str, str]:
     a = road_network(platform).areas.by_code.get(code or "")
     return {"en": a.name, "ko": a.name_ko} if a else {"en": code or "—", "ko": ""}
 
 
 # ---- board, map ------------------------------------------------------------------------------
 
-def board(platform: Any, s: Session, *, status: str | None, agency: str | None) -> list[dict[str, Any]]:
+def board(platform: RoadkillPlatform, s: Session, *, status: str | None, agency: str | None) -> list[dict[str, Any]]:
     f = queries.IncidentFilter(status=status or None, agency=agency or None)
     rows, _next = queries.list_incidents(s, f, None, BOARD_MAX)
     return [card(platform, r) for r in rows]
 
 
-def open_incidents(platform: Any, s: Session) -> list[dict[str, Any]]:
+def open_incidents(platform: RoadkillPlatform, s: Session) -> list[dict[str, Any]]:
     i = incident.c
     rows = s.execute(select(incident).where(i.status.in_(incident_states.machine().open_states))
                      .order_by(i.created_at.desc(), i.id.desc()).limit(OPEN_MARKERS_MAX)).all()
     return [card(platform, r) for r in rows]
 
 
-def hotspot_segments(platform: Any, s: Session) -> list[dict[str, Any]]:
+def hotspot_segments(platform: RoadkillPlatform, s: Session) -> list[dict[str, Any]]:
     """Malo hotspots on 500 m segments: counts per (road, segment) in SQL, the test in hotspots.py."""
     net = road_network(platform)
     i = incident.c
@@ -116,7 +117,7 @@ def hotspot_segments(platform: Any, s: Session) -> list[dict[str, Any]]:
 
 # ---- one incident ------------------------------------------------------------------------------
 
-def incident_page(platform: Any, s: Session, incident_id: str) -> dict[str, Any]:
+def incident_page(platform: RoadkillPlatform, s: Session, incident_id: str) -> dict[str, Any]:
     row, reports, events = queries.get_incident(s, incident_id)  # 404 problem when unknown
     hops = trace.read(s, platform.tables, subject_type="incident", subject_ids=[incident_id])
     o = platform.tables.outbox
@@ -146,7 +147,7 @@ def incident_page(platform: Any, s: Session, incident_id: str) -> dict[str, Any]
 
 # ---- agency console -----------------------------------------------------------------------------
 
-def console_items(platform: Any, s: Session, party: str) -> list[dict[str, Any]]:
+def console_items(platform: RoadkillPlatform, s: Session, party: str) -> list[dict[str, Any]]:
     rows, _next = queries.inbox(s, party, None, 50)
     out = []
     for r in rows:
@@ -157,7 +158,7 @@ def console_items(platform: Any, s: Session, party: str) -> list[dict[str, Any]]
     return out
 
 
-def me_records(platform: Any, s: Session, limit: int = 20) -> list[dict[str, Any]]:
+def me_records(platform: RoadkillPlatform, s: Session, limit: int = 20) -> list[dict[str, Any]]:
     """What the Ministry of Environment received: the processing records of the latest closed incidents."""
     i, o = incident.c, platform.tables.outbox
     closed = s.execute(select(incident.c.id).where(i.status == "closed").order_by(i.updated_at.desc())
@@ -188,7 +189,7 @@ def _month(col, dialect: str):
     return func.strftime("%Y-%m", col, "+9 hours")
 
 
-def analytics(platform: Any, s: Session) -> dict[str, Any]:
+def analytics(platform: RoadkillPlatform, s: Session) -> dict[str, Any]:
     dialect = s.get_bind().dialect.name
     i = incident.c
     sp = func.coalesce(i.species_confirmed, i.species)
@@ -239,13 +240,13 @@ def _class_name(code: str) -> str:
     return CLASS_NAMES.get(code, code)
 
 
-def filters(platform: Any) -> dict[str, Any]:
+def filters(platform: RoadkillPlatform) -> dict[str, Any]:
     """Options of the board's filters."""
     agencies = [party_label(platform, c) for c in platform.parties.with_role("road_agency")]
     return {"states": [state_label(c) for c in incident_states.machine().codes], "agencies": agencies}
 
 
-def agency_options(platform: Any) -> list[tuple[str, str]]:
+def agency_options(platform: RoadkillPlatform) -> list[tuple[str, str]]:
     return [(c, f"{lab['en']} · {lab['ko']}" if lab["ko"] else lab["en"])
             for c in platform.parties.with_role("road_agency") for lab in [party_label(platform, c)]]
 
