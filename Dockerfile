@@ -8,11 +8,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# The runtime lock alone (hashed; no test extra), in its own layer so a code change reuses it.
+COPY requirements/runtime.txt ./requirements/runtime.txt
+RUN pip install --require-hashes -r requirements/runtime.txt
+
 # Only what the package needs (see .dockerignore): no tests, no local databases, no venv.
 COPY pyproject.toml ./
 COPY shared ./shared
 COPY services ./services
-RUN pip install . \
+RUN pip install --no-deps . \
     && useradd --create-home --uid 10001 cpa
 
 # Never run as root; the services write nothing to the image (data lives in PostgreSQL).

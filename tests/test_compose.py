@@ -81,7 +81,8 @@ def test_demo_secret_default_is_the_placeholder_refused_outside_demo_mode(compos
 def test_dockerfile():
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert re.search(r"^FROM python:3\.11-slim\b", text, re.M)
-    assert re.search(r"^RUN pip install \.", text, re.M)
+    assert re.search(r"^RUN pip install --require-hashes -r requirements/runtime\.txt$", text, re.M)
+    assert re.search(r"^RUN pip install --no-deps \.", text, re.M)
     assert re.search(r"^USER (?!root)\w+", text, re.M)
     ignored = (ROOT / ".dockerignore").read_text(encoding="utf-8").split()
     assert {".venv", "var", ".git"} <= set(ignored)
