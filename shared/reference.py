@@ -198,7 +198,8 @@ def _error(exc: ValidationError, where: str) -> ReferenceDataError:
     lines, fields = [], []
     for err in errors[:MAX_REPORTED_ERRORS]:
         path = json_path(tuple(err["loc"]))
-        fields.append(path)
+        if path:
+            fields.append(path)
         lines.append(f"{path}: {_message(err)}" if path else _message(err))
     if len(errors) > MAX_REPORTED_ERRORS:
         lines.append(f"and {len(errors) - MAX_REPORTED_ERRORS} more")
