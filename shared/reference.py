@@ -195,6 +195,9 @@ def _message(err: Mapping[str, Any]) -> str:
 
 def _error(exc: ValidationError, where: str) -> ReferenceDataError:
     errors = exc.errors(include_url=False)
+    # A list whose items all failed also reads as "too short" to Pydantic: report the items, not the length.
+    inner = {tuple(e["loc"][:n]) for e in errors for n in range(len(e["loc"]))}
+    errors = [e for e in errors if not (e["type"] == "too_short" and tuple(e["loc"]) in inner)] or errors
     lines, fields = [], []
     for err in errors[:MAX_REPORTED_ERRORS]:
         path = json_path(tuple(err["loc"]))
