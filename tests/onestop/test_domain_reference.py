@@ -124,3 +124,30 @@ def test_unversioned_file_is_refused(tmp_path):
     (tmp_path / "x.json").write_text(json.dumps({"agencies": []}))
     with pytest.raises(ReferenceDataError, match="versioned"):
         read_data_file("x.json", tmp_path)
+
+
+def test_directory_round_trips_through_its_model():
+    d = reference.directory()
+    again = parse_directory(json.loads(json.dumps(d.model_dump(mode="json", by_alias=True))))
+    assert again == d and again.agencies == d.agencies and again.namespace == d.namespace
+    assert all(s.agency == code for code, a in again.agencies.items() for s in a.services)
+
+
+def test_directory_types_are_strict():
+    doc = read_data_file("directory.json")
+    bad = copy.deepcopy(doc)
+    bad["locations"][0]["latitude"] = "35.17"
+    with pytest.raises(ReferenceDataError, match=r"locations\[0\]\.latitude: expected int/float, got str"):
+        parse_directory(bad)
+    bad = copy.deepcopy(doc)
+    bad["agencies"][0]["last_modified"] = "2024-03-01T09:00:00"
+    with pytest.raises(ReferenceDataError, match=r"agencies\[0\]\.last_modified: needs a UTC offset"):
+        parse_directory(bad)
+    bad = copy.deepcopy(doc)
+    bad["agencies"][0]["services"][0].update(minimum_age=70, maximum_age=60)
+    with pytest.raises(ReferenceDataError, match=r"agencies\[0\]\.services\[0\]: minimum_age 70 > maximum_age 60"):
+        parse_directory(bad)
+    bad = copy.deepcopy(doc)
+    bad["operator"] = "nobody"
+    with pytest.raises(ReferenceDataError, match="operator: 'nobody' is not an agency code"):
+        parse_directory(bad)

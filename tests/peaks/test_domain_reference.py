@@ -161,3 +161,16 @@ def test_the_shared_modules_domain_code_uses_are_pure(module):
     root = reference.DATA_DIR.parent.parent.parent
     imported = _imports(root / (module.replace(".", "/") + ".py"))
     assert not [m for m in imported if m.startswith(("fastapi", "starlette", "sqlalchemy", "shared", "services"))]
+
+
+def test_shipped_files_round_trip_through_their_models(tmp_path):
+    """Each file's model dumps to JSON that loads back to the same reference data."""
+    from shared.reference import load as load_file
+
+    ref = reference.reference()
+    m = load_file(reference.DATA_DIR / "municipalities.json", reference.Municipalities)
+    p = load_file(reference.DATA_DIR / "peaks.json", reference.Peaks, context={"municipalities": ref.municipalities})
+    s = load_file(reference.DATA_DIR / "seasons.json", reference.Seasons, context={"peaks": ref.peaks})
+    for name, model in (("municipalities.json", m), ("peaks.json", p), ("seasons.json", s)):
+        (tmp_path / name).write_text(json.dumps(model.model_dump(mode="json")), encoding="utf-8")
+    assert reference.load(tmp_path) == ref
