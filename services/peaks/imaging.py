@@ -24,7 +24,7 @@ DEFAULT_MAX_BYTES = 25_000_000
 # JPEG draft target for hashing: pHash looks at a 32x32 reduction, so a 1/8-scale DCT decode
 # (a 4000x3000 photo becomes 500x375) keeps all the information it uses at a fraction of the cost.
 HASH_DRAFT_SIDE = 256
-# 64-bit pHash (8x8 DCT coefficients), as in the research cited in cases.md.
+# 64-bit pHash (8x8 DCT coefficients), the default size of the imagehash library's phash.
 HASH_SIZE = 8
 
 # Brands of the ISO-BMFF `ftyp` box that mean HEIF/HEIC stills (AVIF is `avif`, not accepted).

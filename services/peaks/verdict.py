@@ -30,8 +30,8 @@ class VerificationParams:
     time_consistency: timedelta = timedelta(minutes=10)
     # Without OffsetTimeOriginal the camera's wall clock is taken to be Korea Standard Time.
     default_offset: timedelta = timedelta(hours=9)
-    # pHash research (cases.md): re-compression/resizing -> 0-2 bits, different photos of the
-    # same spot -> 24+; 8-10 separates reuse from coincidence.
+    # pHash distances (our measurements; the threshold is our assumption): re-compression/resizing -> 0-2
+    # bits, different photos of the same spot -> 24+; 8-10 separates reuse from coincidence.
     near_duplicate_threshold: int = 10
     near_duplicate_action: Literal["review", "reject"] = "review"
     allowed_formats: frozenset[str] = frozenset({"jpeg", "png", "webp", "heic"})

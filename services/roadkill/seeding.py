@@ -9,7 +9,7 @@ What it writes (incidents only: no reports, no state history, no outbox rows —
   clusters, so the only segments Malo's test can flag are the `hotspots` segments that get a deliberate
   excess (Poisson scatter would flag ~5 % of segments by chance, which makes a test of the detector
   meaningless);
-- species mix after cases.md (cats and water deer dominate) with seasonal shifts (water deer in May–June
+- species mix after national roadkill records (cats and water deer dominate) with seasonal shifts (water deer in May–June
   and the November rut, amphibians and snakes in the warm months), more incidents at dawn and dusk, and
   a seasonal curve over the year;
 - incidents older than two days are closed (removed / not found / duplicate) with `cleared_at` drawn
@@ -48,8 +48,8 @@ CLOSED_AFTER = timedelta(hours=48)  # older incidents are all closed
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _OPEN_STATES = ("received", "filed", "assigned", "acknowledged", "dispatched")
 
-# Share of incidents by species (cases.md: cats 48 % and water deer 23 % of national 2023 records;
-# Chungnam's rural roads see relatively more deer and raccoon dogs).
+# Share of incidents by species (our assumption, after press reports of national 2023 records: cats about
+# 48 %, water deer about 23 %; Chungnam's rural roads see relatively more deer and raccoon dogs).
 SPECIES_MIX = {
     "cat": 0.40, "water_deer": 0.27, "raccoon_dog": 0.10, "dog": 0.05, "magpie": 0.03, "pheasant": 0.03,
     "wild_boar": 0.02, "badger": 0.02, "roe_deer": 0.01, "leopard_cat": 0.01, "snake": 0.015,
