@@ -1,4 +1,9 @@
-"""Closed-loop referral state machine, driven by the transition table in data/referral_transitions.json."""
+"""Closed-loop referral state machine, driven by the transition table in data/referral_transitions.json.
+
+The table is a `shared.states` machine keyed by target status (FHIR Task.status); this module keeps
+what is particular to referrals: the two FHIR roles, statusReason codes per target, and the
+completion outcomes (with the amount a loan needs), and words its errors for the referral API.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from functools import cache
 from typing import Any, Literal
 
 from services.onestop.reference import ReferenceDataError, read_data_file, req
+from shared import states
 
 Actor = Literal["hub", "agency"]
 ACTORS: tuple[Actor, ...] = ("hub", "agency")
@@ -50,9 +56,12 @@ class InvalidOutcome(TransitionError):
 
 @dataclass(frozen=True)
 class TransitionTable:
+    """The shared machine plus the referral-specific views the API, UI and seeder read."""
+
+    machine: states.Machine
     version: str
     initial_state: str
-    states: dict[str, dict[str, Any]]
+    states: dict[str, dict[str, Any]]  # code -> {label, label_ko, terminal}
     terminal: frozenset[str]
     moves: dict[tuple[str, str], frozenset[str]]  # (from, to) -> actors allowed to make the move
     reasons: dict[str, tuple[str, ...]]  # target -> accepted reason codes (presence = reason required)
@@ -62,56 +71,57 @@ class TransitionTable:
 
 
 def parse_table(doc: Mapping[str, Any], where: str = "referral_transitions.json") -> TransitionTable:
-    """Validate the table: known states, known actors, reasons drawn from the outcome codes."""
-    states = req(doc, "states", dict, where)
-    terminal = frozenset(
-        s for s, meta in states.items() if req(meta, "terminal", bool, f"{where}.states.{s}")
-    )
-
-    def state(name: str, w: str) -> str:
-        if name not in states:
-            raise ReferenceDataError(f"{w}: unknown state {name!r}")
-        return name
-
-    def actors(names: list[str], w: str) -> frozenset[str]:
-        bad = set(names) - set(ACTORS)
-        if bad or not names:
-            raise ReferenceDataError(f"{w}: actors must be a non-empty subset of {ACTORS}, got {names}")
-        return frozenset(names)
-
-    moves: dict[tuple[str, str], frozenset[str]] = {}
-    for i, t in enumerate(req(doc, "transitions", list, where)):
-        w = f"{where}.transitions[{i}]"
-        src, dst = state(req(t, "from", str, w), w), state(req(t, "to", str, w), w)
-        if src in terminal:
-            raise ReferenceDataError(f"{w}: terminal state {src!r} cannot have outgoing transitions")
-        moves[(src, dst)] = actors([req(t, "actor", str, w)], w)
-    for i, t in enumerate(doc.get("from_any", [])):
-        w = f"{where}.from_any[{i}]"
-        dst = state(req(t, "to", str, w), w)
-        for src in states:
-            if src != dst:
-                moves[(src, dst)] = actors(req(t, "actors", list, w), w)
+    """Validate the table (shared.states) and the referral rules: the two FHIR actors, one reason
+    list per target drawn from the outcome codes, and a completion state that requires an outcome."""
+    try:
+        m = states.load_machine(doc, where)
+    except states.StateMachineError as exc:
+        raise ReferenceDataError(str(exc)) from None
+    if set(m.actors) != set(ACTORS):
+        raise ReferenceDataError(f"{where}.actors: must be exactly {ACTORS}, got {sorted(m.actors)}")
     codes = req(doc, "outcome_codes", dict, where)
-    reasons = {}
-    for target, accepted in req(doc, "reason_required", dict, where).items():
-        state(target, f"{where}.reason_required")
-        unknown = set(accepted) - set(codes)
-        if unknown:
-            raise ReferenceDataError(
-                f"{where}.reason_required.{target}: codes {sorted(unknown)} not in outcome_codes"
-            )
-        reasons[target] = tuple(accepted)
+    reasons: dict[str, tuple[str, ...]] = {}
+    for i, t in enumerate(m.transitions):
+        w = f"{where}.transitions[{i}]"
+        if t.event is not None:
+            raise ReferenceDataError(f"{w}: referral transitions are named by their target; drop `event`")
+        extra = set(t.requires) - {"reason", "outcome"}
+        if extra:
+            raise ReferenceDataError(f"{w}: requires only `reason` or `outcome`, got {sorted(extra)}")
+        accepted = t.requires.get("reason")
+        if "reason" in t.requires:
+            unknown = set(accepted or ()) - set(codes)
+            if accepted is None or unknown:
+                raise ReferenceDataError(f"{w}.requires.reason: must list codes from outcome_codes; "
+                                         f"unknown: {sorted(unknown)}")
+            if reasons.setdefault(t.to, accepted) != accepted:
+                raise ReferenceDataError(f"{w}.requires.reason: {t.to!r} has another reason list elsewhere")
+        elif t.to in reasons:
+            raise ReferenceDataError(f"{w}: {t.to!r} needs a reason on every transition into it")
     completion = req(doc, "completion", dict, where)
+    completion_state = req(completion, "state", str, f"{where}.completion")
+    if completion_state not in m.states:
+        raise ReferenceDataError(f"{where}.completion: unknown state {completion_state!r}")
+    into = [t for t in m.transitions if t.to == completion_state]
+    if req(completion, "outcome_required", bool, f"{where}.completion") and \
+            not all("outcome" in t.requires for t in into):
+        raise ReferenceDataError(f"{where}.completion: every transition to {completion_state!r} must require `outcome`")
+    moves: dict[tuple[str, str], frozenset[str]] = {}
+    for explicit in (True, False):  # table order: a state's own moves, then the corrections from any state
+        for src in m.states:
+            for t in m.moves(src):
+                if t.from_any != explicit:
+                    moves[(src, t.to)] = frozenset(t.actors)
     return TransitionTable(
-        version=req(doc, "version", str, where),
-        initial_state=state(req(doc, "initial_state", str, where), where),
-        states=states,
-        terminal=terminal,
+        machine=m,
+        version=m.version,
+        initial_state=m.initial,
+        states={c: {k: v for k, v in s.data.items() if k != "code"} for c, s in m.states.items()},
+        terminal=m.terminal,
         moves=moves,
         reasons=reasons,
         outcome_codes=codes,
-        completion_state=state(req(completion, "state", str, f"{where}.completion"), f"{where}.completion"),
+        completion_state=completion_state,
         completion_outcomes={
             code: req(meta, "requires_amount", bool, f"{where}.completion.outcomes.{code}")
             for code, meta in req(completion, "outcomes", dict, f"{where}.completion").items()
@@ -134,13 +144,7 @@ def allowed_from(state: str, actor: Actor | None = None, *, t: TransitionTable |
     """Target states reachable from `state` (by `actor`, or by anyone when actor is None), in table order."""
     t = t or table()
     _known(state, t)
-    return [dst for (src, dst), who in t.moves.items() if src == state and (actor is None or actor in who)]
-
-
-def is_terminal(state: str, *, t: TransitionTable | None = None) -> bool:
-    t = t or table()
-    _known(state, t)
-    return state in t.terminal
+    return t.machine.allowed(state, actor)
 
 
 def terminal_states(*, t: TransitionTable | None = None) -> frozenset[str]:
@@ -164,32 +168,39 @@ def check_transition(
     known outcome, or loan-granted without an amount).
     """
     t = t or table()
-    if actor not in ACTORS:
+    try:
+        t.machine.check(current, to=target, actor=actor, given={"reason": reason, "outcome": outcome})
+    except states.UnknownActor:
         raise IllegalTransition(
-            current, target, str(actor), [], f"unknown actor {actor!r}; accepted: hub, agency"
-        )
-    _known(current, t)
-    _known(target, t)
-    allowed = allowed_from(current, actor, t=t)
-    if target not in allowed:
-        who = t.moves.get((current, target))
-        if who:
-            # The move exists but belongs to the other party (FHIR: requester vs. performer).
-            msg = f"{actor} may not move a referral from {current!r} to {target!r}; only {', '.join(sorted(who))} may"
-        elif current in t.terminal:
-            msg = f"referral is {current!r}, a final status; {actor} may move it only to: {', '.join(allowed) or 'nothing'}"
+            current, target, str(actor), [], f"unknown actor {actor!r}; accepted: {', '.join(ACTORS)}"
+        ) from None
+    except states.UnknownState as exc:
+        raise UnknownState(exc.state, exc.known) from None
+    except states.ActorNotAllowed as exc:
+        # The move exists but belongs to the other party (FHIR: requester vs. performer).
+        raise IllegalTransition(current, target, actor, exc.allowed,
+                                f"{actor} may not move a referral from {current!r} to {target!r}; "
+                                f"only {', '.join(exc.permitted)} may") from None
+    except states.IllegalTransition as exc:
+        allowed = ", ".join(exc.allowed)
+        if current in t.terminal:
+            msg = f"referral is {current!r}, a final status; {actor} may move it only to: {allowed or 'nothing'}"
         else:
-            msg = f"cannot move a referral from {current!r} to {target!r}; {actor} may move it to: {', '.join(allowed)}"
-        raise IllegalTransition(current, target, actor, allowed, msg)
-    if target in t.reasons:
-        if reason is None or reason not in t.reasons[target]:
-            raise MissingReason(target, list(t.reasons[target]), reason)
+            msg = f"cannot move a referral from {current!r} to {target!r}; {actor} may move it to: {allowed}"
+        raise IllegalTransition(current, target, actor, exc.allowed, msg) from None
+    except states.MissingRequirement as exc:
+        if exc.field == "reason":
+            raise MissingReason(target, exc.accepted or [], exc.given) from None
+        accepted = list(t.completion_outcomes)
+        got = "no outcome" if exc.given is None else f"outcome {exc.given!r}"
+        raise InvalidOutcome(
+            f"completing a referral needs an outcome; got {got}; accepted: {', '.join(accepted)}", accepted
+        ) from None
     if target == t.completion_state:
         accepted = list(t.completion_outcomes)
         if outcome not in t.completion_outcomes:
-            got = "no outcome" if outcome is None else f"outcome {outcome!r}"
             raise InvalidOutcome(
-                f"completing a referral needs an outcome; got {got}; accepted: {', '.join(accepted)}",
+                f"completing a referral needs an outcome; got outcome {outcome!r}; accepted: {', '.join(accepted)}",
                 accepted,
             )
         if t.completion_outcomes[outcome] and (amount_krw is None or amount_krw <= 0):

@@ -1,14 +1,22 @@
-"""The incident state machine, loaded from data/incident_states.json (used by the API, autopilot and docs)."""
+"""The incident state machine, loaded from data/incident_states.json (used by the API, autopilot and docs).
+
+The table is a `shared.states` machine keyed by event; this module adds what is particular to
+incidents: the Open311 status of each state, the closing outcomes, and the error wording.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
 from services.roadkill.reference import DATA_DIR, read_json
+from shared import states
 
 STATES_FILE = DATA_DIR / "incident_states.json"
+
+# A transition's `actor` is a party code, or "agency" = the incident's current responsible agency.
+Transition = states.Transition
 
 
 class IllegalTransition(ValueError):
@@ -20,32 +28,38 @@ class IllegalTransition(ValueError):
         super().__init__(f"'{event}' is not allowed while the incident is '{state}'; allowed now: {listed}")
 
 
-@dataclass(frozen=True, slots=True)
-class Transition:
-    event: str
-    sources: tuple[str, ...]
-    to: str
-    actor: str  # a party code, or "agency" = the incident's current responsible agency
-    requires: tuple[str, ...]
-    notifies: tuple[str, ...]
-    description: str
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class StateMachine:
-    version: str
-    initial: str
-    states: tuple[dict[str, Any], ...]
-    outcomes: tuple[str, ...]
-    transitions: dict[str, Transition]
+    machine: states.Machine
+
+    @property
+    def version(self) -> str:
+        return self.machine.version
+
+    @property
+    def initial(self) -> str:
+        return self.machine.initial
+
+    @cached_property
+    def states(self) -> tuple[dict[str, Any], ...]:
+        """Each state as written in the data file (code, labels, terminal, open311, description)."""
+        return tuple(dict(s.data) for s in self.machine.states.values())
+
+    @cached_property
+    def outcomes(self) -> tuple[str, ...]:
+        return tuple(o["code"] for o in self.machine.extra["outcomes"])
+
+    @cached_property
+    def transitions(self) -> dict[str, Transition]:
+        return {t.key: t for t in self.machine.transitions}
 
     @property
     def codes(self) -> tuple[str, ...]:
-        return tuple(s["code"] for s in self.states)
+        return self.machine.codes
 
-    @property
+    @cached_property
     def open_states(self) -> tuple[str, ...]:
-        return tuple(s["code"] for s in self.states if s["open311"] == "open")
+        return tuple(c for c, s in self.machine.states.items() if s.data["open311"] == "open")
 
     @property
     def events(self) -> tuple[str, ...]:
@@ -53,45 +67,48 @@ class StateMachine:
 
     def allowed(self, state: str) -> list[str]:
         """Events that may happen to an incident in `state`."""
-        return [t.event for t in self.transitions.values() if state in t.sources]
+        return self.machine.allowed(state)
 
     def check(self, state: str, event: str) -> Transition:
-        """The transition for `event` from `state`, or IllegalTransition naming the allowed events."""
-        t = self.transitions.get(event)
-        if t is None or state not in t.sources:
+        """The transition for `event` from `state`, or IllegalTransition naming the allowed events.
+
+        Who may make it (`t.actor`) and its required fields (`t.requires`) are checked by the caller,
+        which knows the incident's responsible agency and the request body.
+        """
+        t = self.machine.find(state, event=event)
+        if t is None:
             raise IllegalTransition(state, event, self.allowed(state))
         return t
 
     def open311_status(self, state: str) -> str:
         """Open311 knows only open and closed."""
-        return next((s["open311"] for s in self.states if s["code"] == state), "open")
+        s = self.machine.states.get(state)
+        return s.data["open311"] if s is not None else "open"
 
     def label(self, state: str) -> str:
-        return next((s["label"] for s in self.states if s["code"] == state), state)
+        s = self.machine.states.get(state)
+        return s.label if s is not None else state
 
     def as_table(self) -> list[dict[str, Any]]:
         """The transition table for documentation and the API (`GET /v1/incident-states`)."""
         return [{"event": t.event, "from": list(t.sources), "to": t.to, "actor": t.actor,
                  "requires": list(t.requires), "notifies": list(t.notifies), "description": t.description}
-                for t in self.transitions.values()]
+                for t in self.machine.transitions]
 
 
 def load(path: Path | None = None) -> StateMachine:
-    doc = read_json(path or STATES_FILE)
-    codes = {s["code"] for s in doc["states"]}
-    transitions: dict[str, Transition] = {}
-    for raw in doc["transitions"]:
-        t = Transition(event=raw["event"], sources=tuple(raw["from"]), to=raw["to"], actor=raw["actor"],
-                       requires=tuple(raw.get("requires", [])), notifies=tuple(raw.get("notifies", [])),
-                       description=raw.get("description", ""))
-        unknown = ({t.to} | set(t.sources)) - codes
-        if unknown:
-            raise ValueError(f"{path or STATES_FILE}: transition {t.event!r} names unknown states {sorted(unknown)}")
-        transitions[t.event] = t
-    if doc["initial"] not in codes:
-        raise ValueError(f"initial state {doc['initial']!r} is not a state")
-    return StateMachine(version=doc["version"], initial=doc["initial"], states=tuple(doc["states"]),
-                        outcomes=tuple(o["code"] for o in doc["outcomes"]), transitions=transitions)
+    """Read and validate the table; the incident-specific parts (outcomes, Open311 status) checked here."""
+    where = str(path or STATES_FILE)
+    m = states.load_machine(read_json(path or STATES_FILE), where)
+    for t in m.transitions:
+        if t.event is None or len(t.actors) != 1:
+            raise states.StateMachineError(f"{where}: transition to {t.to!r} needs an event and exactly one actor")
+    bad = [c for c, s in m.states.items() if s.data.get("open311") != ("closed" if s.terminal else "open")]
+    if bad:
+        raise states.StateMachineError(f"{where}: states {bad} need open311 'closed' if terminal, else 'open'")
+    if not m.extra.get("outcomes"):
+        raise states.StateMachineError(f"{where}: `outcomes` lists no closing outcome")
+    return StateMachine(m)
 
 
 @lru_cache(maxsize=1)
