@@ -28,6 +28,10 @@ module namespace), so no conftest or `pytest_plugins` entry is needed. Fixtures:
 - `page_checker` (function): a `PageChecker` with a fresh context and `.page`; outside requests are
   aborted (so a test never waits on the network) and recorded; `.assert_clean()` any time;
   `.allow_status(403, 422)` before provoking error answers on purpose (Chromium logs them as errors).
+  Besides console errors, page errors and outside requests it fails on any 4xx/5xx answer a page
+  received (images and icons included) and, on every page of the context once it has loaded, on a
+  site icon that does not load: each `<link rel="icon">` (or `/favicon.ico` when the page names none)
+  is fetched and must answer 200 with an image.
 - `browser_page` (function): `page_checker.page`.
 
 Helpers: `screenshot(page, name)` -> PNG under <repo>/test-artifacts/screenshots/;
@@ -99,12 +103,48 @@ class PageChecker:
         self.console_errors: list[str] = []
         self.page_errors: list[str] = []
         self.outside_requests: list[str] = []
+        self.error_responses: list[str] = []
+        self.icon_problems: list[str] = []
         self.allowed_statuses: set[int] = set()
+        self._icons_checked: set[str] = set()
         self.context.route("**/*", self._route)
+        self.context.on("response", self._response)
+        self.context.on("page", self._watch_icons)
         self.page = self.context.new_page()
         self.page.set_default_timeout(10_000)
         self.page.on("console", self._console)
         self.page.on("pageerror", lambda exc: self.page_errors.append(str(exc)))
+
+    def _response(self, response: Any) -> None:
+        if response.status >= 400 and response.status not in self.allowed_statuses:
+            self.error_responses.append(f"{response.status} {response.request.method} {response.url}")
+
+    def _watch_icons(self, page: Any) -> None:
+        page.on("load", lambda: self._check_icons(page))
+
+    def _check_icons(self, page: Any) -> None:
+        """The icons the loaded page names must load (a browser fetches them after the page, so a test
+        that moves on at once would never see their 404 in the console)."""
+        if not page.url.startswith(("http://", "https://")) or not is_local(page.url):
+            return
+        try:
+            hrefs = page.evaluate(_ICONS_JS)
+        except Exception:  # the page navigated on or closed meanwhile: its successor is checked
+            return
+        for href in hrefs:
+            if href in self._icons_checked or not is_local(href):
+                continue  # an outside icon is reported as an outside request when the page asks for it
+            self._icons_checked.add(href)
+            try:
+                answer = self.context.request.get(href, timeout=10_000)
+            except Exception as exc:  # the live server stopped while the page loaded
+                self._icons_checked.discard(href)
+                if "closed" not in str(exc).lower():
+                    self.icon_problems.append(f"{href} (named by {page.url}): {exc}")
+                continue
+            ctype = answer.headers.get("content-type", "")
+            if answer.status != 200 or not ctype.startswith("image/"):
+                self.icon_problems.append(f"{href} (named by {page.url}) answered {answer.status} {ctype}")
 
     def _route(self, route: Any) -> None:
         url = route.request.url
@@ -129,7 +169,9 @@ class PageChecker:
     def problems(self) -> list[str]:
         return ([f"console error: {m}" for m in self.console_errors]
                 + [f"page error: {m}" for m in self.page_errors]
-                + [f"request outside loopback: {u}" for u in self.outside_requests])
+                + [f"request outside loopback: {u}" for u in self.outside_requests]
+                + [f"error answer: {r}" for r in self.error_responses]
+                + [f"site icon: {m}" for m in self.icon_problems])
 
     def assert_clean(self) -> None:
         problems = self.problems()
@@ -140,6 +182,13 @@ class PageChecker:
             self.context.close()
         except Exception:  # the browser may already be gone at the end of the session
             pass
+
+
+# The icons a page names (what the browser will fetch for its tab), or the default /favicon.ico.
+_ICONS_JS = """() => {
+  const links = Array.from(document.querySelectorAll('link[rel~="icon" i]')).map(l => l.href).filter(Boolean);
+  return links.length ? links : [new URL('/favicon.ico', document.baseURI).href];
+}"""
 
 
 @pytest.fixture

@@ -29,8 +29,9 @@ from shared.errors import PROBLEM_JSON
 
 SERVICES = ("roadkill", "peaks", "onestop")
 OPEN311_PREFIX = "/open311/"
-# FastAPI's own documentation routes: public by design.
-DOC_PATHS = {"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"}
+# FastAPI's own documentation route: public by design (the platform's /docs, /redoc and their assets
+# are its own routes, marked PUBLIC, and a StaticFiles mount).
+DOC_PATHS = {"/openapi.json"}
 CLIMBER = "<climber>"  # identity of a peaks climber token (not a party)
 CLIMBER_REGISTRATION = "/v1/climbers"
 WRONG_KEY = "cpa_wrong_0000000000000000000000000000000000000"
