@@ -1,10 +1,41 @@
 """Parties of a collaboration: who they are, their roles, and how the hub reaches them."""
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, model_validator
+
+from shared.reference import Frozen, Items, Text, Versioned, load
+
+
+class PartyEntry(Frozen):
+    """One entry of parties.json."""
+
+    code: Text
+    name: Text
+    name_ko: str = ""
+    roles: Items[str] = ()
+    description: str = ""
+    simulated: bool = True
+
+
+class PartiesFile(Versioned):
+    """parties.json: who takes part in a service's collaboration, and which party operates the hub."""
+
+    operator: str
+    parties: Annotated[Items[PartyEntry], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _operator_is_a_party(self) -> PartiesFile:
+        codes = [p.code for p in self.parties]
+        if len(set(codes)) != len(codes):
+            raise ValueError(f"duplicate party codes: {sorted({c for c in codes if codes.count(c) > 1})}")
+        if self.operator not in codes:
+            raise ValueError(f"operator: {self.operator!r} is not a party")
+        return self
 
 
 @dataclass(frozen=True)
@@ -28,11 +59,11 @@ class PartyRegistry:
 
     @classmethod
     def from_json(cls, path: Path) -> PartyRegistry:
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        parties = [Party(code=p["code"], name=p["name"], name_ko=p.get("name_ko", ""),
-                         roles=frozenset(p.get("roles", [])), description=p.get("description", ""),
-                         simulated=p.get("simulated", True)) for p in doc["parties"]]
-        return cls(parties, operator=doc["operator"])
+        """Read a service's parties.json; a malformed file raises ReferenceDataError naming file and field."""
+        doc = load(path, PartiesFile)
+        parties = [Party(code=p.code, name=p.name, name_ko=p.name_ko, roles=frozenset(p.roles),
+                         description=p.description, simulated=p.simulated) for p in doc.parties]
+        return cls(parties, operator=doc.operator)
 
     def __contains__(self, code: object) -> bool:
         return code in self._parties

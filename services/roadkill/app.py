@@ -1,7 +1,6 @@
 """The roadkill service: `create_app(settings)` builds the FastAPI app on the shared platform."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -14,6 +13,7 @@ from services.roadkill.parts import RoadkillParts, RoadkillPlatform, build_parts
 from shared.errors import Problem
 from shared.parties import PartyRegistry
 from shared.platform import ServiceSpec, build_app
+from shared.reference import read_json
 
 HERE = Path(__file__).parent
 
@@ -56,7 +56,7 @@ SPEC: ServiceSpec[RoadkillParts] = ServiceSpec(
     tables=platform_tables,
     migrations_dir=HERE / "migrations",
     routers=_routers,
-    about=json.loads((HERE / "data" / "about.json").read_text(encoding="utf-8")),
+    about=read_json(HERE / "data" / "about.json"),
     seed=_seed,
     autopilot_policy=RoadkillPolicy(),
     error_formatters=[("/open311/", _open311_errors)],

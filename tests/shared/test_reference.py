@@ -224,3 +224,19 @@ def test_valid_generated_data_round_trips(doc):
         assert sample.model_dump(mode="json") == doc
         again = load(write(Path(folder), sample.model_dump(mode="json"), "again.json"), Sample)
     assert again == sample
+
+
+def test_parties_files_use_the_shared_loader(tmp_path):
+    from shared.parties import PartyRegistry
+
+    doc = {"version": "1", "operator": "op", "parties": [{"code": "op", "name": "Operator", "roles": ["operator"]}]}
+    registry = PartyRegistry.from_json(write(tmp_path, doc, "parties.json"))
+    assert registry.operator == "op" and registry.get("op").roles == frozenset({"operator"})
+    assert registry.get("op").simulated
+    doc["parties"].append({"code": "x", "name": "X", "roles": "agency"})
+    with pytest.raises(ReferenceDataError, match=r"parties\.json: parties\[1\]\.roles: expected list, got str"):
+        PartyRegistry.from_json(write(tmp_path, doc, "parties.json"))
+    doc["parties"][1]["roles"] = []
+    doc["operator"] = "hub"
+    with pytest.raises(ReferenceDataError, match="operator: 'hub' is not a party"):
+        PartyRegistry.from_json(write(tmp_path, doc, "parties.json"))
