@@ -1,7 +1,6 @@
 """The onestop service: `create_app(settings)` builds the FastAPI app on the shared platform."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -12,6 +11,7 @@ from services.onestop.parties.autopilot import OnestopAutopilot
 from services.onestop.seed import seed
 from shared.parties import PartyRegistry
 from shared.platform import ServiceSpec, build_app
+from shared.reference import read_json
 
 HERE = Path(__file__).parent
 
@@ -51,7 +51,7 @@ SPEC = ServiceSpec(
     tables=platform_tables,
     migrations_dir=HERE / "migrations",
     routers=_routers,
-    about=json.loads((HERE / "data" / "about.json").read_text(encoding="utf-8")),
+    about=read_json(HERE / "data" / "about.json"),
     seed=seed,
     autopilot_policy=OnestopAutopilot(),
     tags=TAGS,

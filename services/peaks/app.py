@@ -1,7 +1,6 @@
 """The peaks service: `create_app(settings)` builds the FastAPI app on the shared platform."""
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -12,6 +11,7 @@ from services.peaks.seed import seed
 from shared.db import utcnow
 from shared.parties import PartyRegistry
 from shared.platform import ServiceSpec, build_app
+from shared.reference import read_json
 
 HERE = Path(__file__).parent
 
@@ -40,7 +40,7 @@ SPEC = ServiceSpec(
     seed=seed,
     body_limits={"/v1/photos": PHOTO_BODY_LIMIT},
     cors_get_prefixes=["/open/v1/"],
-    about=json.loads((HERE / "data" / "about.json").read_text(encoding="utf-8")),
+    about=read_json(HERE / "data" / "about.json"),
 )
 
 
