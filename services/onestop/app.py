@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from services.onestop.config import Settings
 from services.onestop.models import metadata, platform_tables
 from services.onestop.parties.autopilot import OnestopAutopilot
+from services.onestop.parts import OnestopParts, OnestopPlatform, build_parts
 from services.onestop.seed import seed
 from shared.parties import PartyRegistry
 from shared.platform import ServiceSpec, build_app
@@ -37,11 +38,11 @@ def _routers():
             stats.router, states.router, *ui.routers]  # ui: the trainer's pages under /ui/ (kit.router first)
 
 
-def _on_startup(platform) -> None:
+def _on_startup(platform: OnestopPlatform) -> None:
     platform.autopilot_policy.configure(platform.settings)
 
 
-SPEC = ServiceSpec(
+SPEC: ServiceSpec[OnestopParts] = ServiceSpec(
     name="onestop",
     title='One-stop finance, employment and welfare referrals — Buk-gu, Gwangju',
     description='Counsellors at one centre assess a resident once, see which agencies can help and why, record consent per agency (PIPA Art. 17(2)), and send closed-loop referrals that carry only the consented data. Agencies answer through their own API; stalled or declined referrals come up at case-management meetings.',
@@ -56,6 +57,7 @@ SPEC = ServiceSpec(
     autopilot_policy=OnestopAutopilot(),
     tags=TAGS,
     on_startup=_on_startup,
+    parts=build_parts,
 )
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Query, Response
 from pydantic_core import to_json
 
 from services.onestop.flows import referrals
-from services.onestop.routes.deps import Agency, IfMatch, platform_of
+from services.onestop.routes.deps import Agency, IfMatch, PlatformDep
 from services.onestop.schemas import AgencyReferralPage, Status, StatusChange
 from shared.auth import Principal
+from shared.deps import SessionDep
 
 router = APIRouter(prefix="/v1/agency", tags=["agency"])
 
@@ -21,15 +22,7 @@ router = APIRouter(prefix="/v1/agency", tags=["agency"])
 # inline 1.2–1.6 ms. A SQLite read is in-process CPU work on a WAL snapshot (it never waits for a
 # writer), so it runs inline; a PostgreSQL read waits on the network, so it runs on a few threads of
 # its own, where the wait overlaps other requests without the pile-up of the shared pool.
-_NETWORK_READERS = 4
-_readers: anyio.CapacityLimiter | None = None
-
-
-def _limiter() -> anyio.CapacityLimiter:
-    global _readers
-    if _readers is None:
-        _readers = anyio.CapacityLimiter(_NETWORK_READERS)
-    return _readers
+# Those few threads are `OnestopParts.agency_readers`.
 
 
 def _agency_page(db, who: Principal, status: str | None, cursor: str | None, limit: int) -> bytes:
@@ -48,30 +41,27 @@ def _agency_page(db, who: Principal, status: str | None, cursor: str | None, lim
 
 
 @router.get("/referrals", response_model=AgencyReferralPage)
-async def list_agency_referrals(request: Request, who: Agency, status: Status | None = None,
+async def list_agency_referrals(p: PlatformDep, who: Agency, status: Status | None = None,
                                 cursor: Annotated[str | None, Query(max_length=200)] = None,
                                 limit: Annotated[int, Query(ge=1, le=200)] = 50) -> Response:
     """The calling agency's referrals, newest first (cursor pagination; no personal data in the list)."""
-    db = platform_of(request).db
+    db = p.db
     if db.is_sqlite:
         body = _agency_page(db, who, status, cursor, limit)
     else:
-        body = await anyio.to_thread.run_sync(_agency_page, db, who, status, cursor, limit, limiter=_limiter())
+        body = await anyio.to_thread.run_sync(_agency_page, db, who, status, cursor, limit, limiter=p.parts.agency_readers)
     return Response(body, media_type="application/json")
 
 
 @router.get("/referrals/{referral_id}")
-def get_agency_referral(request: Request, who: Agency, referral_id: str) -> dict[str, Any]:
+def get_agency_referral(s: SessionDep, who: Agency, referral_id: str) -> dict[str, Any]:
     """One referral with the resident data the consent covers (logged; 410 once consent is withdrawn)."""
-    with platform_of(request).db.session() as s:
-        return referrals.read_as_agency(s, referral_id=referral_id, who=who)
+    return referrals.read_as_agency(s, referral_id=referral_id, who=who)
 
 
 @router.post("/referrals/{referral_id}/status")
-def change_agency_referral_status(request: Request, who: Agency, referral_id: str, body: StatusChange,
+def change_agency_referral_status(p: PlatformDep, s: SessionDep, who: Agency, referral_id: str, body: StatusChange,
                                   version: IfMatch = None) -> dict[str, Any]:
     """Moves the referral by the transition table (409 names the allowed targets; stale version → 409)."""
-    p = platform_of(request)
-    with p.db.session() as s:
-        return referrals.change_as_agency(s, tables=p.tables, referral_id=referral_id, who=who, change=body,
-                                          if_match=version)
+    return referrals.change_as_agency(s, tables=p.tables, referral_id=referral_id, who=who, change=body,
+                                      if_match=version)

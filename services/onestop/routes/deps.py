@@ -1,21 +1,22 @@
-"""Dependencies the onestop routes share: who may call, the platform, and header parsing."""
+"""Dependencies the onestop routes share: who may call, the platform with onestop's parts, header parsing."""
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Query, Request
+from fastapi import Depends, Header, Query
 
+from services.onestop.parts import OnestopPlatform
 from shared.auth import Principal, RequireParty
+from shared.deps import get_platform
 from shared.errors import Problem
+
+# The platform with `OnestopParts`.
+PlatformDep = Annotated[OnestopPlatform, Depends(get_platform)]
 
 Counsellor = Annotated[Principal, Depends(RequireParty("bukgu-hub"))]
 Agency = Annotated[Principal, Depends(RequireParty(roles=("agency",)))]
 Purpose = Annotated[str, Query(max_length=300, description="Why the data is read (goes into the access log)")]
 DEFAULT_PURPOSE = "one-stop counselling and case management"
-
-
-def platform_of(request: Request):
-    return request.app.state.platform
 
 
 def if_match(value: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:

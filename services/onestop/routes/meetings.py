@@ -3,40 +3,35 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from services.onestop.flows import meetings
-from services.onestop.routes.deps import Counsellor, platform_of
+from services.onestop.routes.deps import Counsellor, PlatformDep
 from services.onestop.schemas import Decision, MeetingCreate
+from shared.deps import ReadSessionDep, SessionDep
 
 router = APIRouter(prefix="/v1", tags=["meetings"])
 
 
 @router.post("/meetings", status_code=201)
-def create_meeting(request: Request, who: Counsellor, body: MeetingCreate) -> dict[str, Any]:
+def create_meeting(p: PlatformDep, s: SessionDep, who: Counsellor, body: MeetingCreate) -> dict[str, Any]:
     """Creates a meeting whose agenda is generated: stalled and rejected referrals, high-risk and new crises."""
-    p = platform_of(request)
-    with p.db.session() as s:
-        return meetings.create(s, body=body, settings_days=p.settings.stalled_days, who=who)
+    return meetings.create(s, body=body, settings_days=p.settings.stalled_days, who=who)
 
 
 @router.get("/meetings")
-def list_meetings(request: Request, who: Counsellor) -> dict[str, Any]:
+def list_meetings(s: ReadSessionDep, who: Counsellor) -> dict[str, Any]:
     """Recent meetings."""
-    with platform_of(request).db.read_session() as s:
-        return meetings.list_meetings(s)
+    return meetings.list_meetings(s)
 
 
 @router.get("/meetings/{meeting_id}")
-def get_meeting(request: Request, who: Counsellor, meeting_id: str) -> dict[str, Any]:
+def get_meeting(s: ReadSessionDep, who: Counsellor, meeting_id: str) -> dict[str, Any]:
     """The meeting with its pseudonymised agenda, decisions and tasks."""
-    with platform_of(request).db.read_session() as s:
-        return meetings.view(s, meeting_id=meeting_id)
+    return meetings.view(s, meeting_id=meeting_id)
 
 
 @router.post("/meetings/{meeting_id}/items/{item_id}/decision", status_code=201)
-def decide_item(request: Request, who: Counsellor, meeting_id: str, item_id: str, body: Decision) -> dict[str, Any]:
+def decide_item(p: PlatformDep, s: SessionDep, who: Counsellor, meeting_id: str, item_id: str, body: Decision) -> dict[str, Any]:
     """Records a decision; `refer` sends a follow-up referral, `task` creates a task."""
-    p = platform_of(request)
-    with p.db.session() as s:
-        return meetings.decide(s, tables=p.tables, meeting_id=meeting_id, item_id=item_id, body=body, who=who)
+    return meetings.decide(s, tables=p.tables, meeting_id=meeting_id, item_id=item_id, body=body, who=who)

@@ -31,9 +31,11 @@ from pydantic import Field, ValidationError
 
 from services.onestop.flows import consents
 from services.onestop.flows.common import HUB, today_kst
+from services.onestop.routes.deps import PlatformDep
 from services.onestop.schemas import Category, ConsentCreate, Input
 from services.onestop.ui import views
 from shared.auth import PUBLIC, Principal, RequireParty
+from shared.deps import SessionDep
 from shared.errors import Problem
 from shared.ui import DEFAULT_VERSIONS, NavItem, UIKit
 
@@ -68,30 +70,30 @@ def _page(request: Request, name: str, ctx: dict[str, Any], title: str, **extra:
 # ---- intake, case, consent --------------------------------------------------------------------------------
 
 @pages.get("/intake", response_class=HTMLResponse, name="os_intake")
-def intake_page(request: Request, resident: str = id_query()) -> HTMLResponse:
-    return _page(request, "os_intake.html", views.intake(request, resident), "Intake and assessment")
+def intake_page(request: Request, p: PlatformDep, resident: str = id_query()) -> HTMLResponse:
+    return _page(request, "os_intake.html", views.intake(p, request, resident), "Intake and assessment")
 
 
 @pages.get("/cases/{case_id}", response_class=HTMLResponse, name="os_case")
-def case_page(request: Request, case_id: str) -> HTMLResponse:
-    ctx = {**views.case_shell(request, case_id), "detail": views.case_detail(request, case_id),
-           "refs": views.case_referrals(request, case_id)}
+def case_page(request: Request, p: PlatformDep, case_id: str) -> HTMLResponse:
+    ctx = {**views.case_shell(p, request, case_id), "detail": views.case_detail(p, request, case_id),
+           "refs": views.case_referrals(p, request, case_id)}
     return _page(request, "os_case.html", ctx, f"Case {case_id}")
 
 
 @pages.get("/partials/cases/{case_id}", response_class=HTMLResponse, name="os_case_partial")
-def case_partial(request: Request, case_id: str) -> HTMLResponse:
-    return kit.render(request, "os_case_detail.html", {"detail": views.case_detail(request, case_id)})
+def case_partial(request: Request, p: PlatformDep, case_id: str) -> HTMLResponse:
+    return kit.render(request, "os_case_detail.html", {"detail": views.case_detail(p, request, case_id)})
 
 
 @pages.get("/partials/cases/{case_id}/referrals", response_class=HTMLResponse, name="os_case_refs_partial")
-def case_refs_partial(request: Request, case_id: str) -> HTMLResponse:
-    return kit.render(request, "os_case_referrals.html", {"refs": views.case_referrals(request, case_id)})
+def case_refs_partial(request: Request, p: PlatformDep, case_id: str) -> HTMLResponse:
+    return kit.render(request, "os_case_referrals.html", {"refs": views.case_referrals(p, request, case_id)})
 
 
 @pages.get("/cases/{case_id}/consent", response_class=HTMLResponse, name="os_consent")
-def consent_page(request: Request, case_id: str, agency: str = id_query()) -> HTMLResponse:
-    return _page(request, "os_consent.html", views.consent_form(request, case_id, agency),
+def consent_page(request: Request, p: PlatformDep, case_id: str, agency: str = id_query()) -> HTMLResponse:
+    return _page(request, "os_consent.html", views.consent_form(p, request, case_id, agency),
                  "Consent to give data to an agency")
 
 
@@ -109,7 +111,8 @@ class ConsentForm(Input):
 
 
 @api.post("/residents/{resident_id}/consents", status_code=201)
-def give_consent_from_form(request: Request, who: Counsellor, resident_id: str, body: ConsentForm) -> dict[str, Any]:
+def give_consent_from_form(p: PlatformDep, s: SessionDep, who: Counsellor, resident_id: str,
+                           body: ConsentForm) -> dict[str, Any]:
     """Records a consent from the form only when all five items are present and are the registered ones."""
     consents.check_agency(body.recipient, field="recipient")
     errors = views.check_five_items(body.recipient, body.purpose, body.retention, body.refusal_explained)
@@ -126,98 +129,96 @@ def give_consent_from_form(request: Request, who: Counsellor, resident_id: str, 
         message = "; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors())
         raise Problem(422, "validation-error", f"categories: {message}", title="Request validation failed",
                       errors=[{"field": "categories", "message": message}]) from None
-    p = views.platform_of(request)
-    with p.db.session() as s:
-        return consents.give(s, tables=p.tables, resident_id=resident_id, body=create, who=who)
+    return consents.give(s, tables=p.tables, resident_id=resident_id, body=create, who=who)
 
 
 # ---- referrals, inbox, board -----------------------------------------------------------------------------
 
 @pages.get("/referrals/{referral_id}", response_class=HTMLResponse, name="os_referral")
-def referral_page(request: Request, referral_id: str) -> HTMLResponse:
-    return _page(request, "os_referral.html", {"d": views.referral_detail(request, referral_id),
+def referral_page(request: Request, p: PlatformDep, referral_id: str) -> HTMLResponse:
+    return _page(request, "os_referral.html", {"d": views.referral_detail(p, request, referral_id),
                                                "referral_id": referral_id}, f"Referral {referral_id}")
 
 
 @pages.get("/partials/referrals/{referral_id}", response_class=HTMLResponse, name="os_referral_partial")
-def referral_partial(request: Request, referral_id: str) -> HTMLResponse:
-    return kit.render(request, "os_referral_body.html", {"d": views.referral_detail(request, referral_id)})
+def referral_partial(request: Request, p: PlatformDep, referral_id: str) -> HTMLResponse:
+    return kit.render(request, "os_referral_body.html", {"d": views.referral_detail(p, request, referral_id)})
 
 
 @pages.get("/inbox", response_class=HTMLResponse, name="os_inbox")
-def inbox_page(request: Request, referral: str = id_query()) -> HTMLResponse:
-    ctx = {"d": views.inbox(request, referral, with_data=bool(referral)), "referral": referral,
-           "agencies": views.agencies(views.platform_of(request))}
+def inbox_page(request: Request, p: PlatformDep, referral: str = id_query()) -> HTMLResponse:
+    ctx = {"d": views.inbox(p, request, referral, with_data=bool(referral)), "referral": referral,
+           "agencies": views.agencies(p)}
     return _page(request, "os_inbox.html", ctx, "Agency inbox", act_as=True)
 
 
 @pages.get("/partials/inbox", response_class=HTMLResponse, name="os_inbox_partial")
-def inbox_partial(request: Request, referral: str = id_query(),
+def inbox_partial(request: Request, p: PlatformDep, referral: str = id_query(),
                   party: str = Query(default="", max_length=40)) -> HTMLResponse:
     # `party` only makes the URL differ per party; what is shown follows the key the request carries.
-    return kit.render(request, "os_inbox_body.html", {"d": views.inbox(request, referral), "referral": referral})
+    return kit.render(request, "os_inbox_body.html", {"d": views.inbox(p, request, referral), "referral": referral})
 
 
 @pages.get("/partials/inbox/data", response_class=HTMLResponse, name="os_inbox_data_partial")
-def inbox_data_partial(request: Request, referral: str = id_query(),
+def inbox_data_partial(request: Request, p: PlatformDep, referral: str = id_query(),
                        party: str = Query(default="", max_length=40)) -> HTMLResponse:
     """The resident data of one referral as the agency API gives it (an audited read, made when opened)."""
-    return kit.render(request, "os_inbox_data.html", {"d": views.inbox(request, referral, with_data=True)})
+    return kit.render(request, "os_inbox_data.html", {"d": views.inbox(p, request, referral, with_data=True)})
 
 
 @pages.get("/board", response_class=HTMLResponse, name="os_board")
-def board_page(request: Request) -> HTMLResponse:
-    return _page(request, "os_board.html", {"d": views.board(request)}, "Referral board")
+def board_page(request: Request, p: PlatformDep) -> HTMLResponse:
+    return _page(request, "os_board.html", {"d": views.board(p, request)}, "Referral board")
 
 
 @pages.get("/partials/board", response_class=HTMLResponse, name="os_board_partial")
-def board_partial(request: Request) -> HTMLResponse:
-    return kit.render(request, "os_board_body.html", {"d": views.board(request)})
+def board_partial(request: Request, p: PlatformDep) -> HTMLResponse:
+    return kit.render(request, "os_board_body.html", {"d": views.board(p, request)})
 
 
 # ---- access log, meetings, linkage -----------------------------------------------------------------------
 
 @pages.get("/access-log", response_class=HTMLResponse, name="os_access_log")
-def access_log_page(request: Request, resident: str = id_query()) -> HTMLResponse:
-    return _page(request, "os_access_log.html", {"d": views.access_log(request, resident), "resident": resident},
+def access_log_page(request: Request, p: PlatformDep, resident: str = id_query()) -> HTMLResponse:
+    return _page(request, "os_access_log.html", {"d": views.access_log(p, request, resident), "resident": resident},
                  "The resident's access log")
 
 
 @pages.get("/partials/access-log", response_class=HTMLResponse, name="os_access_log_partial")
-def access_log_partial(request: Request, resident: str = id_query()) -> HTMLResponse:
-    return kit.render(request, "os_access_log_body.html", {"d": views.access_log(request, resident)})
+def access_log_partial(request: Request, p: PlatformDep, resident: str = id_query()) -> HTMLResponse:
+    return kit.render(request, "os_access_log_body.html", {"d": views.access_log(p, request, resident)})
 
 
 @pages.get("/meetings", response_class=HTMLResponse, name="os_meetings")
-def meetings_page(request: Request) -> HTMLResponse:
-    return _page(request, "os_meetings.html", {"d": views.meeting_list(request), "today": today_kst().isoformat()},
+def meetings_page(request: Request, p: PlatformDep) -> HTMLResponse:
+    return _page(request, "os_meetings.html", {"d": views.meeting_list(p, request), "today": today_kst().isoformat()},
                  "Case-management meetings")
 
 
 @pages.get("/partials/meetings", response_class=HTMLResponse, name="os_meetings_partial")
-def meetings_partial(request: Request) -> HTMLResponse:
-    return kit.render(request, "os_meetings_body.html", {"d": views.meeting_list(request)})
+def meetings_partial(request: Request, p: PlatformDep) -> HTMLResponse:
+    return kit.render(request, "os_meetings_body.html", {"d": views.meeting_list(p, request)})
 
 
 @pages.get("/meetings/{meeting_id}", response_class=HTMLResponse, name="os_meeting")
-def meeting_page(request: Request, meeting_id: str) -> HTMLResponse:
-    return _page(request, "os_meeting.html", {"d": views.meeting_detail(request, meeting_id),
+def meeting_page(request: Request, p: PlatformDep, meeting_id: str) -> HTMLResponse:
+    return _page(request, "os_meeting.html", {"d": views.meeting_detail(p, request, meeting_id),
                                               "meeting_id": meeting_id}, "Meeting agenda")
 
 
 @pages.get("/partials/meetings/{meeting_id}", response_class=HTMLResponse, name="os_meeting_partial")
-def meeting_partial(request: Request, meeting_id: str) -> HTMLResponse:
-    return kit.render(request, "os_meeting_body.html", {"d": views.meeting_detail(request, meeting_id)})
+def meeting_partial(request: Request, p: PlatformDep, meeting_id: str) -> HTMLResponse:
+    return kit.render(request, "os_meeting_body.html", {"d": views.meeting_detail(p, request, meeting_id)})
 
 
 @pages.get("/linkage", response_class=HTMLResponse, name="os_linkage")
-def linkage_page(request: Request) -> HTMLResponse:
-    return _page(request, "os_linkage.html", {"d": views.linkage(request)}, "Linkage performance")
+def linkage_page(request: Request, p: PlatformDep) -> HTMLResponse:
+    return _page(request, "os_linkage.html", {"d": views.linkage(p, request)}, "Linkage performance")
 
 
 @pages.get("/partials/linkage", response_class=HTMLResponse, name="os_linkage_partial")
-def linkage_partial(request: Request) -> HTMLResponse:
-    return kit.render(request, "os_linkage_body.html", {"d": views.linkage(request)})
+def linkage_partial(request: Request, p: PlatformDep) -> HTMLResponse:
+    return kit.render(request, "os_linkage_body.html", {"d": views.linkage(p, request)})
 
 
 routers = [kit.router, pages, api]

@@ -28,6 +28,7 @@ from services.onestop.models import (
     ReferralEvent,
     Resident,
 )
+from services.onestop.parts import OnestopPlatform
 from services.onestop.reference import directory, read_data_file
 from services.onestop.routes.deps import DEFAULT_PURPOSE
 from shared.auth import Principal
@@ -51,20 +52,16 @@ DECISIONS = [("refer", "Refer to another service · 연계"), ("task", "Create a
 
 # ---- who is asking ------------------------------------------------------------------------------------
 
-def platform_of(request: Request) -> Any:
-    return request.app.state.platform
-
-
-def acting(request: Request) -> Principal | None:
+def acting(p: OnestopPlatform, request: Request) -> Principal | None:
     """The party whose key the region's request carries (the pages send it from the browser)."""
     auth = request.headers.get("authorization", "")
     key = auth[7:].strip() if auth[:7].lower() == "bearer " else (request.headers.get("x-api-key") or "").strip()
-    return platform_of(request).keys.resolve(key) if key else None
+    return p.keys.resolve(key) if key else None
 
 
-def gate(request: Request, *, agency: bool = False) -> dict[str, Any]:
+def gate(p: OnestopPlatform, request: Request, *, agency: bool = False) -> dict[str, Any]:
     """{"who", "allowed", "need"}: counsellor views need bukgu-hub, the inbox an agency."""
-    who = acting(request)
+    who = acting(p, request)
     if agency:
         allowed = who is not None and "agency" in who.roles
     else:
@@ -74,7 +71,7 @@ def gate(request: Request, *, agency: bool = False) -> dict[str, Any]:
 
 # ---- labels (English with Korean beside it) -------------------------------------------------------------
 
-def party(p: Any, code: str) -> dict[str, str]:
+def party(p: OnestopPlatform, code: str) -> dict[str, str]:
     if code in p.parties:
         got = p.parties.get(code)
         return {"code": code, "en": got.name, "ko": got.name_ko}
@@ -94,7 +91,7 @@ def service(key: str) -> dict[str, str]:
     return {"key": s.key, "en": s.name_en, "ko": s.name_ko, "agency": s.agency}
 
 
-def agencies(p: Any) -> list[dict[str, str]]:
+def agencies(p: OnestopPlatform) -> list[dict[str, str]]:
     d = directory()
     return [party(p, code) for code in d.agencies if code != d.operator]
 
@@ -111,7 +108,7 @@ def local(value: str | None) -> str:
 
 # ---- live-update versions (polled once a second per open stream; see UIKit(versions=...)) --------------
 
-def referrals_version(platform: Any) -> tuple[Any, ...]:
+def referrals_version(platform: OnestopPlatform) -> tuple[Any, ...]:
     """Changes on any referral change, consent given or withdrawn, meeting or decision."""
     q = select(
         select(func.max(ReferralEvent.id)).scalar_subquery(),
@@ -125,7 +122,7 @@ def referrals_version(platform: Any) -> tuple[Any, ...]:
         return tuple(int(v or 0) for v in s.execute(q).one())
 
 
-def access_version(platform: Any) -> int:
+def access_version(platform: OnestopPlatform) -> int:
     """Changes whenever someone reads a resident's personal data (the access log grows)."""
     with platform.db.read_session() as s:
         return int(s.scalar(select(func.max(AccessLog.id))) or 0)
@@ -133,8 +130,7 @@ def access_version(platform: Any) -> int:
 
 # ---- intake and the case --------------------------------------------------------------------------------
 
-def intake(request: Request, resident_id: str) -> dict[str, Any]:
-    p = platform_of(request)
+def intake(p: OnestopPlatform, request: Request, resident_id: str) -> dict[str, Any]:
     known = False
     if resident_id:
         with p.db.read_session() as s:
@@ -142,20 +138,19 @@ def intake(request: Request, resident_id: str) -> dict[str, Any]:
     return {"resident_id": resident_id, "resident_known": known, "employment": EMPLOYMENT, "crisis": CRISIS}
 
 
-def case_shell(request: Request, case_id: str) -> dict[str, Any]:
+def case_shell(p: OnestopPlatform, request: Request, case_id: str) -> dict[str, Any]:
     """Ids only (no personal data): enough to build the page around the case's regions."""
-    with platform_of(request).db.read_session() as s:
+    with p.db.read_session() as s:
         case = get_or_404(s, Case, case_id, "case")
         return {"case_id": case.id, "resident_id": case.resident_id}
 
 
-def case_detail(request: Request, case_id: str) -> dict[str, Any]:
+def case_detail(p: OnestopPlatform, request: Request, case_id: str) -> dict[str, Any]:
     """Assessment and recommendations (both reads are logged in the resident's access log)."""
-    g = gate(request)
+    g = gate(p, request)
     ctx: dict[str, Any] = {**g, "case_id": case_id}
     if not g["allowed"]:
         return ctx
-    p = platform_of(request)
     with p.db.session() as s:
         case = cases.read(s, case_id=case_id, who=g["who"], purpose=UI_PURPOSE)
         recs = cases.recommendations(s, case_id=case_id, who=g["who"], purpose=UI_PURPOSE)
@@ -179,13 +174,12 @@ def case_detail(request: Request, case_id: str) -> dict[str, Any]:
     return ctx
 
 
-def case_referrals(request: Request, case_id: str) -> dict[str, Any]:
+def case_referrals(p: OnestopPlatform, request: Request, case_id: str) -> dict[str, Any]:
     """The case's referrals and consents: statuses only, no personal data (not an audited read)."""
-    g = gate(request)
+    g = gate(p, request)
     ctx: dict[str, Any] = {**g, "case_id": case_id, "rows": [], "consents": []}
     if not g["allowed"]:
         return ctx
-    p = platform_of(request)
     with p.db.read_session() as s:
         case = get_or_404(s, Case, case_id, "case")
         rows = s.scalars(select(Referral).where(Referral.case_id == case_id).order_by(Referral.created_at)).all()
@@ -203,9 +197,8 @@ def case_referrals(request: Request, case_id: str) -> dict[str, Any]:
 
 # ---- consent ---------------------------------------------------------------------------------------------
 
-def consent_form(request: Request, case_id: str, agency: str) -> dict[str, Any]:
-    p = platform_of(request)
-    ctx = case_shell(request, case_id)
+def consent_form(p: OnestopPlatform, request: Request, case_id: str, agency: str) -> dict[str, Any]:
+    ctx = case_shell(p, request, case_id)
     policy = consent_policy()
     d = directory()
     options = []
@@ -256,12 +249,11 @@ def check_five_items(recipient: str, purpose: str, retention: str, refusal_expla
 
 # ---- referrals -------------------------------------------------------------------------------------------
 
-def referral_detail(request: Request, referral_id: str) -> dict[str, Any]:
-    g = gate(request)
+def referral_detail(p: OnestopPlatform, request: Request, referral_id: str) -> dict[str, Any]:
+    g = gate(p, request)
     ctx: dict[str, Any] = {**g, "referral_id": referral_id}
     if not g["allowed"]:
         return ctx
-    p = platform_of(request)
     with p.db.read_session() as s:
         ref = referrals.read_as_hub(s, referral_id=referral_id)
         events = referrals.trace_of(s, tables=p.tables, referral_ids=[referral_id])
@@ -285,13 +277,12 @@ def _kst(at: str) -> str:
         return at
 
 
-def board(request: Request) -> dict[str, Any]:
-    g = gate(request)
+def board(p: OnestopPlatform, request: Request) -> dict[str, Any]:
+    g = gate(p, request)
     t = referral_states.table()
     ctx: dict[str, Any] = {**g, "columns": [], "total": 0}
     if not g["allowed"]:
         return ctx
-    p = platform_of(request)
     with p.db.read_session() as s:
         counts = dict(s.execute(select(Referral.status, func.count()).group_by(Referral.status)).all())
         cols = []
@@ -308,18 +299,17 @@ def board(request: Request) -> dict[str, Any]:
 
 # ---- the agency inbox ------------------------------------------------------------------------------------
 
-def inbox(request: Request, referral_id: str, *, with_data: bool = False) -> dict[str, Any]:
+def inbox(p: OnestopPlatform, request: Request, referral_id: str, *, with_data: bool = False) -> dict[str, Any]:
     """Exactly what the agency API gives the calling agency: its own referrals, its consented fields.
 
     The list and the status part carry no personal data and follow every change live; the resident's
     data (`with_data`) is the agency API's audited read, made once when the agency opens the referral,
     so the access log shows real openings, not every live refresh.
     """
-    g = gate(request, agency=True)
+    g = gate(p, request, agency=True)
     ctx: dict[str, Any] = {**g, "rows": [], "selected": None, "data": None, "missing": "", "revoked": ""}
     if not g["allowed"]:
         return ctx
-    p = platform_of(request)
     who = g["who"]
     ctx["who_l"] = party(p, who.party)
     with p.db.read_session() as s:
@@ -364,12 +354,11 @@ def _outcome_labels() -> dict[str, str]:
 
 # ---- access log ------------------------------------------------------------------------------------------
 
-def access_log(request: Request, resident_id: str) -> dict[str, Any]:
-    g = gate(request)
+def access_log(p: OnestopPlatform, request: Request, resident_id: str) -> dict[str, Any]:
+    g = gate(p, request)
     ctx: dict[str, Any] = {**g, "resident_id": resident_id, "rows": [], "residents": []}
     if not g["allowed"]:
         return ctx
-    p = platform_of(request)
     with p.db.read_session() as s:
         # Pseudonyms and ids only: picking a resident is not a read of their personal data.
         ctx["residents"] = [{"id": r.id, "ref": r.pseudonym, "created": local(iso(r.created_at))}
@@ -383,11 +372,11 @@ def access_log(request: Request, resident_id: str) -> dict[str, Any]:
 
 # ---- meetings --------------------------------------------------------------------------------------------
 
-def meeting_list(request: Request) -> dict[str, Any]:
-    g = gate(request)
+def meeting_list(p: OnestopPlatform, request: Request) -> dict[str, Any]:
+    g = gate(p, request)
     ctx: dict[str, Any] = {**g, "rows": []}
     if g["allowed"]:
-        with platform_of(request).db.read_session() as s:
+        with p.db.read_session() as s:
             ctx["rows"] = meetings.list_meetings(s)["items"]
             counts = dict(s.execute(select(AgendaItem.meeting_id, func.count())
                                     .group_by(AgendaItem.meeting_id)).all())
@@ -396,12 +385,11 @@ def meeting_list(request: Request) -> dict[str, Any]:
     return ctx
 
 
-def meeting_detail(request: Request, meeting_id: str) -> dict[str, Any]:
-    g = gate(request)
+def meeting_detail(p: OnestopPlatform, request: Request, meeting_id: str) -> dict[str, Any]:
+    g = gate(p, request)
     ctx: dict[str, Any] = {**g, "meeting_id": meeting_id}
     if not g["allowed"]:
         return ctx
-    p = platform_of(request)
     with p.db.read_session() as s:
         m = meetings.view(s, meeting_id=meeting_id)
     m["agenda"] = m["items"]
@@ -421,12 +409,11 @@ def meeting_detail(request: Request, meeting_id: str) -> dict[str, Any]:
 
 # ---- linkage ---------------------------------------------------------------------------------------------
 
-def linkage(request: Request) -> dict[str, Any]:
-    g = gate(request)
+def linkage(p: OnestopPlatform, request: Request) -> dict[str, Any]:
+    g = gate(p, request)
     ctx: dict[str, Any] = {**g}
     if not g["allowed"]:
         return ctx
-    p = platform_of(request)
     with p.db.read_session() as s:
         data = stats.linkage(s)
     per: dict[str, dict[str, Any]] = {}
