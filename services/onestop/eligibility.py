@@ -7,9 +7,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, model_validator
 
 from services.onestop.reference import Directory, ReferenceDataError, directory, read_data_file, req
+from shared.reference import Frozen, Items, validate
 
 Tri = bool | None  # True, False, or None = unknown (an input is missing)
 Status = Literal["eligible", "maybe", "not_eligible"]
@@ -240,69 +243,93 @@ def _leaf(
     return check, source_ids, {name}
 
 
+class _FieldEntry(Frozen):
+    label: str
+    type: Literal["integer", "number", "boolean", "string"]
+    unit: str | None = None
+    values: Items[str] | None = None
+
+
+class _SourceEntry(Frozen):
+    title: str
+    url: str | None = None
+    approximate: bool = False
+
+
+class _MedianIncomeEntry(Frozen):
+    year: int
+    by_household_size: dict[str, Annotated[int, Field(gt=0)]]  # JSON object keys are strings: "1", "2", …
+    source: str
+    approximate: bool = False
+
+    @model_validator(mode="after")
+    def _sizes_one_to_n(self) -> _MedianIncomeEntry:
+        sizes = sorted(int(k) if k.isdigit() else 0 for k in self.by_household_size)
+        if sizes != list(range(1, len(sizes) + 1)) or len(sizes) < 2:
+            raise ValueError("by_household_size: needs sizes 1..N with N >= 2")
+        return self
+
+
+class _ServiceEntry(Frozen):
+    agency: str
+    rule: dict[str, Any]  # a condition tree, compiled by `compile_condition`
+    max_amount_krw: Annotated[int, Field(ge=0)] | None = None
+
+
+class RulesFile(Frozen):
+    """eligibility_rules.json: the file's shape; conditions and directory agreement are checked by `parse_rules`."""
+
+    rules_version: str
+    effective_date: date
+    fields: dict[str, _FieldEntry]
+    sources: dict[str, _SourceEntry]
+    median_income: _MedianIncomeEntry
+    services: dict[str, _ServiceEntry]
+
+
 def parse_rules(
     doc: Mapping[str, Any], *, directory: Directory, where: str = "eligibility_rules.json"
 ) -> RuleSet:
     """Validate and compile a rules document against the directory (every service needs exactly one rule)."""
-    fields = {}
-    for name, raw in req(doc, "fields", dict, where).items():
-        w = f"{where}.fields.{name}"
-        ftype = req(raw, "type", str, w)
-        if ftype not in _TYPES:
-            raise RuleError(f"{w}.type: {ftype!r} is not one of {', '.join(_TYPES)}")
-        values = raw.get("values")
-        fields[name] = FieldSpec(
-            name, req(raw, "label", str, w), ftype, raw.get("unit"), tuple(values) if values else None
-        )
-    sources = {
-        sid: Source(
-            sid, req(s, "title", str, f"{where}.sources.{sid}"), s.get("url"), bool(s.get("approximate"))
-        )
-        for sid, s in req(doc, "sources", dict, where).items()
+    try:
+        f = validate(doc, RulesFile, where)
+    except ReferenceDataError as exc:
+        raise RuleError(str(exc), file=exc.file, fields=exc.fields) from None
+    fields = {
+        name: FieldSpec(name, x.label, x.type, x.unit, x.values or None) for name, x in f.fields.items()
     }
-    med = req(doc, "median_income", dict, where)
+    sources = {sid: Source(sid, x.title, x.url, x.approximate) for sid, x in f.sources.items()}
+    med = f.median_income
     median = MedianIncome(
-        year=req(med, "year", int, f"{where}.median_income"),
-        by_size={
-            int(k): int(v) for k, v in req(med, "by_household_size", dict, f"{where}.median_income").items()
-        },
-        source=req(med, "source", str, f"{where}.median_income"),
-        approximate=bool(med.get("approximate")),
+        year=med.year,
+        by_size={int(k): v for k, v in med.by_household_size.items()},
+        source=med.source,
+        approximate=med.approximate,
     )
-    if sorted(median.by_size) != list(range(1, len(median.by_size) + 1)) or len(median.by_size) < 2:
-        raise RuleError(f"{where}.median_income.by_household_size: needs sizes 1..N with N >= 2")
     rules = []
-    raw_rules = req(doc, "services", dict, where)
     for svc in directory.services():
         w = f"{where}.services.{svc.key}"
-        if svc.key not in raw_rules:
+        if svc.key not in f.services:
             raise RuleError(f"{where}.services: no rule for directory service {svc.key!r}")
-        raw = raw_rules[svc.key]
-        if req(raw, "agency", str, w) != svc.agency:
-            raise RuleError(f"{w}.agency: {raw['agency']!r} but the directory says {svc.agency!r}")
-        check, srcs, names = compile_condition(req(raw, "rule", dict, w), fields, sources, f"{w}.rule")
+        raw = f.services[svc.key]
+        if raw.agency != svc.agency:
+            raise RuleError(f"{w}.agency: {raw.agency!r} but the directory says {svc.agency!r}")
+        check, srcs, names = compile_condition(raw.rule, fields, sources, f"{w}.rule")
         rules.append(
             ServiceRule(
                 svc.key,
                 svc.id,
                 svc.agency,
-                raw.get("max_amount_krw"),
+                raw.max_amount_krw,
                 tuple(sorted(srcs)),
                 frozenset(names),
                 check,
             )
         )
-    unknown = set(raw_rules) - {r.service_key for r in rules}
+    unknown = set(f.services) - {r.service_key for r in rules}
     if unknown:
         raise RuleError(f"{where}.services: rules for services not in the directory: {sorted(unknown)}")
-    effective = req(doc, "effective_date", str, where)
-    try:
-        effective_date = date.fromisoformat(effective)
-    except ValueError as exc:
-        raise RuleError(f"{where}.effective_date: not an ISO date: {effective!r}") from exc
-    return RuleSet(
-        req(doc, "rules_version", str, where), effective_date, fields, sources, median, tuple(rules)
-    )
+    return RuleSet(f.rules_version, f.effective_date, fields, sources, median, tuple(rules))
 
 
 @cache

@@ -151,3 +151,21 @@ def test_directory_types_are_strict():
     bad["operator"] = "nobody"
     with pytest.raises(ReferenceDataError, match="operator: 'nobody' is not an agency code"):
         parse_directory(bad)
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d["fields"]["age"].update(type="int"), r"fields\.age\.type: 'int' is not one of: 'integer'"),
+        (lambda d: d["median_income"]["by_household_size"].pop("1"), "needs sizes 1..N with N >= 2"),
+        (lambda d: d.update(effective_date="2024-02-30"), r"effective_date: not an ISO date"),
+        (lambda d: d["services"]["kamco-bad-debt-adjustment"].update(max_amount_krw="lots"),
+         r"services\.kamco-bad-debt-adjustment\.max_amount_krw: expected int, got str 'lots'"),
+        (lambda d: d["sources"]["kamco-npl"].pop("title"), r"sources\.kamco-npl\.title: missing"),
+    ],
+)
+def test_broken_rules_file_errors_say_where(edit, message):
+    bad = copy.deepcopy(read_data_file("eligibility_rules.json"))
+    edit(bad)
+    with pytest.raises(eligibility.RuleError, match=rf"^eligibility_rules\.json: {message}"):
+        eligibility.parse_rules(bad, directory=reference.directory())
