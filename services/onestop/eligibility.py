@@ -9,7 +9,7 @@ from datetime import date, datetime
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator
 
 from services.onestop.reference import Directory, ReferenceDataError, directory, read_data_file, req
 from shared.reference import Frozen, Items, validate
@@ -262,12 +262,13 @@ class _MedianIncomeEntry(Frozen):
     source: str
     approximate: bool = False
 
-    @model_validator(mode="after")
-    def _sizes_one_to_n(self) -> _MedianIncomeEntry:
-        sizes = sorted(int(k) if k.isdigit() else 0 for k in self.by_household_size)
+    @field_validator("by_household_size")
+    @classmethod
+    def _sizes_one_to_n(cls, by_size: dict[str, int]) -> dict[str, int]:
+        sizes = sorted(int(k) if k.isdigit() else 0 for k in by_size)
         if sizes != list(range(1, len(sizes) + 1)) or len(sizes) < 2:
-            raise ValueError("by_household_size: needs sizes 1..N with N >= 2")
-        return self
+            raise ValueError("needs sizes 1..N with N >= 2")
+        return by_size
 
 
 class _ServiceEntry(Frozen):

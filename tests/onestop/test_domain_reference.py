@@ -157,7 +157,7 @@ def test_directory_types_are_strict():
     "edit, message",
     [
         (lambda d: d["fields"]["age"].update(type="int"), r"fields\.age\.type: 'int' is not one of: 'integer'"),
-        (lambda d: d["median_income"]["by_household_size"].pop("1"), "needs sizes 1..N with N >= 2"),
+        (lambda d: d["median_income"]["by_household_size"].pop("1"), r"median_income\.by_household_size: needs sizes 1\.\.N with N >= 2"),
         (lambda d: d.update(effective_date="2024-02-30"), r"effective_date: not an ISO date"),
         (lambda d: d["services"]["kamco-bad-debt-adjustment"].update(max_amount_krw="lots"),
          r"services\.kamco-bad-debt-adjustment\.max_amount_krw: expected int, got str 'lots'"),
