@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from services.onestop.reference import ReferenceDataError, read_data_file, req
+from pydantic import model_validator
+
+from services.onestop.reference import read_data_file
+from shared.reference import Frozen, Items, Versioned, validate
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +28,7 @@ class ConsentCategory:
         return self.fields | self.derived_fields
 
 
-@dataclass(frozen=True, slots=True)
-class AgencyPurpose:
+class AgencyPurpose(Frozen):
     purpose_en: str
     purpose_ko: str
     retention: str  # ISO 8601 duration, e.g. "P5Y"
@@ -34,8 +36,7 @@ class AgencyPurpose:
     retention_ko: str
 
 
-@dataclass(frozen=True, slots=True)
-class NoticeItem:
+class NoticeItem(Frozen):
     """One of the five things a third-party consent must state (PIPA Art. 17(2))."""
 
     code: str
@@ -61,59 +62,70 @@ class ConsentPolicy:
         return None
 
 
+NOTICE_ORDER = ["recipient", "purpose", "items", "retention", "refusal"]
+
+
+class _CategoryEntry(Frozen):
+    label_en: str
+    label_ko: str
+    fields: Items[str]
+    derived_fields: Items[str] = ()
+    sensitive: bool
+    legal_basis: str
+
+
+class _NeverCollect(Frozen):
+    fields: Items[str]
+
+
+class ConsentFile(Versioned):
+    """consent.json: each field in at most one category, the five PIPA notice items, never-collected fields."""
+
+    envelope_fields: Items[str]
+    never_collect: _NeverCollect
+    categories: dict[str, _CategoryEntry]
+    agencies: dict[str, AgencyPurpose]
+    notice_items: Items[NoticeItem]
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ConsentFile:
+        owner: dict[str, str] = {}
+        for code, cat in self.categories.items():
+            for field in (*cat.fields, *cat.derived_fields):
+                if field in owner and owner[field] != code:
+                    raise ValueError(
+                        f"categories.{code}: field {field!r} already belongs to category {owner[field]!r}"
+                    )
+                owner[field] = code
+        # PIPA Art. 17(2) lists exactly five items; a notice missing one makes the consent invalid.
+        if [i.code for i in self.notice_items] != NOTICE_ORDER:
+            raise ValueError(f"notice_items: need {', '.join(NOTICE_ORDER)} in order")
+        if clash := sorted(set(self.never_collect.fields) & owner.keys()):
+            raise ValueError(f"never-collected fields {clash} are in a category")
+        return self
+
+
 def parse_consent(doc: Mapping[str, Any], where: str = "consent.json") -> ConsentPolicy:
-    categories = {}
-    owner: dict[str, str] = {}
-    for code, raw in req(doc, "categories", dict, where).items():
-        w = f"{where}.categories.{code}"
-        cat = ConsentCategory(
-            code=code,
-            label_en=req(raw, "label_en", str, w),
-            label_ko=req(raw, "label_ko", str, w),
-            fields=frozenset(req(raw, "fields", list, w)),
-            derived_fields=frozenset(raw.get("derived_fields", [])),
-            sensitive=req(raw, "sensitive", bool, w),
-            legal_basis=req(raw, "legal_basis", str, w),
-        )
-        for field in cat.all_fields:
-            if field in owner:
-                raise ReferenceDataError(f"{w}: field {field!r} already belongs to category {owner[field]!r}")
-            owner[field] = code
-        categories[code] = cat
-    items = tuple(
-        NoticeItem(
-            **{
-                k: req(raw, k, str, f"{where}.notice_items[{i}]")
-                for k in ("code", "article", "text_en", "text_ko")
-            }
-        )
-        for i, raw in enumerate(req(doc, "notice_items", list, where))
-    )
-    # PIPA Art. 17(2) lists exactly five items; a notice missing one makes the consent invalid.
-    if [i.code for i in items] != ["recipient", "purpose", "items", "retention", "refusal"]:
-        raise ReferenceDataError(
-            f"{where}.notice_items: need recipient, purpose, items, retention, refusal in order"
-        )
-    never = frozenset(req(req(doc, "never_collect", dict, where), "fields", list, f"{where}.never_collect"))
-    if never & owner.keys():
-        raise ReferenceDataError(
-            f"{where}: never-collected fields {sorted(never & owner.keys())} are in a category"
-        )
+    """Validate a parsed consent document (as read from the file)."""
+    f = validate(doc, ConsentFile, where)
     return ConsentPolicy(
-        version=req(doc, "version", str, where),
-        envelope_fields=tuple(req(doc, "envelope_fields", list, where)),
-        never_collect=never,
-        categories=categories,
-        agencies={
-            code: AgencyPurpose(
-                **{
-                    k: req(raw, k, str, f"{where}.agencies.{code}")
-                    for k in ("purpose_en", "purpose_ko", "retention", "retention_en", "retention_ko")
-                }
+        version=f.version,
+        envelope_fields=f.envelope_fields,
+        never_collect=frozenset(f.never_collect.fields),
+        categories={
+            code: ConsentCategory(
+                code=code,
+                label_en=c.label_en,
+                label_ko=c.label_ko,
+                fields=frozenset(c.fields),
+                derived_fields=frozenset(c.derived_fields),
+                sensitive=c.sensitive,
+                legal_basis=c.legal_basis,
             )
-            for code, raw in req(doc, "agencies", dict, where).items()
+            for code, c in f.categories.items()
         },
-        notice_items=items,
+        agencies=dict(f.agencies),
+        notice_items=f.notice_items,
     )
 
 

@@ -169,3 +169,20 @@ def test_broken_rules_file_errors_say_where(edit, message):
     edit(bad)
     with pytest.raises(eligibility.RuleError, match=rf"^eligibility_rules\.json: {message}"):
         eligibility.parse_rules(bad, directory=reference.directory())
+
+
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d["notice_items"].pop(), "notice_items: need recipient, purpose, items, retention, refusal"),
+        (lambda d: d["never_collect"]["fields"].append("credit_score"), r"never-collected fields \['credit_score'\]"),
+        (lambda d: d["categories"]["health"].update(sensitive="yes"),
+         r"categories\.health\.sensitive: expected bool, got str 'yes'"),
+        (lambda d: d["agencies"]["kamco"].pop("retention"), r"agencies\.kamco\.retention: missing"),
+    ],
+)
+def test_broken_consent_file_errors_say_where(edit, message):
+    bad = copy.deepcopy(read_data_file("consent.json"))
+    edit(bad)
+    with pytest.raises(ReferenceDataError, match=rf"^consent\.json: {message}"):
+        parse_consent(bad)
