@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from services.peaks.config import Settings
 from services.peaks.models import metadata, platform_tables
+from services.peaks.parts import build_parts
 from services.peaks.seed import seed
 from shared.db import utcnow
 from shared.parties import PartyRegistry
@@ -40,6 +41,7 @@ SPEC = ServiceSpec(
     seed=seed,
     body_limits={"/v1/photos": PHOTO_BODY_LIMIT},
     cors_get_prefixes=["/open/v1/"],
+    parts=build_parts,
     about=read_json(HERE / "data" / "about.json"),
 )
 

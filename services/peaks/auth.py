@@ -21,6 +21,7 @@ import inspect
 import secrets
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -30,6 +31,9 @@ from sqlalchemy import select
 from services.peaks.models import Climber
 from shared.auth import Principal, RequireParty
 from shared.errors import Problem
+
+if TYPE_CHECKING:
+    from services.peaks.parts import PeaksPlatform
 
 TOKEN_PREFIX = "clt_"
 _bearer = HTTPBearer(auto_error=False, description="A climber's token (clt_…) or a party's API key")
@@ -66,7 +70,7 @@ def _unauthorized(detail: str) -> Problem:
     return Problem(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def climber_for_token(platform, token: str) -> str | None:
+def climber_for_token(platform: PeaksPlatform, token: str) -> str | None:
     """The climber id a token belongs to, or None."""
     digest = hash_token(token)
     with platform.db.read_session() as s:
@@ -83,9 +87,9 @@ TOKEN_CACHE_S = 5.0
 _TOKEN_CACHE_MAX = 10_000
 
 
-async def climber_of(platform, token: str) -> str | None:
+async def climber_of(platform: PeaksPlatform, token: str) -> str | None:
     """`climber_for_token` for async code: the database is read (in a worker thread) only on a miss."""
-    known: dict[str, tuple[float, str]] = platform.state.setdefault("peaks_climber_tokens", {})
+    known = platform.parts.climber_tokens
     digest = hash_token(token)
     hit = known.get(digest)
     if hit is not None and hit[0] > time.monotonic():

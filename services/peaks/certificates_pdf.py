@@ -21,7 +21,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import segno
 from fpdf import FPDF
@@ -31,6 +31,9 @@ from sqlalchemy.orm import Session
 from services.peaks import reference
 from services.peaks.models import Certificate, Climber
 from services.peaks.reference import KST
+
+if TYPE_CHECKING:
+    from services.peaks.parts import PeaksPlatform
 
 KOREAN_FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
@@ -231,5 +234,6 @@ class PdfCache:
         return data
 
 
-def pdf_cache_of(platform) -> PdfCache:
-    return platform.state.setdefault("certificate_pdfs", PdfCache())
+def pdf_cache_of(platform: PeaksPlatform) -> PdfCache:
+    """The rendered-PDF cache (`PeaksParts.certificate_pdfs`)."""
+    return platform.parts.certificate_pdfs

@@ -33,7 +33,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
@@ -42,6 +42,9 @@ from services.peaks import reference
 from services.peaks.models import Certificate, Climber, GalleryView, Photo, SeasonCounter
 from services.peaks.reference import KST
 from shared.pagination import keyset, page
+
+if TYPE_CHECKING:
+    from services.peaks.parts import PeaksPlatform
 
 MAX_LIMIT = 100
 PAGE_CACHE_ENTRIES = 256
@@ -95,7 +98,7 @@ class Page:
 class PhotoFeed:
     """Per-platform stamp + page cache (see the module docstring)."""
 
-    def __init__(self, platform):
+    def __init__(self, platform: PeaksPlatform):
         self.platform = platform
         self.ttl = float(getattr(platform.settings, "open_api_stamp_ttl_s", 1.0))
         self.base_url = platform.settings.base_url
@@ -206,17 +209,9 @@ class PhotoFeed:
         return self.cached(stamp, q) or self.render(stamp, q)
 
 
-def feed_of(platform) -> PhotoFeed:
-    feed = platform.state.get("photo_feed")
-    if feed is None:
-        with _FEED_LOCK:
-            feed = platform.state.get("photo_feed")
-            if feed is None:
-                feed = platform.state["photo_feed"] = PhotoFeed(platform)
-    return feed
-
-
-_FEED_LOCK = threading.Lock()
+def feed_of(platform: PeaksPlatform) -> PhotoFeed:
+    """The platform's feed (`PeaksParts.feed`, built on first use)."""
+    return platform.parts.feed
 
 
 def _kst(value: datetime | None) -> str | None:

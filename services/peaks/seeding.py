@@ -215,7 +215,7 @@ def seed_photos(platform, n: int, *, climbers: int | None = None, season: str | 
                 progress(f"{min(i + batch * 5, n):,} / {n:,} photos ({time.perf_counter() - t1:.1f} s)")
     with platform.db.engine.begin() as conn:
         conn.exec_driver_sql("ANALYZE")
-    feed = platform.state.get("photo_feed")
+    feed = platform.parts.feed_if_built()
     if feed is not None:
         feed.invalidate()
     return SeedStats(photos=n, climbers=n_climbers, approved=approved, season=se.id, images_s=t1 - t0,

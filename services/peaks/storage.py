@@ -12,6 +12,10 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from services.peaks.parts import PeaksPlatform
 
 _KEY = re.compile(r"^[0-9a-f]{2}/[0-9a-f]{2}/[0-9a-f]{64}$")
 
@@ -86,12 +90,9 @@ class Storage:
         return sum(1 for p in self.root.rglob("*") if p.is_file())
 
 
-def storage_of(platform) -> Storage:
-    """The service's store (one per running platform)."""
-    store = platform.state.get("storage")
-    if store is None:
-        store = platform.state["storage"] = Storage(platform.settings.resolved_storage_dir)
-    return store
+def storage_of(platform: PeaksPlatform) -> Storage:
+    """The service's store (one per running platform: `PeaksParts.storage`)."""
+    return platform.parts.storage
 
 
 def _fsync_dir(path: Path) -> None:

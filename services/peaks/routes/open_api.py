@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -40,6 +40,9 @@ from shared import webhooks
 from shared.auth import Principal, RequireParty
 from shared.errors import Problem, field_problem
 from shared.ids import new_id
+
+if TYPE_CHECKING:
+    from services.peaks.parts import PeaksPlatform
 
 JSON = "application/json"
 PARTIES = ("ulju", "miryang", "yangsan", "gyeongju", "cheongdo")
@@ -99,13 +102,9 @@ class OpenKey(RequireParty):
         return principal
 
 
-def limiter_of(platform) -> TokenBuckets:
-    limiter = platform.state.get("open_api_limiter")
-    if limiter is None:
-        s = platform.settings
-        limiter = platform.state["open_api_limiter"] = TokenBuckets(
-            getattr(s, "open_api_rate_per_minute", 1200), getattr(s, "open_api_burst", 200))
-    return limiter
+def limiter_of(platform: PeaksPlatform) -> TokenBuckets:
+    """The open API's per-key token buckets (`PeaksParts.limiter`)."""
+    return platform.parts.limiter
 
 
 class OpenRoute(APIRoute):

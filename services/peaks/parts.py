@@ -1,0 +1,53 @@
+"""The peaks service's own platform parts (`platform.parts`), built once with the platform."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import cast
+
+from services.peaks.certificates_pdf import PdfCache
+from services.peaks.config import Settings
+from services.peaks.open_api import PhotoFeed
+from services.peaks.ratelimit import TokenBuckets
+from services.peaks.storage import Storage
+from shared.platform import Platform
+
+
+@dataclass
+class PeaksParts:
+    """Photo store, open-API rate limiter, climber-token cache and certificate PDF cache; the open API's
+    photo feed is built on first use (it hooks every write session, so only services that serve it pay)."""
+
+    platform: Platform[PeaksParts] = field(repr=False)
+    storage: Storage
+    limiter: TokenBuckets
+    # Tokens known valid: {digest: (valid until, climber id)} (services/peaks/auth.py).
+    climber_tokens: dict[str, tuple[float, str]] = field(default_factory=dict)
+    certificate_pdfs: PdfCache = field(default_factory=PdfCache)
+    _feed: PhotoFeed | None = field(default=None, init=False, repr=False)
+    _feed_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @property
+    def feed(self) -> PhotoFeed:
+        """The open API's stamp and page cache (one per platform, however many threads ask at once)."""
+        feed = self._feed
+        if feed is None:
+            with self._feed_lock:
+                feed = self._feed
+                if feed is None:
+                    feed = self._feed = PhotoFeed(self.platform)
+        return feed
+
+    def feed_if_built(self) -> PhotoFeed | None:
+        """The feed if something has used it (a bulk seed then invalidates it), else None."""
+        return self._feed
+
+
+def build_parts(platform: Platform[PeaksParts]) -> PeaksParts:
+    s = cast(Settings, platform.settings)
+    return PeaksParts(platform=platform, storage=Storage(s.resolved_storage_dir),
+                      limiter=TokenBuckets(s.open_api_rate_per_minute, s.open_api_burst))
+
+
+# What peaks code takes as `platform`: the shared platform with these parts.
+PeaksPlatform = Platform[PeaksParts]
