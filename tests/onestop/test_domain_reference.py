@@ -186,3 +186,21 @@ def test_broken_consent_file_errors_say_where(edit, message):
     edit(bad)
     with pytest.raises(ReferenceDataError, match=rf"^consent\.json: {message}"):
         parse_consent(bad)
+
+
+def test_broken_vulnerability_file_errors_say_where():
+    from services.onestop import vulnerability
+
+    doc = read_data_file("vulnerability.json")
+    closed = sorted(vulnerability.referral_states.terminal_states())[0]
+    bad = copy.deepcopy(doc)
+    bad["agenda"]["stalled_days"][closed] = 3
+    with pytest.raises(ReferenceDataError, match=rf"agenda: stalled_days: final states cannot stall: \['{closed}'\]"):
+        vulnerability.parse_model(bad, ruleset=eligibility.rules())
+    bad = copy.deepcopy(doc)
+    bad["weights"][0]["points"] = "2"
+    with pytest.raises(ReferenceDataError, match=r"^vulnerability\.json: weights\[0\]\.points: expected int, got str"):
+        vulnerability.parse_model(bad, ruleset=eligibility.rules())
+    again, shipped = vulnerability.parse_model(doc, ruleset=eligibility.rules()), vulnerability.model()
+    assert again.agenda == shipped.agenda and again.version == shipped.version
+    assert [(w.id, w.points, w.urgent) for w in again.weights] == [(w.id, w.points, w.urgent) for w in shipped.weights]
