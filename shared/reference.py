@@ -4,7 +4,8 @@ Every service ships reference data as JSON files under `services/<svc>/data/`. A
 frozen Pydantic models built on `Frozen` (strict: `"35.6"` is not a number, `1` is not `true`) and reads it with
 `load(path, Model)`. Any failure - missing file, invalid JSON, wrong type, missing field, out-of-range value,
 unknown enum member, a failed cross-field or cross-file check - becomes a `ReferenceDataError` whose message names
-the file and the JSON path of the bad field (`agencies[0].sector: 'semi-public' is not one of [...]`).
+the file and the JSON path of the bad field (`directory.json: agencies[0].sector: 'semi-public' is not one of:
+'public', ...`); `.file` and `.fields` carry the same for programs.
 
 Checks that need another file (a season's peaks must exist in peaks.json) read it from the validation context:
 `load(path, Seasons, context={"peaks": peaks})`, and a validator reads `info.context`.
