@@ -26,9 +26,11 @@ def ops_router(spec) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["operations"])
 
     @router.get("/about", operation_id="about", dependencies=[PUBLIC])
-    def about() -> dict[str, Any]:
+    def about(request: Request) -> dict[str, Any]:
         """The collaboration profile of this case along the handbook's six considerations."""
-        return spec.about
+        if spec.about_extra is None:
+            return spec.about
+        return {**spec.about, **spec.about_extra(request.app.state.platform)}
 
     @router.get("/parties", operation_id="list_parties", dependencies=[PUBLIC])
     def parties() -> list[dict[str, Any]]:

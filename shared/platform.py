@@ -78,6 +78,8 @@ class ServiceSpec(Generic[PartsT]):
     cors_get_prefixes: list[str] = field(default_factory=list)
     background: Sequence[BackgroundTask] = ()
     on_startup: Callable[[Platform], None] | None = None
+    # Extra fields of `GET /v1/about` computed per request (e.g. the service clock), merged over `about`.
+    about_extra: Callable[[Platform], dict[str, Any]] | None = None
     parts: Callable[[Platform[PartsT]], PartsT] | None = None
 
 

@@ -1,10 +1,14 @@
 """`cpa demo` end to end: the three services on real HTTP (relay and autopilot on), the small scenario, and
-each service then holds what a trainer needs to show."""
+each service then holds what a trainer needs to show.
+
+"Today" is a December day (no certification season is open) through the peaks app's real-time source,
+whatever the machine's date: the demo must find the service's training clock on its own and certify
+climbers inside the latest season."""
 from __future__ import annotations
 
 import contextlib
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -12,15 +16,17 @@ import pytest
 from services import demo
 from shared import testing
 
-PEAKS_ROUTES = {("POST", "/v1/climbers"), ("POST", "/v1/photos"), ("POST", "/v1/photos/{photo_id}/review"),
-                ("GET", "/v1/climbers/{climber_id}/progress"), ("GET", "/v1/review"), ("GET", "/v1/seasons/current")}
-
-
 KST = timezone(timedelta(hours=9))
-PEAKS_NOW = datetime(2026, 11, 29, 12, 0, tzinfo=KST)
+DECEMBER = datetime(2026, 12, 3, 10, 0, tzinfo=KST)
 
 
-def _app(name: str, tmp, schemas: list, **overrides):
+def running_from(start: datetime):
+    """A real-time source that reads `start` now and advances with the machine's clock."""
+    t0 = datetime.now(UTC)
+    return lambda: start + (datetime.now(UTC) - t0)
+
+
+def _app(name: str, tmp, schemas: list, app_kwargs: dict | None = None, **overrides):
     from services.registry import SERVICES
 
     module = SERVICES[name].load()
@@ -30,12 +36,7 @@ def _app(name: str, tmp, schemas: list, **overrides):
     settings = module.Settings(**db, var_dir=tmp / "var", public_base_url=f"http://127.0.0.1:{port}",
                                relay_enabled=True, relay_poll_interval_s=0.05, autopilot_enabled=True,
                                autopilot_poll_interval_s=0.05, log_level="WARNING", **overrides)
-    return module.create_app(settings), port
-
-
-def _missing_peaks_routes(url: str) -> set[tuple[str, str]]:
-    paths = httpx.get(url + "/openapi.json", timeout=30).json()["paths"]
-    return PEAKS_ROUTES - {(m.upper(), p) for p, ops in paths.items() for m in ops}
+    return module.create_app(settings, **(app_kwargs or {})), port
 
 
 @pytest.fixture(scope="module")
@@ -44,23 +45,17 @@ def demo_run(tmp_path_factory):
     # Fast simulated parties, yet not instant: drivers reporting one carcass a few ms apart must find its
     # incident still open (AUTOPILOT_SPEED 10: the chain takes about two seconds instead of twenty).
     apps = {"roadkill": _app("roadkill", tmp_path_factory.mktemp("roadkill"), schemas, autopilot_speed=10.0),
-            "peaks": _app("peaks", tmp_path_factory.mktemp("peaks"), schemas, autopilot_speed=10.0),
+            "peaks": _app("peaks", tmp_path_factory.mktemp("peaks"), schemas, {"real_now": running_from(DECEMBER)},
+                          autopilot_speed=10.0),
             "onestop": _app("onestop", tmp_path_factory.mktemp("onestop"), schemas, autopilot_speed=10.0)}
-    # The peaks service's clock is pinned inside the 2026 season (it runs 1 Jan–30 Nov): with the real
-    # clock the scenario would depend on the date the suite runs (no season in December, too young a
-    # season for anyone to finish early in the year). The demo plans capture dates up to that day.
-    apps["peaks"][0].state.platform.state["clock"] = lambda: PEAKS_NOW
     try:
         with contextlib.ExitStack() as stack:
             urls = {n: stack.enter_context(testing.live_server(app, port)).url for n, (app, port) in apps.items()}
-            missing = _missing_peaks_routes(urls["peaks"])
-            only = ["roadkill", "onestop"] if missing else ["roadkill", "peaks", "onestop"]
-            argv = ["--size", "small", "--speed", "0", "--seed", "7", "--quiet", "--only", ",".join(only),
-                    "--today", PEAKS_NOW.astimezone(KST).date().isoformat()]
+            argv = ["--size", "small", "--speed", "0", "--seed", "7", "--quiet"]
             for n, url in urls.items():
                 argv += [f"--{n}-url", url]
             rc = demo.main(argv)
-            yield {"rc": rc, "urls": urls, "missing_peaks": missing}
+            yield {"rc": rc, "urls": urls}
     finally:
         for schema in schemas:
             testing.drop_schema(schema)
@@ -86,14 +81,15 @@ def test_roadkill_has_merged_and_transferred_incidents(demo_run):
     assert {"expressway", "national"} <= roads
 
 
-def test_peaks_has_a_certificate_and_every_verdict(demo_run):
-    if demo_run["missing_peaks"]:
-        pytest.skip(f"peaks API incomplete (missing {sorted(demo_run['missing_peaks'])}); the demo ran without it")
+def test_peaks_in_december_certifies_on_the_training_clock(demo_run):
     url = demo_run["urls"]["peaks"]
+    clock = httpx.get(url + "/v1/about", timeout=10).json()["clock"]
+    assert clock["mode"] == "training" and clock["real_date"] == "2026-12-03", clock
+    assert clock["service_date"] == "2026-11-16" and clock["season_open"] == "2026", clock
     season = httpx.get(url + "/v1/seasons/current", timeout=10)
-    if season.status_code == 404:
-        pytest.skip("no peaks season is open today, so no photo can be certified")
+    assert season.status_code == 200 and season.headers["service-clock"].startswith("training;")
     assert season.json()["completions"] >= 1  # at least one climber finished every active peak
+    assert season.json()["medals_remaining"] < 30_000  # and got a medal
     assert _get(url, "/v1/review", "ulju")["items"] == []  # the demo decided every doubtful photo
 
 

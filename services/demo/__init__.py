@@ -44,8 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument(f"--{name}-url", default=url, help=f"base URL of {name} (default {url})")
     p.add_argument("--quiet", action="store_true", help="no story lines, only the progress and the summary")
     p.add_argument("--today", type=date.fromisoformat, default=None, metavar="YYYY-MM-DD",
-                   help="plan photo capture dates up to this day (default: today in Korea); for services "
-                        "whose clock is pinned, as in the tests")
+                   help="plan peaks photo capture dates up to this day (default: the date the peaks service "
+                        "reports in /v1/about: today in Korea, or its training clock's day between seasons)")
     return p
 
 

@@ -122,7 +122,7 @@ class Part:
     describe: Callable[[str], None] = lambda text: None
     created: dict[str, Any] = field(default_factory=dict)  # ids the summary reads back
     stop: threading.Event = field(default_factory=threading.Event)
-    today: date | None = None  # the services' "today" when their clock is pinned (tests); else the real one
+    today: date | None = None  # `--today`: overrides the date the peaks service reports (its /v1/about clock)
 
     def step(self, n: int = 1) -> None:
         """One scenario step done: move the bar and wait `--speed` seconds so a trainer can follow it."""

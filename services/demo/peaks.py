@@ -79,6 +79,18 @@ def schedule(rng: random.Random, peaks: list[str], days: list[date], per_day: in
             for p, d in zip(order, sorted(slots), strict=True)]
 
 
+def service_date(api, part: Part) -> date:
+    """The day the peaks service believes it is (`clock` of /v1/about: real time, CLOCK_AT or, in demo mode
+    between seasons, a training clock inside the last season); capture times are planned before it."""
+    clock = api.get("/v1/about").get("clock") or {}
+    if not clock.get("service_date"):
+        return datetime.now(KST).date()
+    if clock.get("mode") != "real":
+        part.say(f"peaks: {clock['mode']} clock — the service's date is {clock['service_date']} "
+                 f"(real date {clock.get('real_date')}): {clock.get('reason', '')}")
+    return date.fromisoformat(clock["service_date"])
+
+
 def steps(n: int) -> int:
     return n * 9 + 6
 
@@ -92,7 +104,7 @@ def run(part: Part, n: int) -> None:
     season = resp.json()
     peaks = {p["code"]: p for p in api.get("/v1/peaks")["items"]}
     active = [c for c in season["peaks"] if c in peaks]
-    today = part.today or datetime.now(KST).date()
+    today = part.today or service_date(api, part)
     days = capture_days(season, today)
     finishers = max(2, n // 3)
     climbers: list[Climber] = []

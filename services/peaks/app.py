@@ -9,7 +9,7 @@ from services.peaks.config import Settings
 from services.peaks.models import metadata, platform_tables
 from services.peaks.parts import build_parts
 from services.peaks.seed import seed
-from shared.db import utcnow
+from services.peaks.service_clock import ClockHeaderMiddleware, RealNow, ServiceClock, describe, system_now
 from shared.parties import PartyRegistry
 from shared.platform import ServiceSpec, build_app
 from shared.reference import read_json
@@ -43,13 +43,16 @@ SPEC = ServiceSpec(
     cors_get_prefixes=["/open/v1/"],
     parts=build_parts,
     about=read_json(HERE / "data" / "about.json"),
+    about_extra=lambda platform: {"clock": describe(platform)},
 )
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, real_now: RealNow = system_now) -> FastAPI:
+    """The peaks app. `real_now` is the real-time source of the service clock (tests pin "today" with it):
+    real time, CLOCK_AT, or in demo mode between seasons a training clock (see `service_clock`)."""
     settings = settings or Settings()
     app = build_app(SPEC, settings)
-    if settings.clock_at is not None:
-        offset = settings.clock_at - utcnow()
-        app.state.platform.state["clock"] = lambda: utcnow() + offset
+    app.state.platform.state["clock"] = ServiceClock(demo_mode=settings.demo_mode, clock_at=settings.clock_at,
+                                                     real_now=real_now)
+    app.add_middleware(ClockHeaderMiddleware, platform=app.state.platform)
     return app

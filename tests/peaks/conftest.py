@@ -48,12 +48,11 @@ def peaks_settings(db_overrides, tmp_path):
 
 @pytest.fixture
 def peaks_app(peaks_settings):
-    """The peaks app with the fixed clock (NOW) — not started; use `peaks_client` or a live server."""
+    """The peaks app whose real-time source is pinned at NOW (in season: the real clock, fixed) — not started;
+    use `peaks_client` or a live server."""
     from services.peaks.app import create_app
 
-    app = create_app(peaks_settings)
-    app.state.platform.state["clock"] = lambda: NOW
-    return app
+    return create_app(peaks_settings, real_now=lambda: NOW)
 
 
 @pytest.fixture

@@ -23,8 +23,10 @@ def test_clock_at_starts_the_service_clock_there_and_lets_it_run(db_overrides, t
     assert reference.current_season(first) is not None
 
 
-def test_without_clock_at_the_service_uses_real_time(db_overrides, tmp_path):
-    app = create_app(Settings(**db_overrides, var_dir=tmp_path, relay_enabled=False, autopilot_enabled=False))
+def test_outside_demo_mode_the_service_uses_the_machine_clock(db_overrides, tmp_path):
+    # Whatever today is: outside demo mode there is neither CLOCK_AT nor a training clock.
+    app = create_app(Settings(**db_overrides, var_dir=tmp_path, relay_enabled=False, autopilot_enabled=False,
+                              demo_mode=False, secret_key="a-real-secret-0123456789abcdef"))
     assert abs(photos.now_of(app.state.platform) - datetime.now(UTC)) < timedelta(seconds=5)
 
 

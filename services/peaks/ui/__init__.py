@@ -50,7 +50,7 @@ kit = UIKit(
            NavItem("Certificates", "/ui/certificates", "Certificates with the five municipalities' names and QR")],
     templates_dirs=[HERE / "templates"], static_dirs=[HERE / "static"],
     versions={**DEFAULT_VERSIONS, LIVE: views.photos_version})
-kit.templates.env.globals.update(local_time=views.local)
+kit.templates.env.globals.update(local_time=views.local, clock_reading=views.clock_reading)
 
 # Public page shells and public data (gallery, statistics, certificates).
 pages = APIRouter(prefix="/ui", tags=["ui"], include_in_schema=False, dependencies=[PUBLIC])

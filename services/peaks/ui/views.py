@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from services.peaks import photos, reference
+from services.peaks import photos, reference, service_clock
 from services.peaks.models import Certificate, Climber, GalleryView, Photo, SeasonCounter
 from services.peaks.reference import KST
 
@@ -50,6 +50,11 @@ def platform_of(request: Any) -> Any:
 
 def now(platform: Any) -> datetime:
     return photos.now_of(platform)
+
+
+def clock_reading(request: Any) -> service_clock.Reading:
+    """Which day the service believes it is and why (the banner of every page; see `service_clock`)."""
+    return service_clock.reading_of(platform_of(request))
 
 
 def local(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
