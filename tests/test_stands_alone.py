@@ -68,7 +68,7 @@ def test_no_tracked_file_points_outside_the_repository():
     'SCHEMA_DIR = REPO.parent / "x"  # ' + ".." + "/shared/standards/hsds-3.0",
     '"source": "' + "../" + 'shared/docs/x (handbook tables)"',
     "cp -r /" + "work/shared/standards .",
-    "species mix after docs/" + "cases.md case 1",
+    "species mix after docs/" + "cases" + ".md case 1",
 ])
 def test_the_guard_catches_each_kind_of_reference(line):
     assert forbidden_in(f"first line\n{line}\nlast line") == [(2, next(n for n in FORBIDDEN if n in line), line)]
