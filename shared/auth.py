@@ -105,7 +105,7 @@ class KeyResolver:
             if not settings.autopilot:
                 return None
             for party in registry.codes():
-                if hmac.compare_digest(key, autopilot_key(settings.secret_key, party)):
+                if hmac.compare_digest(key, autopilot_key(settings.secret_key.get_secret_value(), party)):
                     return Principal(party, registry.get(party).roles, "autopilot")
             return None
         cached = self._cache.get(hash_key(key))

@@ -90,7 +90,7 @@ def ops_router(spec) -> APIRouter:
         p._external = (0.0, set())
         p.relay._endpoints = (0.0, {})
         return {**values, "updated_at": values["updated_at"].isoformat(),
-                "signing_secret": webhooks.party_secret(p.settings.secret_key, party, body.secret_version)}
+                "signing_secret": webhooks.party_secret(p.settings.secret_key.get_secret_value(), party, body.secret_version)}
 
     @router.get("/ops/trace", operation_id="read_trace")
     def read_trace(request: Request, _: OperatorDep,

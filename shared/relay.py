@@ -165,7 +165,7 @@ class Relay:
     async def _deliver(self, client: httpx.AsyncClient, row) -> None:
         url, version, include_prev = self._endpoint(row.to_party)
         url = row.target_url or url
-        secrets = webhooks.secrets_for(self.settings.secret_key, row.to_party, version,
+        secrets = webhooks.secrets_for(self.settings.secret_key.get_secret_value(), row.to_party, version,
                                        include_previous=include_prev)
         sent_at = utcnow()
         body = webhooks.envelope(row.kind, sent_at, row.payload)

@@ -2,20 +2,112 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypeVar
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 # Values that mean "nobody configured this": refused outside demo mode so a production
 # deployment can never run with a secret that is printed in our README.
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "demo", "secret", "demo-secret-not-for-production"})
 DEMO_SECRET = "demo-secret-not-for-production"
+SECRET_HINT = ("set SECRET_KEY to a random value of 16+ characters, e.g. "
+               "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`, or run with DEMO_MODE=true")
+DATABASE_HINT = "set DATABASE_URL to sqlite:///var/{service}.db or postgresql+psycopg://user:password@host:5432/db"
+SUPPORTED_DIALECTS = ("sqlite", "postgresql")
+S = TypeVar("S", bound=BaseSettings)
+
+
+class OperatorError(Exception):
+    """A problem the operator fixes (configuration, database, port): `cpa` prints it in two lines, exit 2.
+
+    `problem` says what is wrong, `hint` what to do; neither may carry a secret or a password.
+    """
+
+    exit_code = 2
+
+    def __init__(self, problem: str, hint: str = ""):
+        super().__init__(problem)
+        self.problem = problem
+        self.hint = hint
+
+    def lines(self) -> list[str]:
+        return [f"error: {self.problem}"] + ([f"hint: {self.hint}"] if self.hint else [])
+
+
+def masked_url(url: str) -> str:
+    """A database URL without its password (`make_url` parses it; unparseable text is not shown)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "(unparseable URL)"
+
+
+def check_database_url(url: str) -> None:
+    """Raises ValueError (without the URL's password) unless SQLAlchemy can use this URL here."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError("DATABASE_URL is not a database URL (expected dialect://…)") from None
+    shown = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() not in SUPPORTED_DIALECTS:
+        raise ValueError(f"DATABASE_URL {shown}: unsupported database {parsed.get_backend_name()!r}"
+                         f" (supported: {', '.join(SUPPORTED_DIALECTS)})")
+    try:
+        dialect = parsed.get_dialect()
+    except NoSuchModuleError:
+        raise ValueError(f"DATABASE_URL {shown}: unknown driver {parsed.drivername!r}") from None
+    try:
+        dialect.import_dbapi()
+    except ImportError:
+        raise ValueError(f"DATABASE_URL {shown}: the driver for {parsed.drivername!r} is not installed"
+                         " (use postgresql+psycopg://…)") from None
+
+
+def env_name(settings_cls: type[BaseSettings], field: str) -> str:
+    """The environment variable that sets `field` (pydantic-settings: prefix + name, any case)."""
+    prefix = str(settings_cls.model_config.get("env_prefix") or "")
+    info = settings_cls.model_fields.get(field)
+    alias = info.validation_alias if info is not None else None
+    return (alias if isinstance(alias, str) else f"{prefix}{field}").upper()
+
+
+def explain_validation_error(exc: ValidationError, settings_cls: type[BaseSettings] | None = None) -> OperatorError:
+    """One line naming each invalid environment variable and why, then a hint; never the value."""
+    problems: list[str] = []
+    hint = 'fix the environment variable (see README "Configuration")'
+    for err in exc.errors(include_input=False, include_url=False):
+        msg = str(err["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
+        loc = [str(part) for part in err["loc"] if not isinstance(part, int)]
+        if loc and settings_cls is not None and loc[0] in settings_cls.model_fields:
+            name = env_name(settings_cls, loc[0])
+            problems.append(msg if msg.startswith(name) else f"{name}: {msg}")
+        elif loc:
+            problems.append(f"{loc[0].upper()}: {msg}")
+        else:
+            problems.append(msg)
+        if "SECRET_KEY" in msg:
+            hint = SECRET_HINT
+        elif "DATABASE_URL" in msg:
+            hint = DATABASE_HINT
+    return OperatorError("; ".join(problems) or "invalid settings", hint)
+
+
+def load_settings(settings_cls: type[S], **overrides) -> S:
+    """`settings_cls(**overrides)`, with a validation failure as an OperatorError (no values echoed)."""
+    try:
+        return settings_cls(**overrides)
+    except ValidationError as exc:
+        raise explain_validation_error(exc, settings_cls) from None
 
 
 class ServiceSettings(BaseSettings):
     """Base settings; each service subclasses it and sets `service` and `port`."""
 
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", env_file=None)
+    # hide_input_in_errors: a validation error must never echo a value (SECRET_KEY, a password in a URL).
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", env_file=None, hide_input_in_errors=True)
 
     service: str = "service"
     port: int = 8000
@@ -23,11 +115,12 @@ class ServiceSettings(BaseSettings):
     demo_mode: bool = Field(default=True, description="Demo keys demo-<party> accepted; autopilot on")
     # `{service}` is replaced by the service name, so one DATABASE_URL serves all three
     # services: one SQLite file each, or one PostgreSQL schema each.
-    database_url: str = "sqlite:///var/{service}.db"
+    # A SecretStr: the URL may carry a password; show it with `masked_database_url`.
+    database_url: SecretStr = SecretStr("sqlite:///var/{service}.db")
     db_schema: str | None = Field(default=None, description="PostgreSQL schema; default: the service name")
     db_pool_size: int = 10
     var_dir: Path = Path("var")
-    secret_key: str = DEMO_SECRET
+    secret_key: SecretStr = SecretStr(DEMO_SECRET)  # `.get_secret_value()` where it is used
     public_base_url: str | None = None  # where simulated parties reach the hub; default http://host:port
 
     relay_enabled: bool = True
@@ -55,20 +148,33 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    @field_validator("database_url", mode="after")
+    @classmethod
+    def _usable_database_url(cls, value: SecretStr) -> SecretStr:
+        check_database_url(value.get_secret_value().replace("{service}", "service"))
+        return value
+
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> ServiceSettings:
-        if not self.demo_mode and self.secret_key.strip().lower() in PLACEHOLDER_SECRETS:
-            raise ValueError(
-                "SECRET_KEY is a placeholder; set a random value (e.g. `python -c 'import secrets;"
-                " print(secrets.token_urlsafe(32))'`) or run with DEMO_MODE=true"
-            )
-        if not self.demo_mode and len(self.secret_key) < 16:
-            raise ValueError("SECRET_KEY must be at least 16 characters outside demo mode")
+        if self.demo_mode:
+            return self
+        secret = self.secret_key.get_secret_value()
+        if secret == DEMO_SECRET:
+            raise ValueError("SECRET_KEY is not set (the demo placeholder is refused outside demo mode)")
+        if secret.strip().lower() in PLACEHOLDER_SECRETS:
+            raise ValueError("SECRET_KEY is a placeholder, refused outside demo mode")
+        if len(secret) < 16:
+            raise ValueError("SECRET_KEY is too weak: at least 16 characters outside demo mode")
         return self
 
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url.replace("{service}", self.service)
+        return self.database_url.get_secret_value().replace("{service}", self.service)
+
+    @property
+    def masked_database_url(self) -> str:
+        """The resolved database URL with its password replaced by ***, for messages and logs."""
+        return masked_url(self.resolved_database_url)
 
     @property
     def is_sqlite(self) -> bool:

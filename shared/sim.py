@@ -65,7 +65,7 @@ def sim_router() -> APIRouter:
         if party not in platform.parties:
             raise Problem(404, "not-found", f"No simulated party {party!r}.")
         body = await request.body()
-        secrets = webhooks.secrets_for(platform.settings.secret_key, party,
+        secrets = webhooks.secrets_for(platform.settings.secret_key.get_secret_value(), party,
                                        platform.settings.webhook_secret_version, include_previous=True)
         envelope = webhooks.verify(body, request.headers, secrets)
         webhook_id = request.headers["webhook-id"]
@@ -146,7 +146,7 @@ class Autopilot:
 
     async def _play(self, client: httpx.AsyncClient, item: InboxItem) -> None:
         p = self.platform
-        headers = {"authorization": f"Bearer {autopilot_key(p.settings.secret_key, item.receiver)}"}
+        headers = {"authorization": f"Bearer {autopilot_key(p.settings.secret_key.get_secret_value(), item.receiver)}"}
         result = "done"
         failed = False
         try:

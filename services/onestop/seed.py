@@ -44,7 +44,7 @@ def seed(platform) -> None:
             return
         for person in DEMO:
             r = person["resident"]
-            res = residents.create(session, secret=s.secret_key, who=SYSTEM, body=ResidentCreate(
+            res = residents.create(session, secret=s.secret_key.get_secret_value(), who=SYSTEM, body=ResidentCreate(
                 name=r["name"], birth_date=_birth(r["age"]), gender=r["gender"], phone=r["phone"],
                 address_district="buk-gu"))
             case = cases.create(session, who=SYSTEM, body=CaseCreate(resident_id=res["id"],

@@ -507,7 +507,7 @@ def main(argv: list[str] | None = None) -> int:
                 progress.last = done // (10 * args.batch)
                 print(f"  {done:,} / {total:,} referrals ({time.perf_counter() - t0:.1f} s)", flush=True)
 
-        summary = seed_referrals(platform.db.engine, args.referrals, secret=platform.settings.secret_key,
+        summary = seed_referrals(platform.db.engine, args.referrals, secret=platform.settings.secret_key.get_secret_value(),
                                  rng=random.Random(args.seed), months=args.months, batch=args.batch,
                                  progress=progress)
         print(summary.describe(), flush=True)

@@ -193,7 +193,7 @@ def store_report(session: Session, platform: RoadkillPlatform, prepared: Prepare
             to_status=status, detail={"report_id": report_id, "routing": decision.explanation}))
     insert_row(session, report, dict(
         id=report_id, incident_id=incident_id, source=source, partner=partner,
-        reporter_hash=keyed_hash(platform.settings.secret_key, "reporter", f"{partner}:{data.reporter}"),
+        reporter_hash=keyed_hash(platform.settings.secret_key.get_secret_value(), "reporter", f"{partner}:{data.reporter}"),
         personal_hashes=personal_hashes or {}, transcript=data.transcript, description=None,
         species=parsed.species, species_confidence=parsed.species_confidence, lane=parsed.lane, side=parsed.side,
         lat=data.lat, lon=data.lon, accuracy_m=data.accuracy_m, heading_deg=data.heading_deg,

@@ -24,7 +24,7 @@ HUB_ONLY = {"case_id", "agenda_item_id"}
 @pytest.fixture(scope="module")
 def seeded(shared_api):
     p = shared_api.platform
-    summary = seeding.seed_referrals(p.db.engine, N, secret=p.settings.secret_key, rng=random.Random(3),
+    summary = seeding.seed_referrals(p.db.engine, N, secret=p.settings.secret_key.get_secret_value(), rng=random.Random(3),
                                      batch=120, keep_ids=True)
     with p.db.read_session() as s:
         # plain rows (attribute access like the models), read once for every test of the module
@@ -51,7 +51,7 @@ def test_counts_and_summary(seeded):
 
 def test_residents_and_cases_follow_the_rules(seeded):
     api, _, data = seeded
-    secret = api.platform.settings.secret_key
+    secret = api.platform.settings.secret_key.get_secret_value()
     cases = {c.resident_id: c for c in data["case"]}
     assert len({r.pseudonym for r in data["resident"]}) == len(data["resident"])
     for r in data["resident"]:

@@ -197,7 +197,7 @@ def test_webhook_subscriptions_crud(peaks_client, peaks_app):
                json={"url": "https://hooks.miryang.example/peaks", "events": ["photo.approved"], "territory": True})
     assert r.status_code == 201, r.text
     sub = r.json()
-    assert sub["secret"] == webhooks.party_secret(settings.secret_key, "miryang", settings.webhook_secret_version)
+    assert sub["secret"] == webhooks.party_secret(settings.secret_key.get_secret_value(), "miryang", settings.webhook_secret_version)
     assert sub["peaks"] and set(sub["peaks"]) == {"gajisan", "unmunsan", "cheonhwangsan", "jaeyaksan"}
     listed = c.get("/open/v1/webhooks", headers=staff("miryang")).json()["items"]
     assert [x["id"] for x in listed] == [sub["id"]]

@@ -182,7 +182,7 @@ def test_sigkill_during_2000_intakes_loses_nothing_and_duplicates_nothing(tmp_pa
             assert not missing, f"{len(missing)} acknowledged reports missing after the kill, e.g. {missing[:5]}"
             wait_until(lambda: set(receiver.delivered) == message_ids, timeout=30)
             assert all(v == 1 for v in receiver.delivered.values())
-            secret = p.settings.secret_key
+            secret = p.settings.secret_key.get_secret_value()
             hashes = {keyed_hash(secret, "reporter", f"tmap:{b['reporter']}") for b in bodies}
             assert set(per_reporter) <= hashes
             # A report committed just before the kill whose response was lost is executed again on retry

@@ -79,7 +79,7 @@ def roadkill_chain(tmp_path):
             wait_until(lambda: _all_delivered(p), timeout=15)
             with p.db.read_session() as s:
                 messages = [dict(m._mapping) for m in s.execute(select(o).where(o.c.subject_id == inc_id))]
-            reporter_hash = keyed_hash(p.settings.secret_key, "reporter", f"tmap:{reporter}")
+            reporter_hash = keyed_hash(p.settings.secret_key.get_secret_value(), "reporter", f"tmap:{reporter}")
             yield {"h": h, "incident": inc_id, "messages": messages, "secrets": [reporter, reporter_hash],
                    "parties": p.parties, "body": body}
     finally:

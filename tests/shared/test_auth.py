@@ -88,7 +88,7 @@ def test_placeholder_secrets_refused_outside_demo_mode(secret):
 
 
 def test_real_secret_accepted(monkeypatch):
-    assert ServiceSettings(demo_mode=False, secret_key=REAL_SECRET).secret_key == REAL_SECRET
+    assert ServiceSettings(demo_mode=False, secret_key=REAL_SECRET).secret_key.get_secret_value() == REAL_SECRET
     monkeypatch.setenv("DEMO_MODE", "false")
     monkeypatch.setenv("SECRET_KEY", "change-me")
     with pytest.raises(ValueError):

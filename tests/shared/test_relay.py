@@ -22,7 +22,7 @@ ALICE = {"authorization": "Bearer demo-alice"}
 
 
 def bob_secret(settings, version: int = 1) -> str:
-    return webhooks.party_secret(settings.secret_key, "bob", version)
+    return webhooks.party_secret(settings.secret_key.get_secret_value(), "bob", version)
 
 
 def point_bob_at(c: TestClient, url: str, version: int = 1) -> str:

@@ -41,7 +41,7 @@ def assert_401_problem(r) -> None:
 
 
 def test_forged_signature_rejected_without_effect(client):
-    key = client.app.state.platform.settings.secret_key
+    key = client.app.state.platform.settings.secret_key.get_secret_value()
     forged = webhooks.party_secret("someone-elses-secret", "bob", 1)
     body, headers = signed(key, secrets=[forged])
     assert_401_problem(client.post(SIM, content=body, headers=headers))
@@ -54,7 +54,7 @@ def test_forged_signature_rejected_without_effect(client):
 
 
 def test_replayed_message_with_old_timestamp_rejected(client):
-    key = client.app.state.platform.settings.secret_key
+    key = client.app.state.platform.settings.secret_key.get_secret_value()
     body, headers = signed(key, age_s=600)  # a captured message replayed 10 minutes later
     r = client.post(SIM, content=body, headers=headers)
     assert_401_problem(r)
@@ -63,7 +63,7 @@ def test_replayed_message_with_old_timestamp_rejected(client):
 
 
 def test_duplicate_webhook_id_accepted_once(client):
-    key = client.app.state.platform.settings.secret_key
+    key = client.app.state.platform.settings.secret_key.get_secret_value()
     body, headers = signed(key, msg_id="msg_dup")
     first = client.post(SIM, content=body, headers=headers)
     second = client.post(SIM, content=body, headers=headers)
@@ -75,7 +75,7 @@ def test_duplicate_webhook_id_accepted_once(client):
 @pytest.mark.parametrize("signed_with", [1, 2])
 def test_sim_receiver_accepts_both_versions_during_rotation(make_settings, signed_with):
     with TestClient(create_app(make_settings(webhook_secret_version=2))) as c:
-        body, headers = signed(c.app.state.platform.settings.secret_key, version=signed_with)
+        body, headers = signed(c.app.state.platform.settings.secret_key.get_secret_value(), version=signed_with)
         assert c.post(SIM, content=body, headers=headers).status_code == 200
         assert inbox_count(c) == 1
 
@@ -84,10 +84,10 @@ def test_sim_receiver_accepts_both_versions_during_rotation(make_settings, signe
 def test_rotation_receiver_holding_one_version_accepts(make_settings, holds):
     """Secret version bumped to 2: during the window the relay signs with v2 and v1."""
     settings = make_settings()
-    with Receiver([webhooks.party_secret(settings.secret_key, "bob", holds)]).serve() as rcv, \
+    with Receiver([webhooks.party_secret(settings.secret_key.get_secret_value(), "bob", holds)]).serve() as rcv, \
             TestClient(create_app(settings)) as c:
         r = c.put("/v1/ops/endpoints/bob", json={"url": rcv.hook_url, "secret_version": 2}, headers=OP)
-        assert r.json()["signing_secret"] == webhooks.party_secret(settings.secret_key, "bob", 2)
+        assert r.json()["signing_secret"] == webhooks.party_secret(settings.secret_key.get_secret_value(), "bob", 2)
         _, mid = create_note(c)
         asyncio.run(Relay(c.app.state.platform).run_once())
         assert rcv.delivered[mid] == 1 and rcv.rejected == 0
@@ -95,7 +95,7 @@ def test_rotation_receiver_holding_one_version_accepts(make_settings, holds):
 
 def test_after_rotation_window_only_new_secret_signs(make_settings):
     settings = make_settings(webhook_rotation_window_s=0)
-    old = webhooks.party_secret(settings.secret_key, "bob", 1)
+    old = webhooks.party_secret(settings.secret_key.get_secret_value(), "bob", 1)
     with Receiver([old]).serve() as rcv, TestClient(create_app(settings)) as c:
         c.put("/v1/ops/endpoints/bob", json={"url": rcv.hook_url, "secret_version": 2}, headers=OP)
         _, mid = create_note(c)

@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1", tags=["residents"])
 @router.post("/residents", status_code=201)
 def create_resident(p: PlatformDep, s: SessionDep, who: Counsellor, body: ResidentCreate) -> dict[str, Any]:
     """Registers a resident (never a resident registration number); same name + birth date is reported."""
-    return residents.create(s, secret=p.settings.secret_key, body=body, who=who)
+    return residents.create(s, secret=p.settings.secret_key.get_secret_value(), body=body, who=who)
 
 
 @router.get("/residents/{resident_id}")

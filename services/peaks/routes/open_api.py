@@ -297,7 +297,7 @@ def _secret(p, party: str) -> tuple[str, int]:
     with p.db.read_session() as s:
         version = s.scalar(select(e.c.secret_version).where(e.c.party == party, e.c.enabled.is_(True)))
     version = int(version or p.settings.webhook_secret_version)
-    return webhooks.party_secret(p.settings.secret_key, party, version), version
+    return webhooks.party_secret(p.settings.secret_key.get_secret_value(), party, version), version
 
 
 def _out(sub: WebhookSubscription, secret: tuple[str, int]) -> WebhookOut:

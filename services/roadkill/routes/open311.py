@@ -130,7 +130,7 @@ def _route(fmt: str) -> None:
         if not (principal.roles & SUBMITTER_ROLES):
             raise open311.error(403, f"Party '{principal.party}' does not submit service requests.")
         # 3. The same intake as a voice report.
-        secret = platform.settings.secret_key
+        secret = platform.settings.secret_key.get_secret_value()
         given = {"email": (email or "").strip().lower(), "phone": "".join(ch for ch in (phone or "") if ch.isdigit()),
                  "first_name": (first_name or "").strip(), "last_name": (last_name or "").strip(),
                  "device_id": (device_id or "").strip(), "account_id": (account_id or "").strip()}
