@@ -26,6 +26,9 @@ from tests.reliability.support import SERVICES, create_app, quiet_settings
 pytestmark = pytest.mark.browser
 
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+# Parsing 1–1.5 MB of JavaScript and laying out a few hundred operations takes seconds on a busy
+# 2-core machine: the documentation pages get more time than the checker's default 10 s.
+DOCS_TIMEOUT_MS = 45_000
 
 
 def operation_count(openapi: dict[str, Any]) -> int:
@@ -55,6 +58,7 @@ def openapi(server) -> dict[str, Any]:
 
 def test_swagger_ui_renders_every_operation_offline(server, openapi, page_checker):
     page = page_checker.page
+    page.set_default_timeout(DOCS_TIMEOUT_MS)
     page.goto(server.url + "/docs")
     page.wait_for_selector(".opblock")
     expected = operation_count(openapi)
@@ -75,6 +79,7 @@ def test_swagger_ui_renders_every_operation_offline(server, openapi, page_checke
 
 def test_redoc_renders_every_operation_offline(server, openapi, page_checker):
     page = page_checker.page
+    page.set_default_timeout(DOCS_TIMEOUT_MS)
     page.goto(server.url + "/redoc")
     page.wait_for_selector("[data-section-id^='operation/']", state="attached")
     expected = operation_count(openapi)
