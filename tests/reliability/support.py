@@ -14,7 +14,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +52,8 @@ PEAKS_CLOCK_START = datetime(2026, 10, 15, 12, 0, tzinfo=timezone(timedelta(hour
 
 def running_clock(start: datetime) -> Callable[[], datetime]:
     """A clock that reads `start` now and advances with real time."""
-    offset = start - datetime.now(timezone.utc)
-    return lambda: datetime.now(timezone.utc) + offset
+    offset = start - datetime.now(UTC)
+    return lambda: datetime.now(UTC) + offset
 
 
 def create_app(service: str, **settings: Any):
