@@ -3,11 +3,31 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
+import pytest
+
+from services.onestop import schemas
 from services.onestop.models import Referral, Task
 
 from .conftest import ALL
+
+MEETING_DAY = date(2026, 11, 30)
+
+
+class _PinnedDate(date):
+    """`date` whose today() is MEETING_DAY: a meeting must be held within a year of today."""
+
+    @classmethod
+    def today(cls) -> date:
+        return MEETING_DAY
+
+
+@pytest.fixture
+def meeting_day(monkeypatch) -> str:
+    """Pins the onestop schemas' "today" at MEETING_DAY, so the meeting date is valid whatever the system date."""
+    monkeypatch.setattr(schemas, "date", _PinnedDate)
+    return MEETING_DAY.isoformat()
 
 
 def _backdate(api, ref_id, days):
@@ -38,9 +58,9 @@ def _seed_agenda(api):
             "crisis_case": crisis_case["id"], "fresh": fresh["id"]}
 
 
-def test_agenda_lists_exactly_the_stalled_and_rejected_referrals(api):
+def test_agenda_lists_exactly_the_stalled_and_rejected_referrals(api, meeting_day):
     seeded = _seed_agenda(api)
-    r = api.post("/v1/meetings", {"title": "November case meeting", "held_on": "2026-11-30"})
+    r = api.post("/v1/meetings", {"title": "November case meeting", "held_on": meeting_day})
     assert r.status_code == 201, r.text
     meeting = r.json()
     by_kind = {}
@@ -52,14 +72,14 @@ def test_agenda_lists_exactly_the_stalled_and_rejected_referrals(api):
     text = str(meeting)
     assert "주민" not in text and "010-" not in text and "R-" in text  # pseudonymised case list
     # Stalled days are configurable per meeting (and in Settings: STALLED_DAYS).
-    later = api.post("/v1/meetings", {"title": "lenient", "held_on": "2026-11-30",
+    later = api.post("/v1/meetings", {"title": "lenient", "held_on": meeting_day,
                                       "stalled_days": {"requested": 20, "accepted": 20}}).json()
     assert not [i for i in later["items"] if i["kind"] == "stalled-referral"]
 
 
-def test_decisions_create_follow_up_referrals_and_tasks(api):
+def test_decisions_create_follow_up_referrals_and_tasks(api, meeting_day):
     seeded = _seed_agenda(api)
-    meeting = api.post("/v1/meetings", {"title": "m", "held_on": "2026-11-30"}).json()
+    meeting = api.post("/v1/meetings", {"title": "m", "held_on": meeting_day}).json()
     reroute = next(i for i in meeting["items"] if i["kind"] == "reroute")
     stalled = next(i for i in meeting["items"] if i["referral"] and i["referral"]["id"] == seeded["stalled"])
     case_id = reroute["case"]["id"]
