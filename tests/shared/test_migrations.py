@@ -232,3 +232,35 @@ def test_makemigrations_writes_onto_the_service_head(name, tmp_path):
     assert "op.create_table" not in text  # models and history agree
     assert migrations.script_heads(mig) == {new.name.split("_")[1]}
     assert not list(platform_migrations.VERSIONS.glob("*nothing_changed*"))
+
+
+def test_a_platform_change_goes_on_the_platform_branch(tmp_path, monkeypatch):
+    """A change of the platform tables is one revision on the branch, applied by every service's upgrade."""
+    from sqlalchemy import Column, Integer, Table
+
+    from shared.db import Database
+
+    branch = tmp_path / "platform_versions"
+    shutil.copytree(platform_migrations.VERSIONS, branch, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(platform_migrations, "VERSIONS", branch)
+    roadkill = importlib.import_module("services.roadkill.app")
+    spec, settings = roadkill.SPEC, roadkill.Settings
+    db = Database(settings(database_url=f"sqlite:///{tmp_path}/platform.db"))
+    extra = Table("platform_extra", spec.metadata, Column("id", Integer, primary_key=True))
+    try:
+        migrations.upgrade(db, spec.migrations_dir)
+        migrations.autogenerate(db, spec.migrations_dir, "platform extra", head=f"{platform_migrations.BRANCH}@head")
+        (new,) = [p for p in branch.glob("*_platform_extra.py")]
+        text = new.read_text()
+        assert f"down_revision: str | Sequence[str] | None = '{PLATFORM_ROOT}'" in text
+        assert "op.create_table('platform_extra'" in text
+        new_rev = new.name.split("_")[1]
+        heads = migrations.script_heads(spec.migrations_dir)
+        assert heads == {migrations.own_head(spec.migrations_dir), new_rev}
+        migrations.upgrade(db, spec.migrations_dir)
+        with db.engine.connect() as conn:
+            assert "platform_extra" in inspect(conn).get_table_names()
+            assert migrations.current_heads(conn, None) == heads
+    finally:
+        spec.metadata.remove(extra)
+        db.dispose()
