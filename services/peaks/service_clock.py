@@ -31,6 +31,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 
 from services.peaks import reference
@@ -132,7 +133,7 @@ class ServiceClock:
                            f"CLOCK_AT is set: the clock started at {self.clock_at.isoformat()} and runs on from there.")
         today = reference.today_kst(real)
         open_season = reference.current_season(today)
-        if open_season is not None and (not self.demo_mode or finishable(open_season, today)):
+        if open_season is not None and (not self.demo_mode or _finishable(open_season.id, today)):
             return Reading("real", real, real, f"Real time: the {open_season.id} certification season is open today.")
         if not self.demo_mode:
             return Reading("real", real, real, "Real time: no certification season is open today, so photos "
@@ -159,6 +160,11 @@ class ServiceClock:
                     return None
                 self._training = (season, timedelta(days=(training_day(season) - today).days))
             return self._training
+
+
+@lru_cache(maxsize=32)
+def _finishable(season_id: str, day: date) -> bool:
+    return finishable(reference.season(season_id), day)  # read on every request: once per season and day
 
 
 def _limits(season: Season) -> str:
