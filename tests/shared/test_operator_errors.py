@@ -110,7 +110,7 @@ def test_busy_port_cpa_run(tmp_path):
             listener.listen()
         except OSError:
             pass  # some other process holds it: the same situation for `cpa run`
-        r = cpa("run", "--only", "onestop,roadkill", cwd=tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/{{service}}.db")
+        r = cpa("run", "--only", "roadkill,onestop", cwd=tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/{{service}}.db")
     finally:
         listener.close()
     assert_operator_error(r, f"roadkill: port {port} on 127.0.0.1 is already in use", "cpa run --only onestop")
