@@ -6,6 +6,7 @@ import hmac
 import secrets
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -15,6 +16,9 @@ from sqlalchemy import event, insert, select, update
 from shared.db import utcnow
 from shared.errors import Problem
 from shared.ids import new_id
+
+if TYPE_CHECKING:
+    from shared.platform import Platform
 
 DEMO_PREFIX = "demo-"
 MISS = object()  # KeyResolver.resolve_cached: not known without the database
@@ -77,7 +81,7 @@ class KeyResolver:
 
     CACHE_S = 5.0
 
-    def __init__(self, platform):
+    def __init__(self, platform: Platform):
         self.platform = platform
         self._cache: dict[str, tuple[float, str]] = {}
 

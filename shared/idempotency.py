@@ -5,7 +5,7 @@ import hashlib
 import json
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from sqlalchemy import delete, insert, select, update
@@ -15,6 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.db import utcnow
 from shared.errors import PROBLEM_BASE, PROBLEM_JSON
+
+if TYPE_CHECKING:
+    from shared.platform import Platform
 
 log = logging.getLogger("shared.idempotency")
 _METHODS = {b"POST", b"PUT", b"PATCH"}
@@ -141,7 +144,7 @@ async def _send(send: Send, status: int, headers: dict[str, str], body: bytes) -
     await send({"type": "http.response.body", "body": body})
 
 
-def _claim(platform, scope_id: str, key: str, fingerprint: str) -> tuple[int, dict, bytes] | None:
+def _claim(platform: Platform, scope_id: str, key: str, fingerprint: str) -> tuple[int, dict, bytes] | None:
     """None: this request owns the key and proceeds. Otherwise the response to send."""
     t = platform.tables.idempotency
     s = platform.settings
@@ -179,14 +182,14 @@ def _claim(platform, scope_id: str, key: str, fingerprint: str) -> tuple[int, di
         return None
 
 
-def _store(platform, scope_id: str, key: str, status: int, headers: dict, body: bytes) -> None:
+def _store(platform: Platform, scope_id: str, key: str, status: int, headers: dict, body: bytes) -> None:
     t = platform.tables.idempotency
     with platform.db.session() as session:
         session.execute(update(t).where(t.c.scope == scope_id, t.c.key == key).values(
             state="done", response_status=status, response_headers=headers, response_body=body))
 
 
-def _release(platform, scope_id: str, key: str) -> None:
+def _release(platform: Platform, scope_id: str, key: str) -> None:
     t = platform.tables.idempotency
     with platform.db.session() as session:
         session.execute(delete(t).where(t.c.scope == scope_id, t.c.key == key, t.c.state == "in_flight"))

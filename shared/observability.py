@@ -5,7 +5,7 @@ import json
 import logging
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from fastapi import APIRouter, Request
@@ -16,6 +16,9 @@ from sqlalchemy import text
 
 from shared.auth import PUBLIC
 from shared.errors import Problem
+
+if TYPE_CHECKING:
+    from shared.platform import Platform
 
 
 class Metrics:
@@ -47,7 +50,7 @@ class Metrics:
         self.deliveries.labels(party, outcome).inc()
         self.delivery_latency.observe(seconds)
 
-    def add_outbox_collector(self, platform) -> None:
+    def add_outbox_collector(self, platform: Platform) -> None:
         from shared import outbox
 
         class _Outbox:

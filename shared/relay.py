@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
 import anyio
 import httpx
@@ -17,6 +18,9 @@ from sqlalchemy import and_, or_, select, update
 
 from shared import webhooks
 from shared.db import insert_row, utcnow
+
+if TYPE_CHECKING:
+    from shared.platform import Platform
 
 log = logging.getLogger("shared.relay")
 
@@ -51,7 +55,7 @@ class Relay:
     the real time, because receivers check it against theirs.
     """
 
-    def __init__(self, platform, *, worker_id: str | None = None, transport: httpx.AsyncBaseTransport | None = None,
+    def __init__(self, platform: Platform, *, worker_id: str | None = None, transport: httpx.AsyncBaseTransport | None = None,
                  clock: Callable[[], datetime] = utcnow, rng: Callable[[], float] = random.random):
         self.platform = platform
         self.settings = platform.settings

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 import httpx
@@ -18,6 +18,9 @@ from shared import webhooks
 from shared.auth import autopilot_key
 from shared.db import utcnow
 from shared.errors import Problem
+
+if TYPE_CHECKING:
+    from shared.platform import Platform
 
 log = logging.getLogger("shared.sim")
 
@@ -75,7 +78,7 @@ def sim_router() -> APIRouter:
     return router
 
 
-def _store(platform, party: str, webhook_id: str, envelope: dict[str, Any]) -> bool:
+def _store(platform: Platform, party: str, webhook_id: str, envelope: dict[str, Any]) -> bool:
     """Records the message once per webhook-id (the dedupe happens in the same transaction)."""
     data = envelope.get("data") if isinstance(envelope.get("data"), dict) else {}
     kind = str(envelope.get("type", "unknown"))[:80]
@@ -97,7 +100,7 @@ class Autopilot:
 
     MAX_ATTEMPTS = 5
 
-    def __init__(self, platform, *, transport: httpx.AsyncBaseTransport | None = None,
+    def __init__(self, platform: Platform, *, transport: httpx.AsyncBaseTransport | None = None,
                  clock: Callable = utcnow):
         self.platform = platform
         self.transport = transport

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -9,6 +10,9 @@ from services.onestop.flows import cases, consents, referrals, residents
 from services.onestop.flows.common import SYSTEM, today_kst
 from services.onestop.models import Resident
 from services.onestop.schemas import CaseCreate, ConsentCreate, ResidentCreate
+
+if TYPE_CHECKING:
+    from services.onestop.parts import OnestopPlatform
 
 # Invented people (no real names or numbers); ages relative to today so the demo stays true.
 DEMO = [
@@ -34,7 +38,7 @@ def _birth(age: int) -> date:
     return date(today_kst().year - age, 1, 1)
 
 
-def seed(platform) -> None:
+def seed(platform: OnestopPlatform) -> None:
     """Idempotent: does nothing outside demo mode, or when any resident exists."""
     s = platform.settings
     if not (s.demo_mode and getattr(s, "seed_demo_data", True)):

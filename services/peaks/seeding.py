@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 
@@ -31,6 +31,9 @@ from services.peaks.intake import process
 from services.peaks.models import Climber, Photo
 from services.peaks.reference import KST, Season
 from services.peaks.storage import storage_of
+
+if TYPE_CHECKING:
+    from services.peaks.parts import PeaksPlatform
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 IMAGE_SEEDS = (101, 103, 105, 107, 109, 111)  # synth seeds; tests use lower ones, the demo 119-125
@@ -88,7 +91,7 @@ class _Image:
     size_bytes: int
 
 
-def _images(platform, season: Season) -> list[_Image]:
+def _images(platform: PeaksPlatform, season: Season) -> list[_Image]:
     """A few real summit photos, processed once; every seeded row points at one of them."""
     st = platform.settings
     store = storage_of(platform)
@@ -191,7 +194,7 @@ def _write(conn, table, columns: tuple[str, ...], rows: list[dict[str, Any]], ba
         conn.execute(stmt, rows[i:i + batch])
 
 
-def seed_photos(platform, n: int, *, climbers: int | None = None, season: str | None = None, seed: int = 1,
+def seed_photos(platform: PeaksPlatform, n: int, *, climbers: int | None = None, season: str | None = None, seed: int = 1,
                 batch: int = 10_000, now: datetime | None = None,
                 progress: Callable[[str], None] | None = None) -> SeedStats:
     """Adds `n` synthetic photos (and their climbers) to the platform's database. Call after migrations."""

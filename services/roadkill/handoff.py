@@ -7,7 +7,7 @@ data/incident_states.json.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
@@ -19,6 +19,9 @@ from services.roadkill.schemas import EventIn
 from shared import outbox, trace
 from shared.db import utcnow
 from shared.errors import Problem, field_problem
+
+if TYPE_CHECKING:
+    from services.roadkill.parts import RoadkillPlatform
 
 PLATFORM = "chungnam"
 SUBJECT = "incident"
@@ -47,7 +50,7 @@ def _location(inc) -> dict[str, Any]:
 
 # -- hub → party messages ------------------------------------------------------------------------
 
-def file_complaint(session: Session, platform, inc: dict[str, Any], *, transcript: str, lane: str | None,
+def file_complaint(session: Session, platform: RoadkillPlatform, inc: dict[str, Any], *, transcript: str, lane: str | None,
                    side: str | None) -> None:
     """Platform → ACRC: the civil complaint (what was said, where, when), without who said it."""
     payload = {
@@ -64,7 +67,7 @@ def file_complaint(session: Session, platform, inc: dict[str, Any], *, transcrip
                    summary=f"civil complaint filed ({inc['species']} on {inc['road_name'] or 'an unmapped road'})")
 
 
-def _forward_to_molit(session: Session, platform, inc) -> None:
+def _forward_to_molit(session: Session, platform: RoadkillPlatform, inc) -> None:
     """Platform → MOLIT: the registered complaint with the routing decision, for assignment."""
     decision = inc.decision or {}
     payload = {
@@ -78,7 +81,7 @@ def _forward_to_molit(session: Session, platform, inc) -> None:
                    summary=f"complaint {inc.complaint_no} forwarded for assignment (proposed: {inc.agency})")
 
 
-def _assign(session: Session, platform, inc, *, agency: str, transfer: dict[str, Any] | None = None) -> None:
+def _assign(session: Session, platform: RoadkillPlatform, inc, *, agency: str, transfer: dict[str, Any] | None = None) -> None:
     """Platform → road agency: where the carcass is and what the drivers said about lane and side."""
     lane, side = session.execute(
         select(report.c.lane, report.c.side).where(report.c.incident_id == inc.id)
@@ -111,7 +114,7 @@ def processing_record(inc) -> dict[str, Any]:
     }
 
 
-def _close_notices(session: Session, platform, inc) -> None:
+def _close_notices(session: Session, platform: RoadkillPlatform, inc) -> None:
     """On close: ME gets the processing record; each reporting partner a status notice for its drivers."""
     outbox.enqueue(session, platform.tables, from_party=PLATFORM, to_party="me", kind="processing.record",
                    subject_type=SUBJECT, subject_id=inc.id, payload=processing_record(inc),
@@ -133,7 +136,7 @@ def _close_notices(session: Session, platform, inc) -> None:
 
 # -- party → hub steps ---------------------------------------------------------------------------
 
-def _road_agency(platform, code: str | None, field: str) -> str:
+def _road_agency(platform: RoadkillPlatform, code: str | None, field: str) -> str:
     if not code or code not in platform.parties or "road_agency" not in platform.parties.get(code).roles:
         known = ", ".join(platform.parties.with_role("road_agency"))
         raise field_problem(field, f"{code!r} is not a road agency; known: {known}")
@@ -158,7 +161,7 @@ def _load(session: Session, incident_id: str):
     return row
 
 
-def apply_event(session: Session, platform, *, incident_id: str, party: str, body: EventIn) -> dict[str, Any]:
+def apply_event(session: Session, platform: RoadkillPlatform, *, incident_id: str, party: str, body: EventIn) -> dict[str, Any]:
     """One agency step: actor and transition checked, incident updated, history, trace and next hop."""
     machine = incident_states.machine()
     inc = _load(session, incident_id)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, select
 
@@ -10,6 +11,9 @@ from services.roadkill import intake
 from services.roadkill.models import incident
 from services.roadkill.schemas import ReportIn
 from shared.db import advisory_lock, utcnow
+
+if TYPE_CHECKING:
+    from services.roadkill.parts import RoadkillPlatform
 
 log = logging.getLogger("services.roadkill.seed")
 
@@ -23,7 +27,7 @@ DEMO_REPORTS = (
 )
 
 
-def seed(platform) -> None:
+def seed(platform: RoadkillPlatform) -> None:
     """Idempotent: does nothing unless demo mode is on and there is no incident at all."""
     s = platform.settings
     if not (s.demo_mode and getattr(s, "seed_demo_incidents", True)):
