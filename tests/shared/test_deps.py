@@ -16,6 +16,7 @@ from shared.db import utcnow
 from shared.deps import PlatformDep, ReadSessionDep, SessionDep
 from shared.errors import PROBLEM_JSON, Problem
 from shared.platform import build_app
+from shared.ui.sse import EventHub
 from tests.shared.minisvc import app as minisvc
 
 note = minisvc.note
@@ -101,3 +102,44 @@ def test_read_session_dep_never_writes(client):
     r = client.get("/deps/notes/count")
     assert r.status_code == 200 and r.json() == {"count": 1}  # its own insert, seen inside, then rolled back
     assert not _stored(client, "read-only")
+
+
+# -- typed platform parts ------------------------------------------------------------------------------
+
+def _service_app(name: str, db_overrides: dict[str, Any]):
+    import importlib
+
+    module = importlib.import_module(f"services.{name}.app")
+    config = importlib.import_module(f"services.{name}.config")
+    settings = config.Settings(**{**db_overrides, "relay_enabled": False, "autopilot_enabled": False})
+    return module.create_app(settings)
+
+
+@pytest.mark.parametrize(("service", "parts_type"), [("roadkill", "services.roadkill.parts:RoadkillParts"),
+                                                     ("onestop", "services.onestop.parts:OnestopParts"),
+                                                     ("peaks", "services.peaks.parts:PeaksParts")])
+def test_service_parts_are_built_with_the_platform(db_overrides, service, parts_type):
+    import importlib
+
+    module, name = parts_type.split(":")
+    app = _service_app(service, db_overrides)
+    platform = app.state.platform
+    # Built with the app, before start-up or any request; one set per platform.
+    assert isinstance(platform.parts, getattr(importlib.import_module(module), name))
+    assert platform.clock is utcnow and isinstance(platform.ui_hub, EventHub)
+
+
+@pytest.mark.parametrize(("service", "paths"), [
+    ("roadkill", ["/v1/jurisdiction?lat=36.6&lon=126.8", "/ui/map", "/ui/incidents"]),
+    ("onestop", ["/ui/board", "/hsds/services"])])
+def test_roadkill_and_onestop_keep_nothing_in_a_free_form_dict(db_overrides, service, paths):
+    app = _service_app(service, db_overrides)
+    with TestClient(app) as c:
+        for path in paths:
+            assert c.get(path).status_code == 200, (service, path)
+    platform = app.state.platform
+    assert platform.state == {}
+    if service == "roadkill":
+        # Costly parts are built once, on first use, then kept.
+        assert platform.parts.map_base is platform.parts.map_base
+        assert platform.parts.network is platform.parts.network
