@@ -2,7 +2,7 @@
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field, HttpUrl
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from shared import outbox, trace, webhooks
 from shared.auth import PUBLIC, Principal, RequireParty
 from shared.db import utcnow
+from shared.deps import PlatformDep
 from shared.errors import Problem
 
 
@@ -26,11 +27,11 @@ def ops_router(spec) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["operations"])
 
     @router.get("/about", operation_id="about", dependencies=[PUBLIC])
-    def about(request: Request) -> dict[str, Any]:
+    def about(platform: PlatformDep) -> dict[str, Any]:
         """The collaboration profile of this case along the handbook's six considerations."""
         if spec.about_extra is None:
             return spec.about
-        return {**spec.about, **spec.about_extra(request.app.state.platform)}
+        return {**spec.about, **spec.about_extra(platform)}
 
     @router.get("/parties", operation_id="list_parties", dependencies=[PUBLIC])
     def parties() -> list[dict[str, Any]]:
@@ -39,43 +40,38 @@ def ops_router(spec) -> APIRouter:
                  "description": p.description} for p in spec.parties]
 
     @router.get("/ops/outbox", operation_id="list_outbox")
-    def list_outbox(request: Request, _: OperatorDep,
+    def list_outbox(p: PlatformDep, _: OperatorDep,
                     status: Literal["pending", "delivering", "delivered", "dead"] | None = None,
                     party: str | None = Query(default=None, max_length=40),
                     limit: int = Query(default=100, ge=1, le=500)) -> dict[str, Any]:
         """Outbox messages (dead letters with `status=dead`) with their last error."""
-        p = request.app.state.platform
         with p.db.read_session() as s:
             return {"items": outbox.list_messages(s, p.tables, status=status, party=party, limit=limit),
                     "counts": outbox.counts(s, p.tables)}
 
     @router.get("/ops/outbox/{message_id}/attempts", operation_id="list_attempts")
-    def list_attempts(request: Request, _: OperatorDep, message_id: str) -> list[dict[str, Any]]:
+    def list_attempts(p: PlatformDep, _: OperatorDep, message_id: str) -> list[dict[str, Any]]:
         """Every delivery attempt of one message: status code, latency, error."""
-        p = request.app.state.platform
         with p.db.read_session() as s:
             return outbox.attempts(s, p.tables, message_id)
 
     @router.post("/ops/outbox/{message_id}/redrive", operation_id="redrive")
-    def redrive(request: Request, _: OperatorDep, message_id: str) -> dict[str, Any]:
+    def redrive(p: PlatformDep, _: OperatorDep, message_id: str) -> dict[str, Any]:
         """Puts a dead-lettered message back in the queue."""
-        p = request.app.state.platform
         with p.db.session() as s:
             return outbox.redrive(s, p.tables, message_id)
 
     @router.get("/ops/endpoints", operation_id="list_endpoints")
-    def list_endpoints(request: Request, _: OperatorDep) -> list[dict[str, Any]]:
+    def list_endpoints(p: PlatformDep, _: OperatorDep) -> list[dict[str, Any]]:
         """Parties configured with an external webhook URL (others are simulated in-process)."""
-        p = request.app.state.platform
         e = p.tables.endpoint
         with p.db.read_session() as s:
             return [{"party": r.party, "url": r.url, "enabled": r.enabled, "secret_version": r.secret_version,
                      "updated_at": r.updated_at.isoformat()} for r in s.execute(select(e)).all()]
 
     @router.put("/ops/endpoints/{party}", operation_id="put_endpoint")
-    def put_endpoint(request: Request, _: OperatorDep, party: str, body: EndpointIn) -> dict[str, Any]:
+    def put_endpoint(p: PlatformDep, _: OperatorDep, party: str, body: EndpointIn) -> dict[str, Any]:
         """Points a party at an external URL; the response carries the secret to verify signatures."""
-        p = request.app.state.platform
         if party not in p.parties:
             raise Problem(404, "not-found", f"No party {party!r}; known parties: {', '.join(p.parties.codes())}.")
         e = p.tables.endpoint
@@ -93,11 +89,10 @@ def ops_router(spec) -> APIRouter:
                 "signing_secret": webhooks.party_secret(p.settings.secret_key.get_secret_value(), party, body.secret_version)}
 
     @router.get("/ops/trace", operation_id="read_trace")
-    def read_trace(request: Request, _: OperatorDep,
+    def read_trace(p: PlatformDep, _: OperatorDep,
                    subject_type: str = Query(max_length=40), subject_id: str = Query(max_length=64),
                    format: Literal["json", "mermaid"] = "json"):
         """Every cross-party message about one subject, as JSON or a Mermaid sequence diagram."""
-        p = request.app.state.platform
         with p.db.read_session() as s:
             events = trace.read(s, p.tables, subject_type=subject_type, subject_ids=[subject_id])
         if format == "mermaid":
