@@ -45,8 +45,9 @@ def settings_class(service: str):
     return importlib.import_module(f"services.{service}.config").Settings
 
 
-# Peaks accepts photos only inside a certification season: its apps run on a clock that starts inside
-# the 2026 season and runs on from there, so the suite behaves the same on any day of the year.
+# Peaks accepts photos only inside a certification season: its apps' real-time source starts inside the
+# 2026 season and runs on from there (the service clock is then real time: no training clock, no banner),
+# so the suite behaves the same on any day of the year.
 PEAKS_CLOCK_START = datetime(2026, 10, 15, 12, 0, tzinfo=timezone(timedelta(hours=9)))
 
 
@@ -58,10 +59,9 @@ def running_clock(start: datetime) -> Callable[[], datetime]:
 
 def create_app(service: str, **settings: Any):
     mod = importlib.import_module(f"services.{service}.app")
-    app = mod.create_app(settings_class(service)(**settings))
-    if service == "peaks" and "clock_at" not in settings:
-        app.state.platform.state["clock"] = running_clock(PEAKS_CLOCK_START)
-    return app
+    if service == "peaks":  # CLOCK_AT, when given, still wins
+        return mod.create_app(settings_class(service)(**settings), real_now=running_clock(PEAKS_CLOCK_START))
+    return mod.create_app(settings_class(service)(**settings))
 
 
 def offline_app(service: str):
