@@ -8,7 +8,8 @@ Routes declare what they need in their signature instead of reaching into `reque
 `SessionDep` is a write transaction that commits after the route function returns but *before* the
 response is sent (a `function`-scoped dependency: FastAPI closes it ahead of sending), so a client
 never gets a 2xx for something that was not stored; a failed commit reaches the error handlers and
-answers problem+json (5xx). A route raising an error rolls the transaction back.
+answers problem+json (5xx). A route raising an error rolls the transaction back. The sessions' queries
+block, so routes that take one are plain `def` routes (FastAPI runs them in a worker thread).
 """
 from __future__ import annotations
 
