@@ -15,7 +15,7 @@ from sqlalchemy import JSON, DateTime, MetaData, Table, create_engine, event, in
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
 from shared.settings import OperatorError, ServiceSettings
@@ -37,15 +37,6 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
-
-
-def make_base() -> type[DeclarativeBase]:
-    """A declarative base with its own metadata: one per service, one Alembic history each."""
-
-    class Base(DeclarativeBase):
-        metadata = new_metadata()
-
-    return Base
 
 
 class UTCDateTime(TypeDecorator[datetime]):

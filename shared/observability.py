@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import anyio
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import text
@@ -140,7 +140,3 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     # httpx logs every request URL at INFO; URLs can carry identifiers, so keep it quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)
-
-
-def readiness_json(state: dict[str, Any]) -> JSONResponse:
-    return JSONResponse(state)
