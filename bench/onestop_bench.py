@@ -20,7 +20,7 @@ CASE_52 = {"birth_date": "1973-05-02", "household_size": 1, "annual_income_krw":
 
 
 def _recommendations(ctx: Ctx) -> Row:
-    from services.onestop import eligibility
+    from services.onestop.domain import eligibility
 
     ruleset = eligibility.rules()
     n = 200 if ctx.quick else 2000
@@ -39,7 +39,7 @@ def _recommendations(ctx: Ctx) -> Row:
 def seed_referrals(ctx: Ctx, env: dict[str, str], n: int) -> str:
     """`cpa seed onestop --referrals N` on the scenario's database (a synthetic history; see its docstring)."""
     full_env = {**os.environ, **env}
-    proc = subprocess.run([sys.executable, "-m", "services.cli", "seed", "onestop", "--referrals", str(n)],
+    proc = subprocess.run([sys.executable, "-m", "tools.cli", "seed", "onestop", "--referrals", str(n)],
                           cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=600)
     if proc.returncode != 0:
         raise RuntimeError(f"cpa seed onestop failed ({proc.returncode}): {proc.stderr[-800:]}")

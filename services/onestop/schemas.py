@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.onestop import rrn
-from services.onestop.consent_policy import consent_policy
+from services.onestop.domain import rrn
+from services.onestop.domain.consent_policy import consent_policy
 from shared.errors import Problem
 
 EmploymentStatus = Literal["employed", "self-employed", "unemployed", "not-in-labour-force"]

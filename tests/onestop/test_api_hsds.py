@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from services.onestop.reference import directory
+from services.onestop.domain.reference import directory
 
 from .hsds_schema import assert_valid, page_validator
 

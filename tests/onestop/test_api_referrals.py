@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.onestop import minimisation
+from services.onestop.domain import minimisation
+from services.onestop.domain.reference import directory
 from services.onestop.models import Consent, Referral
-from services.onestop.reference import directory
 
 from .conftest import ALL
 

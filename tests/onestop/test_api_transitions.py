@@ -8,8 +8,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from services.onestop import referral_states
 from services.onestop.app import create_app
+from services.onestop.domain import referral_states
 from services.onestop.models import Referral
 from shared.testing import live_server
 

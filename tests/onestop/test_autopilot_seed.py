@@ -7,11 +7,11 @@ from collections import Counter
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from services.onestop import referral_states
 from services.onestop.app import SPEC, create_app
+from services.onestop.domain import referral_states
+from services.onestop.domain.reference import directory
 from services.onestop.models import Referral, Resident
 from services.onestop.parties.autopilot import OnestopAutopilot, outcome_for, plan
-from services.onestop.reference import directory
 from shared.auth import Public, RequireParty
 from shared.sim import InboxItem
 

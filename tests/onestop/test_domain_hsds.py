@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.onestop import hsds, reference
+from services.onestop.domain import hsds, reference
 
 from .hsds_schema import assert_valid, page_validator
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from services.onestop import reference
-from services.onestop.minimisation import (
+from services.onestop.domain import reference
+from services.onestop.domain.minimisation import (
     ConsentScopeError,
     consent_notice,
     fields_for,
     project_payload,
     referral_payload,
 )
-from services.onestop.rrn import RRNFound
+from services.onestop.domain.rrn import RRNFound
 
 RESIDENT = {
     "name": "김민수",

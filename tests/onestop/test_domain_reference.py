@@ -8,9 +8,9 @@ import uuid
 
 import pytest
 
-from services.onestop import consent_policy, eligibility, reference
-from services.onestop.consent_policy import parse_consent
-from services.onestop.reference import ReferenceDataError, parse_directory, read_data_file
+from services.onestop.domain import consent_policy, eligibility, reference
+from services.onestop.domain.consent_policy import parse_consent
+from services.onestop.domain.reference import ReferenceDataError, parse_directory, read_data_file
 
 PARTIES = {
     "kamco",
@@ -189,7 +189,7 @@ def test_broken_consent_file_errors_say_where(edit, message):
 
 
 def test_broken_vulnerability_file_errors_say_where():
-    from services.onestop import vulnerability
+    from services.onestop.domain import vulnerability
 
     doc = read_data_file("vulnerability.json")
     closed = sorted(vulnerability.referral_states.terminal_states())[0]

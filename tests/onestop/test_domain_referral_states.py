@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.onestop import referral_states as rs
-from services.onestop.referral_states import (
+from services.onestop.domain import referral_states as rs
+from services.onestop.domain.referral_states import (
     IllegalTransition,
     InvalidOutcome,
     MissingReason,

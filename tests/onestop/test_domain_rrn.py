@@ -8,7 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.onestop.rrn import RRNFound, assert_no_rrn, checksum_valid, contains_rrn, redact, rrn_paths
+from services.onestop.domain.rrn import (
+    RRNFound,
+    assert_no_rrn,
+    checksum_valid,
+    contains_rrn,
+    redact,
+    rrn_paths,
+)
 
 
 def with_check_digit(first12: str) -> str:

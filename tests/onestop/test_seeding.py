@@ -9,12 +9,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from services.onestop import referral_states, seeding
-from services.onestop.consent_policy import consent_policy
-from services.onestop.eligibility import age_on
+from tools.seeding import onestop as seeding
+from services.onestop.domain import referral_states
+from services.onestop.domain.consent_policy import consent_policy
+from services.onestop.domain.eligibility import age_on
+from services.onestop.domain.reference import directory
 from services.onestop.flows.common import HUB, KST, pseudonym
 from services.onestop.models import Case, Consent, Referral, ReferralEvent, Resident
-from services.onestop.reference import directory
 from services.onestop.schemas import AgencyReferralPage, Assessment
 
 N = 300

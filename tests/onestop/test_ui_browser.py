@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from services.onestop.app import create_app
-from services.onestop.consent_policy import consent_policy
+from services.onestop.domain.consent_policy import consent_policy
 from services.onestop.flows.common import today_kst
 from shared.testing import free_port, live_server
 from tests.browser import (  # noqa: F401  (fixtures are registered by importing them)

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from services.onestop.app import create_app
-from services.onestop.consent_policy import consent_policy
+from services.onestop.domain.consent_policy import consent_policy
 from services.onestop.models import Consent
 from services.onestop.ui import views
 

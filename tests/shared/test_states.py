@@ -59,8 +59,8 @@ def machine_docs(draw) -> dict[str, Any]:
 
 
 def shipped() -> list[states.Machine]:
-    from services.onestop import referral_states
-    from services.roadkill import incident_states
+    from services.onestop.domain import referral_states
+    from services.roadkill.domain import incident_states
 
     return [incident_states.machine().machine, referral_states.table().machine]
 

@@ -5,10 +5,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from services.onestop import eligibility, vulnerability
+from services.onestop.domain import eligibility, vulnerability
+from services.onestop.domain.reference import directory
 from services.onestop.flows.common import get_or_404, iso, log_access, resident_data, today_kst
 from services.onestop.models import Case, Resident
-from services.onestop.reference import directory
 from services.onestop.schemas import CaseCreate
 from shared.auth import Principal
 from shared.db import utcnow

@@ -9,7 +9,7 @@ from sqlalchemy import String, func, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from services.onestop import eligibility
+from services.onestop.domain import eligibility
 from services.onestop.models import AccessLog, Case, Resident
 from shared.auth import Principal
 from shared.db import utcnow

@@ -6,12 +6,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.onestop import minimisation, referral_states
-from services.onestop.consent_policy import consent_policy
+from services.onestop.domain import minimisation, referral_states
+from services.onestop.domain.consent_policy import consent_policy
+from services.onestop.domain.reference import directory
 from services.onestop.flows import referrals
 from services.onestop.flows.common import HUB, active_consent, get_or_404, iso
 from services.onestop.models import Consent, Referral, Resident
-from services.onestop.reference import directory
 from services.onestop.schemas import ConsentCreate, ConsentWithdraw
 from shared import outbox
 from shared.auth import Principal

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from services.onestop import vulnerability
+from services.onestop.domain import vulnerability
 from services.onestop.flows import referrals
 from services.onestop.flows.common import get_or_404, iso
 from services.onestop.models import AgendaItem, Case, Meeting, Referral, Resident, Task

@@ -9,7 +9,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from services.onestop import minimisation, referral_states
+from services.onestop.domain import minimisation, referral_states
+from services.onestop.domain.reference import directory
 from services.onestop.flows.common import (
     HUB,
     active_consent,
@@ -22,7 +23,6 @@ from services.onestop.flows.common import (
     utc_text,
 )
 from services.onestop.models import Case, Consent, Referral, ReferralEvent, Resident
-from services.onestop.reference import directory
 from shared import outbox, pagination, trace
 from shared.auth import Principal
 from shared.db import advisory_lock, utcnow

@@ -11,9 +11,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from services.onestop.domain.reference import directory
 from services.onestop.flows.common import KST
 from services.onestop.models import Case, Referral
-from services.onestop.reference import directory
 
 SMALL_COUNT = 5  # counts below this are suppressed: a handful of residents could be recognised
 GROUPS = ["disability", "career-interrupted", "marriage-immigrant", "caregiver", "basic-livelihood", "near-poor",

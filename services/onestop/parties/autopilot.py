@@ -8,8 +8,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from services.onestop import eligibility, referral_states
-from services.onestop.reference import directory
+from services.onestop.domain import eligibility, referral_states
+from services.onestop.domain.reference import directory
 from shared.sim import Action, AutopilotPolicy, InboxItem
 
 HUB = "bukgu-hub"

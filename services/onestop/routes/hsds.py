@@ -6,8 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from services.onestop import hsds
-from services.onestop.reference import directory
+from services.onestop.domain import hsds
+from services.onestop.domain.reference import directory
 from shared.auth import PUBLIC
 from shared.errors import Problem
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
-from services.onestop import fhir
+from services.onestop.domain import fhir
 from services.onestop.flows import referrals
 from services.onestop.flows.common import get_or_404
 from services.onestop.models import Referral

@@ -5,7 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from services.onestop import referral_states
+from services.onestop.domain import referral_states
 from shared.auth import PUBLIC
 
 router = APIRouter(prefix="/v1", tags=["referrals"])

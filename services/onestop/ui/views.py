@@ -14,8 +14,9 @@ from typing import Any
 from fastapi import Request
 from sqlalchemy import func, select
 
-from services.onestop import referral_states
-from services.onestop.consent_policy import consent_policy
+from services.onestop.domain import referral_states
+from services.onestop.domain.consent_policy import consent_policy
+from services.onestop.domain.reference import directory, read_data_file
 from services.onestop.flows import cases, meetings, referrals, residents, stats
 from services.onestop.flows.common import HUB, KST, get_or_404, iso
 from services.onestop.models import (
@@ -29,7 +30,6 @@ from services.onestop.models import (
     Resident,
 )
 from services.onestop.parts import OnestopPlatform
-from services.onestop.reference import directory, read_data_file
 from services.onestop.routes.deps import DEFAULT_PURPOSE
 from shared.auth import Principal
 from shared.errors import Problem

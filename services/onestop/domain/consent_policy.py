@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import model_validator
 
-from services.onestop.reference import read_data_file
+from services.onestop.domain.reference import read_data_file
 from shared.reference import Frozen, Items, Versioned, validate
 
 

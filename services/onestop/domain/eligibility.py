@@ -11,7 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from services.onestop.reference import Directory, ReferenceDataError, directory, read_data_file, req
+from services.onestop.domain.reference import Directory, ReferenceDataError, directory, read_data_file, req
 from shared.reference import Frozen, Items, validate
 
 Tri = bool | None  # True, False, or None = unknown (an input is missing)

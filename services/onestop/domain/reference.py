@@ -16,7 +16,7 @@ from shared.reference import (
 )
 from shared.reference import req as req  # re-exported: hand-validated files not yet described by models
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 Sector = Literal["public", "private", "local government", "central government"]
 FieldCode = Literal["finance", "employment", "welfare"]

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
-from services.onestop.reference import (
+from services.onestop.domain.reference import (
     Agency,
     Contact,
     Directory,

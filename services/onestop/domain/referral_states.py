@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from services.onestop.reference import ReferenceDataError, read_data_file, req
+from services.onestop.domain.reference import ReferenceDataError, read_data_file, req
 from shared import states
 
 Actor = Literal["hub", "agency"]

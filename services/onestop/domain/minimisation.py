@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
-from services.onestop.consent_policy import ConsentCategory, ConsentPolicy, consent_policy
-from services.onestop.reference import directory
-from services.onestop.rrn import assert_no_rrn
+from services.onestop.domain.consent_policy import ConsentCategory, ConsentPolicy, consent_policy
+from services.onestop.domain.reference import directory
+from services.onestop.domain.rrn import assert_no_rrn
 
 
 class ConsentScopeError(ValueError):

@@ -1,0 +1,1 @@
+"""Pure onestop modules: rules, parsing, state tables, reference data (no database, no web framework)."""
