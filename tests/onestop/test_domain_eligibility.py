@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 from services.onestop.domain import eligibility, reference
-from services.onestop.domain.eligibility import AssessmentError, RuleError, compile_condition, evaluate
+from services.onestop.domain.conditions import RuleError, compile_condition
+from services.onestop.domain.eligibility import AssessmentError, evaluate
 
 ON = date(2024, 6, 1)
 # The acceptance case: 52, unemployed, 8M KRW overdue 11 years, low income, low credit score.

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.onestop.domain import hsds, reference
+from services.onestop.domain import hsds, hsds_api, reference
 
 from .hsds_schema import assert_valid, page_validator
 
@@ -53,12 +53,12 @@ def test_sub_object_ids_are_stable():
 
 
 def test_page_object():
-    items, total = hsds.paginate(D.services(), 2, 5)
-    body = hsds.page([hsds.service_list_item(s) for s in items], total, 2, 5)
+    items, total = hsds_api.paginate(D.services(), 2, 5)
+    body = hsds_api.page([hsds.service_list_item(s) for s in items], total, 2, 5)
     assert page_validator().is_valid(body)
     assert body["total_items"] == len(D.services()) and body["total_pages"] == -(-total // 5)
     assert (body["first_page"], body["last_page"], body["empty"], body["size"]) == (False, False, False, 5)
-    last = hsds.page([], 0, 1, 10)
+    last = hsds_api.page([], 0, 1, 10)
     assert (last["total_pages"], last["first_page"], last["last_page"], last["empty"]) == (
         0,
         True,
@@ -66,13 +66,13 @@ def test_page_object():
         True,
     )
     with pytest.raises(ValueError, match="per_page >= 1"):
-        hsds.page([], 0, 1, 0)
+        hsds_api.page([], 0, 1, 0)
 
 
 def test_root():
-    assert hsds.root(openapi_url="https://onestop.example/openapi.json") == {
+    assert hsds_api.root(openapi_url="https://onestop.example/openapi.json") == {
         "version": "3.0",
-        "profile": hsds.DEFAULT_PROFILE,
+        "profile": hsds_api.DEFAULT_PROFILE,
         "openapi_url": "https://onestop.example/openapi.json",
     }
 
@@ -80,18 +80,18 @@ def test_root():
 def test_filters():
     services = D.services()
     changed = max(hsds.last_modified(s) for s in services)
-    assert hsds.filter_services(services, modified_after=changed) == []
-    assert len(hsds.filter_services(services, modified_after=changed - timedelta(seconds=1))) > 0
+    assert hsds_api.filter_services(services, modified_after=changed) == []
+    assert len(hsds_api.filter_services(services, modified_after=changed - timedelta(seconds=1))) > 0
     kamco = D.agency("kamco")
-    assert [s.key for s in hsds.filter_services(services, organization_id=kamco.id)] == [
+    assert [s.key for s in hsds_api.filter_services(services, organization_id=kamco.id)] == [
         "kamco-bad-debt-adjustment"
     ]
     term = D.terms["finance/loans"].id
-    assert {s.key for s in hsds.filter_services(services, taxonomy_term_id=term)} == {
+    assert {s.key for s in hsds_api.filter_services(services, taxonomy_term_id=term)} == {
         "kinfa-special-sunshine-loan",
         "microcredit-loan",
     }
-    assert [s.key for s in hsds.filter_services(services, search="미소금융")] == ["microcredit-loan"]
+    assert [s.key for s in hsds_api.filter_services(services, search="미소금융")] == ["microcredit-loan"]
     with pytest.raises(ValueError, match="UTC offset"):
-        hsds.filter_services(services, modified_after=datetime(2024, 1, 1))
-    assert hsds.filter_services(services, modified_after=datetime(2000, 1, 1, tzinfo=UTC)) == services
+        hsds_api.filter_services(services, modified_after=datetime(2024, 1, 1))
+    assert hsds_api.filter_services(services, modified_after=datetime(2000, 1, 1, tzinfo=UTC)) == services

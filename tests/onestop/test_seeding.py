@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from tools.seeding import onestop as seeding
 from services.onestop.domain import referral_states
 from services.onestop.domain.consent_policy import consent_policy
 from services.onestop.domain.eligibility import age_on
@@ -17,6 +16,7 @@ from services.onestop.domain.reference import directory
 from services.onestop.flows.common import HUB, KST, pseudonym
 from services.onestop.models import Case, Consent, Referral, ReferralEvent, Resident
 from services.onestop.schemas import AgencyReferralPage, Assessment
+from tools.seeding import onestop as seeding
 
 N = 300
 HUB_ONLY = {"case_id", "agenda_item_id"}

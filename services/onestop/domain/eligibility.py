@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cache
@@ -11,36 +10,21 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from services.onestop.domain.reference import Directory, ReferenceDataError, directory, read_data_file, req
+from services.onestop.domain.conditions import (
+    TYPE_CHECKS,
+    Evaluator,
+    FieldSpec,
+    RuleError,
+    Tri,
+    compile_condition,
+)
+from services.onestop.domain.reference import Directory, ReferenceDataError, directory, read_data_file
 from shared.reference import Frozen, Items, validate
 
-Tri = bool | None  # True, False, or None = unknown (an input is missing)
 Status = Literal["eligible", "maybe", "not_eligible"]
-Evaluator = Callable[[Mapping[str, Any]], tuple[Tri, list[str]]]
 
-_OPS: dict[str, tuple[Callable[[Any, Any], bool], str, str]] = {
-    # op: (test, symbol when it holds, symbol when it does not) - reasons state the fact either way.
-    ">=": (operator.ge, "≥", "<"),
-    "<=": (operator.le, "≤", ">"),
-    ">": (operator.gt, ">", "≤"),
-    "<": (operator.lt, "<", "≥"),
-    "==": (operator.eq, "=", "≠"),
-    "!=": (operator.ne, "≠", "="),
-    "in": (lambda a, b: a in b, "∈", "∉"),
-    "not_in": (lambda a, b: a not in b, "∉", "∈"),
-}
-_TYPES: dict[str, Callable[[Any], bool]] = {
-    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
-    "boolean": lambda v: isinstance(v, bool),
-    "string": lambda v: isinstance(v, str),
-}
 _STATUS_ORDER = {True: 0, None: 1, False: 2}
 _STATUS: dict[Tri, Status] = {True: "eligible", None: "maybe", False: "not_eligible"}
-
-
-class RuleError(ReferenceDataError):
-    """The rules file is malformed: unknown field, operator or source, or a value of the wrong type."""
 
 
 class AssessmentError(ValueError):
@@ -53,15 +37,6 @@ class Source:
     title: str
     url: str | None
     approximate: bool
-
-
-@dataclass(frozen=True, slots=True)
-class FieldSpec:
-    name: str
-    label: str
-    type: str
-    unit: str | None
-    values: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -115,132 +90,6 @@ class RuleSet:
     sources: dict[str, Source]
     median_income: MedianIncome
     rules: tuple[ServiceRule, ...]
-
-
-def _fmt(value: Any, unit: str | None) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float) and not value.is_integer():
-        text = f"{value:,.1f}"
-    elif isinstance(value, int | float):
-        text = f"{int(value):,}"
-    elif isinstance(value, list | tuple):
-        return "{" + ", ".join(str(v) for v in value) + "}"
-    else:
-        text = str(value)
-    if unit is None:
-        return text
-    return f"{text}{unit}" if unit.startswith("%") else f"{text} {unit}"
-
-
-def compile_condition(
-    raw: Mapping[str, Any], fields: Mapping[str, FieldSpec], sources: Mapping[str, Any] | None, where: str
-) -> tuple[Evaluator, set[str], set[str]]:
-    """Compile one condition tree into a closure; returns (evaluator, source ids, field names).
-
-    `sources=None` skips the per-leaf source requirement (used for vulnerability weights,
-    whose file carries one source for all of them).
-    """
-    if not isinstance(raw, Mapping):
-        raise RuleError(f"{where}: a condition is an object, got {raw!r}")
-    for combinator in ("all", "any"):
-        if combinator in raw:
-            parts = [
-                compile_condition(c, fields, sources, f"{where}.{combinator}[{i}]")
-                for i, c in enumerate(req(raw, combinator, list, where))
-            ]
-            children = [p[0] for p in parts]
-            srcs = set().union(*(p[1] for p in parts)) if parts else set()
-            names = set().union(*(p[2] for p in parts)) if parts else set()
-            return (_all(children) if combinator == "all" else _any(children)), srcs, names
-    if "not" in raw:
-        child, srcs, names = compile_condition(raw["not"], fields, sources, f"{where}.not")
-        return _not(child), srcs, names
-    return _leaf(raw, fields, sources, where)
-
-
-def _all(children: list[Evaluator]) -> Evaluator:
-    def check(facts: Mapping[str, Any]) -> tuple[Tri, list[str]]:
-        results = [c(facts) for c in children]
-        if any(v is False for v, _ in results):  # one false condition decides, whatever is unknown
-            return False, [r for v, rs in results if v is False for r in rs]
-        if any(v is None for v, _ in results):
-            return None, [r for v, rs in results if v is not False for r in rs]
-        return True, [r for _, rs in results for r in rs]
-
-    return check
-
-
-def _any(children: list[Evaluator]) -> Evaluator:
-    def check(facts: Mapping[str, Any]) -> tuple[Tri, list[str]]:
-        results = [c(facts) for c in children]
-        for value, reasons in results:
-            if value is True:  # one satisfied route is the explanation; others would only add noise
-                return True, reasons
-        if any(v is None for v, _ in results):
-            return None, [r for v, rs in results if v is None for r in rs]
-        return False, [r for _, rs in results for r in rs]
-
-    return check
-
-
-def _not(child: Evaluator) -> Evaluator:
-    def check(facts: Mapping[str, Any]) -> tuple[Tri, list[str]]:
-        value, reasons = child(facts)
-        return (None if value is None else not value), reasons  # reasons state facts, so they stay true
-
-    return check
-
-
-def _leaf(
-    raw: Mapping[str, Any], fields: Mapping[str, FieldSpec], sources: Mapping[str, Any] | None, where: str
-) -> tuple[Evaluator, set[str], set[str]]:
-    name = req(raw, "field", str, where)
-    op = req(raw, "op", str, where)
-    if name not in fields:
-        raise RuleError(f"{where}.field: unknown field {name!r}; known: {', '.join(sorted(fields))}")
-    if op not in _OPS:
-        raise RuleError(f"{where}.op: unknown operator {op!r}; accepted: {', '.join(_OPS)}")
-    if "value" not in raw:
-        raise RuleError(f"{where}: missing `value`")
-    spec, value = fields[name], raw["value"]
-    is_type = _TYPES[spec.type]
-    if op in ("in", "not_in"):
-        if not isinstance(value, list) or not all(is_type(v) for v in value):
-            raise RuleError(f"{where}.value: `{op}` needs a list of {spec.type} values, got {value!r}")
-        value = tuple(value)
-    elif not is_type(value):
-        raise RuleError(f"{where}.value: field {name!r} is {spec.type}, got {value!r}")
-    if spec.values and not set(value if isinstance(value, tuple) else (value,)) <= set(spec.values):
-        raise RuleError(f"{where}.value: {value!r} is not among {name!r} codes {', '.join(spec.values)}")
-    source_ids: set[str] = set()
-    if sources is not None:
-        src = req(raw, "source", str, where)
-        if src not in sources:
-            raise RuleError(f"{where}.source: unknown source {src!r}; define it under `sources`")
-        source_ids.add(src)
-    test, yes, no = _OPS[op]
-    shown, label, unit = _fmt(value, spec.unit), spec.label, spec.unit
-    if spec.type == "boolean" and op in ("==", "!="):
-        wanted = value if op == "==" else not value
-        missing = f"{label} unknown (needs {_fmt(wanted, None)})"
-
-        def describe(actual: Any, holds: bool) -> str:
-            return f"{label}: {_fmt(actual, None)}"
-    else:
-        missing = f"{label} unknown (needs {yes} {shown})"
-
-        def describe(actual: Any, holds: bool) -> str:
-            return f"{label} {_fmt(actual, unit)} {yes if holds else no} {shown}"
-
-    def check(facts: Mapping[str, Any]) -> tuple[Tri, list[str]]:
-        actual = facts.get(name)
-        if actual is None:
-            return None, [missing]
-        holds = test(actual, value)
-        return holds, [describe(actual, holds)]
-
-    return check, source_ids, {name}
 
 
 class _FieldEntry(Frozen):
@@ -353,7 +202,7 @@ def derive_facts(
     for name, spec in ruleset.fields.items():
         if name in facts:
             value = facts[name]
-            if not _TYPES[spec.type](value):
+            if not TYPE_CHECKS[spec.type](value):
                 raise AssessmentError(f"{name}: expected {spec.type}, got {type(value).__name__} {value!r}")
             if spec.values and value not in spec.values:
                 raise AssessmentError(f"{name}: {value!r} is not one of {', '.join(spec.values)}")

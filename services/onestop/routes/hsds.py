@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 
-from services.onestop.domain import hsds
+from services.onestop.domain import hsds, hsds_api
 from services.onestop.domain.reference import directory
 from shared.auth import PUBLIC
 from shared.errors import Problem
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/hsds", tags=["hsds"], dependencies=[PUBLIC])
 @router.get("/")
 def root(request: Request) -> dict[str, str]:
     """HSDS API root: version, profile and where the OpenAPI document lives."""
-    return hsds.root(openapi_url=str(request.base_url).rstrip("/") + "/openapi.json")
+    return hsds_api.root(openapi_url=str(request.base_url).rstrip("/") + "/openapi.json")
 
 
 @router.get("/services")
@@ -34,10 +34,10 @@ def list_services(
         raise Problem(422, "validation-error", "modified_after: needs a UTC offset, e.g. 2024-01-01T00:00:00+09:00",
                       errors=[{"field": "modified_after", "message": "needs a UTC offset"}])
     d = directory()
-    found = hsds.filter_services(d.services(), search=search, organization_id=organization_id,
+    found = hsds_api.filter_services(d.services(), search=search, organization_id=organization_id,
                                  taxonomy_term_id=taxonomy_term_id, modified_after=modified_after)
-    items, total = hsds.paginate(found, page, per_page)
-    return hsds.page([hsds.service_list_item(s) for s in items], total, page, per_page)
+    items, total = hsds_api.paginate(found, page, per_page)
+    return hsds_api.page([hsds.service_list_item(s) for s in items], total, page, per_page)
 
 
 @router.get("/services/{service_id}")
@@ -55,8 +55,8 @@ def list_organizations(page: Annotated[int, Query(ge=1, le=10_000)] = 1,
                        per_page: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
     """Organizations (the agencies and the centre) as an HSDS page."""
     orgs = list(directory().agencies.values())
-    items, total = hsds.paginate(orgs, page, per_page)
-    return hsds.page([hsds.organization_list_item(o) for o in items], total, page, per_page)
+    items, total = hsds_api.paginate(orgs, page, per_page)
+    return hsds_api.page([hsds.organization_list_item(o) for o in items], total, page, per_page)
 
 
 @router.get("/organizations/{organization_id}")
