@@ -1,1 +1,0 @@
-"""Simulated parties of the peaks service and their autopilot."""
