@@ -31,13 +31,13 @@ if str(ROOT) not in sys.path:
 
 from sqlalchemy import func, select, text  # noqa: E402
 
-from services.roadkill import analytics, seeding  # noqa: E402
 from services.roadkill.app import SPEC  # noqa: E402
 from services.roadkill.config import Settings  # noqa: E402
+from services.roadkill.flows import analytics  # noqa: E402
 from services.roadkill.models import incident  # noqa: E402
-from services.roadkill.network import default_network  # noqa: E402
 from shared import migrations  # noqa: E402
 from shared.platform import Platform  # noqa: E402
+from tools.seeding import roadkill as seeding  # noqa: E402
 
 BASELINE_SQL = "SELECT species, count(*) FROM incident GROUP BY species"
 PG_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -90,12 +90,11 @@ def main(argv: list[str] | None = None) -> int:
         if not platform.db.is_sqlite:
             with platform.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.exec_driver_sql("VACUUM ANALYZE incident")  # what autovacuum does after a bulk load
-        network = default_network()
         with platform.db.read_session() as s:
             queries = {
                 "group_by": lambda: s.execute(text(BASELINE_SQL)).all(),
-                "summary": lambda: analytics.summary(s),
-                "hotspots": lambda: analytics.malo(s, network, segment_m=500.0),
+                "summary": lambda: analytics.summary(platform),
+                "hotspots": lambda: analytics.malo(platform, segment_m=500.0),
             }
             for fn in queries.values():  # warm the page cache and the statement cache
                 fn()

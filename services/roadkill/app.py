@@ -35,9 +35,9 @@ def _open311_errors(request: Request, problem: Problem) -> Response:
 
 
 def _seed(platform: RoadkillPlatform) -> None:
-    from services.roadkill import seed
+    from services.roadkill.flows import demo_incidents
 
-    seed.seed(platform)
+    demo_incidents.seed(platform)
 
 
 def _on_startup(platform: RoadkillPlatform) -> None:

@@ -6,11 +6,11 @@ from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from services.roadkill import dedup, network
+from services.roadkill.domain import dedup, network
 from shared.platform import Platform
 
 if TYPE_CHECKING:
-    from services.roadkill.ui.svgmap import Projection
+    from services.roadkill.domain.svgmap import Projection
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,7 @@ class RoadkillParts:
 
     @cached_property
     def map_base(self) -> MapBase:
-        from services.roadkill.ui import svgmap  # the trainer pages' drawing code, only when drawn
+        from services.roadkill.domain import svgmap  # the trainer pages' drawing code, only when drawn
 
         proj = svgmap.projection_for(self.network.areas.province.bbox)
         return MapBase(proj, svgmap.base_layers(self.network, proj))

@@ -5,6 +5,9 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
+from services.roadkill.domain.reference import default_species
+from services.roadkill.domain.report_result import IntakeResult
+
 EVENT_TYPES = ("complaint_registered", "assigned", "acknowledged", "dispatched", "closed", "transferred")
 
 
@@ -107,3 +110,104 @@ class EventAccepted(BaseModel):
 class Page(BaseModel):
     items: list[dict[str, Any]]
     next_cursor: str | None
+
+
+
+def species_out(code: str, confidence: float, matched: str | None = None) -> SpeciesOut:
+    sp = default_species().by_code.get(code)
+    return SpeciesOut(code=code, name_en=sp.name_en if sp else code, name_ko=sp.name_ko if sp else code,
+                      confidence=confidence, matched=matched)
+
+
+def report_accepted(r: IntakeResult) -> ReportAccepted:
+    """What the partner gets back for a stored voice report."""
+    return ReportAccepted(report_id=r.report_id, incident_id=r.incident_id, merged=r.merged,
+                          report_count=r.report_count, species=species_out(r.species, r.species_confidence, r.matched),
+                          lane=r.lane, side=r.side, status=r.status, decision=DecisionOut(**r.decision.as_dict()))
+
+
+# Open311 GeoReport v2 documents (the OpenAPI shapes of /open311/v2; the documents are built by
+# domain.georeport)
+
+
+class Open311Error(BaseModel):
+    code: int = Field(description="HTTP status of the error")
+    description: str
+
+
+class Open311Service(BaseModel):
+    service_code: str
+    service_name: str
+    description: str | None
+    metadata: bool
+    type: str
+    keywords: str | None
+    group: str | None
+
+
+class Open311Value(BaseModel):
+    key: str
+    name: str
+
+
+class Open311Attribute(BaseModel):
+    variable: bool
+    code: str
+    datatype: str
+    required: bool
+    datatype_description: str | None
+    order: int | None
+    description: str | None
+    values: list[Open311Value]
+
+
+class Open311ServiceDefinition(BaseModel):
+    service_code: str
+    attributes: list[Open311Attribute]
+
+
+class Open311Request(BaseModel):
+    service_request_id: str
+    status: str = Field(description="open | closed")
+    status_notes: str | None
+    service_name: str | None
+    service_code: str
+    description: str | None
+    agency_responsible: str | None
+    service_notice: str | None
+    requested_datetime: str = Field(description="ISO 8601 with the +09:00 offset")
+    updated_datetime: str | None
+    expected_datetime: str | None
+    address: str | None
+    address_id: str | None
+    zipcode: str | None
+    lat: float | None
+    long: float | None
+    media_url: str | None
+
+
+class Open311Created(BaseModel):
+    service_request_id: str
+    token: str
+    service_notice: str | None
+    account_id: str | None
+
+
+class Open311Token(BaseModel):
+    service_request_id: str
+    token: str
+
+
+class Open311Endpoint(BaseModel):
+    specification: str
+    url: str
+    changeset: str
+    type: str
+    formats: list[str]
+
+
+class Open311Discovery(BaseModel):
+    changeset: str
+    contact: str
+    key_service: str
+    endpoints: list[Open311Endpoint]

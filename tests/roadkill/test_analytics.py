@@ -13,13 +13,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from services.roadkill import analytics, exports, hotspots
 from services.roadkill.app import create_app
 from services.roadkill.config import Settings
+from services.roadkill.domain import hotspots, incident_columns, prevention
+from services.roadkill.flows import analytics, exports
 from services.roadkill.models import incident
-from services.roadkill.seeding import seed_history
 from shared import testing
 from tests.roadkill.conftest import auth, report_body
+from tools.seeding.roadkill import seed_history
 
 SERVICE_NAME = "roadkill"
 N = 5000
@@ -106,9 +107,9 @@ def test_histogram_percentile_matches_percentile_cont():
         buckets[int(v)] = buckets.get(int(v), 0) + 1
     for q in (0.0, 0.5, 0.9, 1.0):
         exact = hotspots.percentile(values, q * 100)
-        assert abs(analytics.histogram_percentile(buckets.items(), q) - exact) < 1.0
-    assert analytics.histogram_percentile([], 0.5) is None
-    assert analytics.histogram_percentile([(7, 1)], 0.9) == 7.5
+        assert abs(prevention.histogram_percentile(buckets.items(), q) - exact) < 1.0
+    assert prevention.histogram_percentile([], 0.5) is None
+    assert prevention.histogram_percentile([(7, 1)], 0.9) == 7.5
 
 
 def test_darwin_core_csv_one_row_per_incident(seeded):
@@ -165,8 +166,7 @@ def test_time_to_clear_is_exact_on_every_backend(seeded):
     """PostgreSQL's percentile_cont and SQLite's reads at the ranks from the ordered index agree with the
     exact percentile of what was seeded (within the 0.1-minute rounding of the figures)."""
     _client, summary, platform = seeded
-    with platform.db.read_session() as s:
-        clearing = analytics.time_to_clear(s)
+    clearing = analytics.time_to_clear(platform)
     assert set(clearing) == set(summary.clear_minutes)
     for agency, minutes in summary.clear_minutes.items():
         t = clearing[agency]
@@ -177,11 +177,11 @@ def test_time_to_clear_is_exact_on_every_backend(seeded):
 
 def test_stored_summary_columns_follow_their_definition(client, platform):
     """report_month (Korean time) is set at intake, clear_minutes when the incident is closed."""
-    assert analytics.report_month(datetime(2026, 1, 31, 15, 0, tzinfo=UTC)) == 202602  # 00:00 KST on Feb 1
-    assert analytics.report_month(datetime(2026, 1, 31, 14, 59, tzinfo=UTC)) == 202601
+    assert incident_columns.report_month(datetime(2026, 1, 31, 15, 0, tzinfo=UTC)) == 202602  # 00:00 KST on Feb 1
+    assert incident_columns.report_month(datetime(2026, 1, 31, 14, 59, tzinfo=UTC)) == 202601
     t0 = datetime(2026, 5, 1, 12, tzinfo=UTC)
-    assert analytics.clear_minutes(t0, t0 + timedelta(minutes=90, seconds=30)) == 90.5
-    assert analytics.clear_minutes(t0, None) is None
+    assert incident_columns.clear_minutes(t0, t0 + timedelta(minutes=90, seconds=30)) == 90.5
+    assert incident_columns.clear_minutes(t0, None) is None
 
     r = client.post("/v1/voice-reports", json=report_body(), headers=auth("tmap"))
     assert r.status_code == 201, r.text
@@ -189,7 +189,7 @@ def test_stored_summary_columns_follow_their_definition(client, platform):
     c = incident.c
     with platform.db.read_session() as s:
         row = s.execute(select(c.first_reported_at, c.report_month, c.clear_minutes).where(c.id == inc)).one()
-    assert row.report_month == analytics.report_month(row.first_reported_at) and row.clear_minutes is None
+    assert row.report_month == incident_columns.report_month(row.first_reported_at) and row.clear_minutes is None
     steps = [("acrc", {"type": "complaint_registered", "complaint_no": "1AA-1"}), ("molit", {"type": "assigned"}),
              ("kec", {"type": "closed", "outcome": "removed"})]
     for party, body in steps:
@@ -197,4 +197,4 @@ def test_stored_summary_columns_follow_their_definition(client, platform):
         assert r.status_code == 200, r.text
     with platform.db.read_session() as s:
         row = s.execute(select(c.first_reported_at, c.cleared_at, c.clear_minutes).where(c.id == inc)).one()
-    assert abs(row.clear_minutes - analytics.clear_minutes(row.first_reported_at, row.cleared_at)) < 1e-6
+    assert abs(row.clear_minutes - incident_columns.clear_minutes(row.first_reported_at, row.cleared_at)) < 1e-6

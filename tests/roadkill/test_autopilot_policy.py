@@ -1,7 +1,7 @@
 """The simulated parties' policy, without HTTP: who does what with which message, deterministically."""
 from __future__ import annotations
 
-from services.roadkill import incident_states
+from services.roadkill.domain import incident_states
 from services.roadkill.parties.autopilot import (
     RoadkillPolicy,
     complaint_number,

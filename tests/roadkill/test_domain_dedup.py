@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.roadkill import geo
-from services.roadkill.dedup import (
+from services.roadkill.domain import geo
+from services.roadkill.domain.dedup import (
     DedupParams,
     IncidentView,
     ReportView,

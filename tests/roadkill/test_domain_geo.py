@@ -7,7 +7,7 @@ import math
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.roadkill import geo
+from services.roadkill.domain import geo
 
 
 def test_haversine_known_distance() -> None:

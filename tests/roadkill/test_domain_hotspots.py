@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.roadkill import geo
-from services.roadkill.hotspots import (
+from services.roadkill.domain import geo
+from services.roadkill.domain.hotspots import (
     count_by_segment,
     hotspot_features,
     malo_hotspots,
@@ -22,7 +22,7 @@ from services.roadkill.hotspots import (
     segments_per_road,
     time_to_clear_summary,
 )
-from services.roadkill.network import default_network
+from services.roadkill.domain.network import default_network
 
 NETWORK = default_network()
 

@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.roadkill import geo
-from services.roadkill.network import (
+from services.roadkill.domain import geo
+from services.roadkill.domain.network import (
     DEFAULT_AREAS,
     DEFAULT_ROADS,
     NetworkDataError,
     default_network,
     load_network,
 )
-from services.roadkill.reference import ReferenceDataError, default_agencies, default_species
+from services.roadkill.domain.reference import ReferenceDataError, default_agencies, default_species
 
 MUNICIPALITIES = {
     "cheonan",

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from services.roadkill import reference
-from services.roadkill.reference import ReferenceDataError, load_agencies, load_species
+from services.roadkill.domain import reference
+from services.roadkill.domain.reference import ReferenceDataError, load_agencies, load_species
 
 
 def _doc(name: str) -> dict:

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from services.roadkill.network import default_network
-from services.roadkill.reference import default_agencies
-from services.roadkill.routing import (
+from services.roadkill.domain.network import default_network
+from services.roadkill.domain.reference import default_agencies
+from services.roadkill.domain.routing import (
     OutsideKoreaError,
     OutsideRegionError,
     carriageway_for,

@@ -6,9 +6,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.roadkill import speech
-from services.roadkill.reference import default_species
-from services.roadkill.speech import parse_transcript
+from services.roadkill.domain import species_lexicon
+from services.roadkill.domain.reference import default_species
+from services.roadkill.domain.speech import parse_transcript
 
 SPECIES = set(default_species().by_code)
 
@@ -111,12 +111,12 @@ def _fuzzy_by_scan(lex, words: list[str], i: int):
         if len(phrase) < 5:
             continue
         for alias, (code, conf) in lex.fuzzy.get(n, ()):
-            if speech._within_one_edit(phrase, alias):
-                return speech._Match(code, alias, min(conf, speech.CONFIDENCE_FUZZY), i), n
+            if species_lexicon.within_one_edit(phrase, alias):
+                return species_lexicon.Match(code, alias, min(conf, species_lexicon.CONFIDENCE_FUZZY), i), n
     return None
 
 
-_LEX_ALIASES = sorted({a for group in speech._lexicon(default_species()).fuzzy.values() for a, _v in group})
+_LEX_ALIASES = sorted({a for group in species_lexicon.lexicon(default_species()).fuzzy.values() for a, _v in group})
 
 
 @settings(max_examples=400, deadline=None)
@@ -129,7 +129,7 @@ def test_fuzzy_index_finds_what_a_full_scan_finds(alias, edits, before):
     for op, k, ch in edits:
         k = min(k, len(text))
         text = {"s": text[:k] + ch + text[k + 1:], "i": text[:k] + ch + text[k:], "d": text[:k] + text[k + 1:]}[op]
-    lex = speech._lexicon(default_species())
+    lex = species_lexicon.lexicon(default_species())
     words = [*before, *text.split(), "there"]
     for i in range(len(words)):
         assert lex._fuzzy_en(words, i) == _fuzzy_by_scan(lex, words, i)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from services.roadkill import incident_states
+from services.roadkill.domain import incident_states
 from tests.roadkill.conftest import EXPRESSWAY, NATIONAL, auth, report_body
 
 SERVICE_NAME = "roadkill"

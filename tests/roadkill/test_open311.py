@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
+from services.roadkill.domain import georeport
+from services.roadkill.domain.reference import default_species
 from services.roadkill.models import incident, report
-from services.roadkill.reference import default_species
 from services.roadkill.routes import open311 as open311_routes
 from shared.auth import Public
 from tests.roadkill.conftest import EXPRESSWAY, NATIONAL, PROVINCIAL, SEOUL
@@ -181,8 +182,8 @@ def test_description_only_is_parsed_like_speech(client, platform):
 
 @pytest.mark.parametrize("code", [c for c in default_species().by_code])
 def test_every_species_attribute_is_kept(code):
-    parsed = open311_routes._transcript(code, "lane_1", "")
-    from services.roadkill import speech
+    parsed = georeport.transcript_of(code, "lane_1", "")
+    from services.roadkill.domain import speech
 
     assert speech.parse_transcript(parsed).species == code
 

@@ -25,8 +25,8 @@ from civicbot.http import HttpTransport, RateLimiter
 from georeport import GeoReport
 from sqlalchemy import select
 
+from services.roadkill.domain.reference import default_species
 from services.roadkill.models import incident
-from services.roadkill.reference import default_species
 from shared.testing import free_port, live_server
 from tests.roadkill.conftest import EXPRESSWAY
 from tests.roadkill.open311_schema import validate

@@ -7,10 +7,11 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 
-from services.roadkill import hotspots, seeding
+from services.roadkill.domain import hotspots
+from services.roadkill.domain.network import default_network
+from services.roadkill.domain.reference import default_agencies
 from services.roadkill.models import incident
-from services.roadkill.network import default_network
-from services.roadkill.reference import default_agencies
+from tools.seeding import roadkill as seeding
 
 SERVICE_NAME = "roadkill"
 

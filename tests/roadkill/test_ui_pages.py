@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from services.roadkill.app import create_app
-from services.roadkill.intake import road_network
+from services.roadkill.flows import pages
 from services.roadkill.models import report
 from services.roadkill.ui import data as ui_data
 from services.roadkill.ui import kit
@@ -96,7 +96,7 @@ def test_board_lists_incidents_and_filters(demo):
 def test_map_draws_areas_roads_markers_and_legend(demo):
     html = _assert_page(demo.get("/ui/map"))
     svg = _svg(html, "map-svg")
-    net = road_network(demo.app.state.platform)
+    net = demo.app.state.platform.parts.network
     assert len(svg.findall(f".//{SVG}path[@data-road]")) == len(net.roads)
     assert len(svg.findall(f".//{SVG}path[@class='area']")) == 15
     markers = svg.findall(f".//{SVG}a[@class='marker']")
@@ -216,8 +216,7 @@ def test_analytics_charts_from_sql_aggregates(demo):
                  "한국도로공사"):
         assert text in html
     p = demo.app.state.platform
-    with p.db.read_session() as s:
-        a = ui_data.analytics(p, s)
+    a = ui_data.analytics(p)
     assert sum(n for _, n in a["species_series"]) == 5
     assert sum(n for _, n in a["month_series"]["reported"]) == 5
     assert [r["agency_l"]["code"] for r in a["ttc_rows"]] == ["kec"] and a["ttc_rows"][0]["count"] == 1
@@ -236,14 +235,14 @@ def test_report_form_posts_as_tmap(demo):
 
 def test_incidents_version_moves_with_reports_and_steps(client):
     p = client.app.state.platform
-    v0 = ui_data.incidents_version(p)
+    v0 = pages.incidents_version(p)
     r = client.post("/v1/voice-reports", json=report_body(*EXPRESSWAY), headers=auth("tmap"))
     inc = r.json()["incident_id"]
-    v1 = ui_data.incidents_version(p)
+    v1 = pages.incidents_version(p)
     assert v1 != v0
     client.post("/v1/voice-reports", json=report_body(reporter="another"), headers=auth("tmap"))  # merged
-    v2 = ui_data.incidents_version(p)
+    v2 = pages.incidents_version(p)
     assert v2 != v1
     _step(client, inc, "acrc", type="complaint_registered", complaint_no="1AA-4")
-    assert ui_data.incidents_version(p) != v2
-    assert kit.versions["incidents"] is ui_data.incidents_version and "trace" in kit.versions
+    assert pages.incidents_version(p) != v2
+    assert kit.versions["incidents"] is pages.incidents_version and "trace" in kit.versions

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from services.roadkill import geo
+from services.roadkill.domain import geo
 
 # Cells are laid out with a fixed longitude scale (at Chungnam's mid-latitude) so a cell key never
 # depends on the query; the neighbour search below corrects for the real scale at each latitude.

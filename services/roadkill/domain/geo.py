@@ -6,6 +6,8 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from shared.errors import field_problem
+
 # Coordinates inside sequences are always in GeoJSON order: (lon, lat). Scalar arguments are
 # always named `lat=` / `lon=` so the two orders cannot be confused at a call site.
 LonLat = tuple[float, float]
@@ -216,3 +218,24 @@ def longitude_span_deg(lat: float, radius_m: float) -> float:
     if s >= c:
         return 180.0
     return math.degrees(math.asin(s / c))
+
+
+BBox = tuple[float, float, float, float]
+
+
+def parse_bbox(value: str | None) -> BBox | None:
+    """`min_lon,min_lat,max_lon,max_lat` (the GeoJSON/OGC order) or a 422 naming `bbox`."""
+    if value is None:
+        return None
+    parts = value.split(",")
+    try:
+        nums = tuple(float(p) for p in parts)
+    except ValueError:
+        nums = ()
+    if len(nums) != 4 or not all(math.isfinite(n) for n in nums):
+        raise field_problem("bbox", "must be four numbers min_lon,min_lat,max_lon,max_lat, e.g. "
+                                    "126.1,35.9,127.7,37.1")
+    x0, y0, x1, y1 = nums
+    if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
+        raise field_problem("bbox", "needs -180 ≤ min_lon < max_lon ≤ 180 and -90 ≤ min_lat < max_lat ≤ 90")
+    return x0, y0, x1, y1

@@ -10,22 +10,14 @@ forbids are dropped) from the same dicts as the JSON, so both always carry the s
 """
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from fastapi import Request
-from fastapi.responses import Response
-from pydantic import BaseModel, Field
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from services.roadkill import incident_states
-from services.roadkill.models import incident, report
-from services.roadkill.reference import default_agencies, default_species
+from services.roadkill.domain import incident_states, speech
+from services.roadkill.domain.reference import default_agencies, default_species
 from shared.errors import Problem
 
 KST = timezone(timedelta(hours=9), "KST")
@@ -47,92 +39,6 @@ LANES = {
     "median": ("median", "Median or guard rail / 중앙분리대"),
     "center": ("center", "Centre line, middle of the road / 도로 중앙"),
 }
-
-
-# --------------------------------------------------------------------------- documented shapes (OpenAPI)
-
-
-class Open311Error(BaseModel):
-    code: int = Field(description="HTTP status of the error")
-    description: str
-
-
-class Open311Service(BaseModel):
-    service_code: str
-    service_name: str
-    description: str | None
-    metadata: bool
-    type: str
-    keywords: str | None
-    group: str | None
-
-
-class Open311Value(BaseModel):
-    key: str
-    name: str
-
-
-class Open311Attribute(BaseModel):
-    variable: bool
-    code: str
-    datatype: str
-    required: bool
-    datatype_description: str | None
-    order: int | None
-    description: str | None
-    values: list[Open311Value]
-
-
-class Open311ServiceDefinition(BaseModel):
-    service_code: str
-    attributes: list[Open311Attribute]
-
-
-class Open311Request(BaseModel):
-    service_request_id: str
-    status: str = Field(description="open | closed")
-    status_notes: str | None
-    service_name: str | None
-    service_code: str
-    description: str | None
-    agency_responsible: str | None
-    service_notice: str | None
-    requested_datetime: str = Field(description="ISO 8601 with the +09:00 offset")
-    updated_datetime: str | None
-    expected_datetime: str | None
-    address: str | None
-    address_id: str | None
-    zipcode: str | None
-    lat: float | None
-    long: float | None
-    media_url: str | None
-
-
-class Open311Created(BaseModel):
-    service_request_id: str
-    token: str
-    service_notice: str | None
-    account_id: str | None
-
-
-class Open311Token(BaseModel):
-    service_request_id: str
-    token: str
-
-
-class Open311Endpoint(BaseModel):
-    specification: str
-    url: str
-    changeset: str
-    type: str
-    formats: list[str]
-
-
-class Open311Discovery(BaseModel):
-    changeset: str
-    contact: str
-    key_service: str
-    endpoints: list[Open311Endpoint]
 
 
 # --------------------------------------------------------------------------- serialisation
@@ -176,34 +82,6 @@ def to_xml(root: str, item: str | None, data: dict[str, Any] | Sequence[dict[str
         for entry in data:
             _fill(ET.SubElement(top, item), entry)  # type: ignore[arg-type]
     return ET.tostring(top, encoding="utf-8", xml_declaration=True)
-
-
-def respond(fmt: str, root: str, item: str | None, data: Any, status: int = 200,
-            headers: dict[str, str] | None = None) -> Response:
-    if fmt == "xml":
-        return Response(to_xml(root, item, data), status_code=status, media_type=XML_TYPE, headers=headers)
-    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
-    return Response(body, status_code=status, media_type=JSON_TYPE, headers=headers)
-
-
-def format_of(path: str) -> str:
-    return "xml" if path.rstrip("/").endswith(".xml") else "json"
-
-
-def error_formatter(request: Request, problem: Problem) -> Response:
-    """Every error under /open311/ as the standard's [{code, description}] array, in the requested format.
-
-    Validation failures are 400 (the standard's "other" error), a missing or wrong key 403.
-    """
-    status = {422: 400, 401: 403}.get(problem.status, problem.status)
-    errors = problem.extensions.get("errors") if isinstance(problem.extensions.get("errors"), list) else None
-    if errors:
-        items = [{"code": status, "description": f"{e.get('field', 'request')}: {e.get('message', 'invalid')}"}
-                 for e in errors if isinstance(e, dict)]
-    else:
-        items = [{"code": status, "description": problem.detail}]
-    headers = {k: v for k, v in problem.headers.items() if k.lower() != "content-type"}
-    return respond(format_of(request.url.path), "errors", "error", items, status=status, headers=headers)
 
 
 def error(status: int, description: str) -> Problem:
@@ -323,36 +201,6 @@ def request_doc(row) -> dict[str, Any]:
     }
 
 
-# --------------------------------------------------------------------------- queries
-
-_COLUMNS = [incident.c[k] for k in ("id", "status", "species", "species_confirmed", "road_name", "carriageway",
-                                     "municipality", "agency", "decision", "report_count", "complaint_no",
-                                     "outcome", "lat", "lon", "created_at", "updated_at", "cleared_at")]
-
-
-def get_requests(session: Session, ids: Sequence[str]) -> list[Any]:
-    rows = session.execute(select(*_COLUMNS).where(incident.c.id.in_(list(ids)))).all()
-    order = {v: i for i, v in enumerate(ids)}
-    return sorted(rows, key=lambda r: order.get(r.id, 0))
-
-
-def list_requests(session: Session, *, start: datetime, end: datetime, status: str | None, page: int,
-                  page_size: int) -> list[Any]:
-    """Newest first on the (created_at, id) index; `page` is the Open311 page/page_size extension."""
-    c = incident.c
-    q = select(*_COLUMNS).where(c.created_at >= start, c.created_at <= end)
-    if status == "closed":
-        q = q.where(c.status == "closed")
-    elif status == "open":
-        q = q.where(c.status != "closed")
-    q = q.order_by(c.created_at.desc(), c.id.desc()).limit(page_size).offset((page - 1) * page_size)
-    return session.execute(q).all()
-
-
-def incident_of_token(session: Session, token: str) -> str | None:
-    return session.execute(select(report.c.incident_id).where(report.c.token == token)).scalar()
-
-
 def parse_when(name: str, value: str) -> datetime:
     """W3C datetime (with offset; a bare date or a time without offset is Korean time) or a 400 naming the field."""
     try:
@@ -376,3 +224,21 @@ def date_range(start_date: str | None, end_date: str | None, now: datetime) -> t
     if end - start > MAX_RANGE:
         raise error(400, "start_date to end_date may not span more than 90 days")
     return start, end
+
+
+def transcript_of(species: str | None, lane: str | None, description: str) -> str:
+    """What the speech parser reads: the chosen attributes first, then the reporter's words if they agree."""
+    if species is None:
+        text = description
+        if lane is not None:
+            text = f"{LANES[lane][0]}. {text}"
+        return text[:2000]
+    ref = default_species().by_code[species]
+    structured = ref.name_en if species != "unknown" else "an animal"
+    if lane is not None:
+        structured += f", {LANES[lane][0]}"
+    if not description:
+        return structured
+    combined = f"{structured}. {description}"[:2000]
+    parsed = speech.parse_transcript(combined)
+    return combined if parsed.species == species else structured

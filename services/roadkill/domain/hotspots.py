@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from services.roadkill import geo
-from services.roadkill.network import Road, RoadNetwork
+from services.roadkill.domain import geo
+from services.roadkill.domain.road_index import Road, RoadNetwork
 
 # Malo et al. (2004) used 500 m segments; shorter ones leave too few carcasses per segment.
 DEFAULT_SEGMENT_M = 500.0

@@ -10,7 +10,7 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
-from services.roadkill.reference import DATA_DIR, read_json
+from services.roadkill.domain.reference import DATA_DIR, read_json
 from shared import states
 
 STATES_FILE = DATA_DIR / "incident_states.json"

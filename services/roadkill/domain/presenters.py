@@ -4,10 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from services.roadkill import incident_states
-from services.roadkill.intake import IntakeResult
-from services.roadkill.reference import default_species
-from services.roadkill.schemas import DecisionOut, ReportAccepted, SpeciesOut
+from services.roadkill.domain import incident_states
 
 OPERATOR = "chungnam"
 # Who sees the words the driver said: the operator and ACRC (it is the civil complaint's content).
@@ -18,18 +15,6 @@ OVERSEERS = frozenset({OPERATOR, "acrc", "molit", "me"})
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def species_out(code: str, confidence: float, matched: str | None = None) -> SpeciesOut:
-    sp = default_species().by_code.get(code)
-    return SpeciesOut(code=code, name_en=sp.name_en if sp else code, name_ko=sp.name_ko if sp else code,
-                      confidence=confidence, matched=matched)
-
-
-def report_accepted(r: IntakeResult) -> ReportAccepted:
-    return ReportAccepted(report_id=r.report_id, incident_id=r.incident_id, merged=r.merged,
-                          report_count=r.report_count, species=species_out(r.species, r.species_confidence, r.matched),
-                          lane=r.lane, side=r.side, status=r.status, decision=DecisionOut(**r.decision.as_dict()))
 
 
 def direction_deg(row) -> float | None:

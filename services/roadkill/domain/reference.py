@@ -25,7 +25,7 @@ __all__ = [
     "read_json",
 ]
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SizeClass = Literal["small", "medium", "large"]
 SIZE_CLASSES = frozenset(get_args(SizeClass))
 

@@ -7,9 +7,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, fields
 
-from services.roadkill import geo
-from services.roadkill.network import Area, RoadHit, RoadNetwork
-from services.roadkill.reference import Agencies, default_agencies
+from services.roadkill.domain import geo
+from services.roadkill.domain.reference import Agencies, default_agencies
+from services.roadkill.domain.road_index import Area, RoadHit, RoadNetwork
 
 # Rough bounding box of the Republic of Korea including Jeju and the outer islands.
 KOREA_LAT = (33.0, 38.7)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import exists, select
 
-from services.roadkill import intake
+from services.roadkill.flows import intake
 from services.roadkill.models import incident
 from services.roadkill.schemas import ReportIn
 from shared.db import advisory_lock, utcnow
@@ -15,7 +15,7 @@ from shared.db import advisory_lock, utcnow
 if TYPE_CHECKING:
     from services.roadkill.parts import RoadkillPlatform
 
-log = logging.getLogger("services.roadkill.seed")
+log = logging.getLogger("services.roadkill.flows.demo_incidents")
 
 # (lat, lon, heading, transcript): one per road class and the off-network case, Korean and English.
 DEMO_REPORTS = (

@@ -15,10 +15,11 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from services.roadkill import incident_states
+from services.roadkill.domain import incident_states
+from services.roadkill.domain.georeport import kst
+from services.roadkill.domain.reference import default_agencies, default_species
 from services.roadkill.models import incident
-from services.roadkill.open311 import kst
-from services.roadkill.reference import default_agencies, default_species
+from services.roadkill.parts import RoadkillPlatform
 
 CHUNK_ROWS = 2000
 
@@ -36,7 +37,7 @@ _COLUMNS = [incident.c[k] for k in ("id", "species", "species_confirmed", "lat",
                                      "outcome", "report_count", "first_reported_at", "cleared_at", "created_at")]
 
 
-def _rows(db, *, since: datetime | None, until: datetime | None, include_duplicates: bool) -> Iterator[Any]:
+def _rows(platform: RoadkillPlatform, *, since: datetime | None, until: datetime | None, include_duplicates: bool) -> Iterator[Any]:
     c = incident.c
     q = select(*_COLUMNS)
     if since is not None:
@@ -46,7 +47,7 @@ def _rows(db, *, since: datetime | None, until: datetime | None, include_duplica
     if not include_duplicates:
         q = q.where(or_(c.outcome.is_(None), c.outcome != "duplicate"))
     q = q.order_by(c.created_at, c.id).execution_options(yield_per=CHUNK_ROWS)
-    with db.read_session() as s:
+    with platform.db.read_session() as s:
         yield from s.execute(q)
 
 
@@ -77,13 +78,13 @@ def darwin_core_row(r) -> list[Any]:
     ]
 
 
-def darwin_core_csv(db, *, since: datetime | None = None, until: datetime | None = None) -> Iterator[bytes]:
+def darwin_core_csv(platform: RoadkillPlatform, *, since: datetime | None = None, until: datetime | None = None) -> Iterator[bytes]:
     """One occurrence per incident (duplicates left out: the same carcass is one occurrence)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(DWC_TERMS)
     n = 0
-    for r in _rows(db, since=since, until=until, include_duplicates=False):
+    for r in _rows(platform, since=since, until=until, include_duplicates=False):
         writer.writerow(darwin_core_row(r))
         n += 1
         if n % CHUNK_ROWS == 0:
@@ -108,12 +109,12 @@ def feature(r) -> dict[str, Any]:
     }
 
 
-def incidents_geojson(db, *, since: datetime | None = None, until: datetime | None = None) -> Iterator[bytes]:
+def incidents_geojson(platform: RoadkillPlatform, *, since: datetime | None = None, until: datetime | None = None) -> Iterator[bytes]:
     """A FeatureCollection of every incident (duplicates included, with their outcome), streamed."""
     yield b'{"type":"FeatureCollection","name":"chungnam-roadkill-incidents","features":['
     parts: list[str] = []
     first = True
-    for r in _rows(db, since=since, until=until, include_duplicates=True):
+    for r in _rows(platform, since=since, until=until, include_duplicates=True):
         parts.append(("" if first else ",") + json.dumps(feature(r), ensure_ascii=False, separators=(",", ":")))
         first = False
         if len(parts) >= CHUNK_ROWS:

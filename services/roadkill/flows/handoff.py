@@ -7,14 +7,17 @@ data/incident_states.json.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from services.roadkill import analytics, incident_states
+from services.roadkill.domain import incident_columns, incident_states
+from services.roadkill.domain.reference import default_species
 from services.roadkill.models import incident, incident_event, report
-from services.roadkill.reference import default_species
 from services.roadkill.schemas import EventIn
 from shared import outbox, trace
 from shared.db import utcnow
@@ -161,8 +164,94 @@ def _load(session: Session, incident_id: str):
     return row
 
 
-def apply_event(session: Session, platform: RoadkillPlatform, *, incident_id: str, party: str, body: EventIn) -> dict[str, Any]:
-    """One agency step: actor and transition checked, incident updated, history, trace and next hop."""
+@dataclass(slots=True)
+class Step:
+    """One agency step being applied: the incident before it, what is written and what the history records."""
+
+    session: Session
+    platform: RoadkillPlatform
+    inc: Any  # the incident row before the step
+    body: EventIn
+    now: datetime
+    values: dict[str, Any] = field(default_factory=dict)  # incident columns the step sets
+    detail: dict[str, Any] = field(default_factory=dict)  # the history row's detail
+
+
+def _register(step: Step) -> None:
+    step.values["complaint_no"] = step.detail["complaint_no"] = step.body.complaint_no
+
+
+def _assign_agency(step: Step) -> None:
+    agency = _road_agency(step.platform, step.body.agency or step.inc.agency, "agency")
+    step.values["agency"] = step.detail["agency"] = agency
+
+
+def _transfer(step: Step) -> None:
+    to = _road_agency(step.platform, step.body.to_agency, "to_agency")
+    if to == step.inc.agency:
+        raise field_problem("to_agency", f"is already the responsible agency ({to})")
+    step.values["agency"] = to
+    step.detail.update({"from": step.inc.agency, "to": to, "reason": step.body.reason})
+
+
+def _close(step: Step) -> None:
+    body, species = step.body, default_species().by_code
+    if body.species_confirmed and body.species_confirmed not in species:
+        raise field_problem("species_confirmed", f"{body.species_confirmed!r} is not a species code; "
+                            f"known: {', '.join(sorted(species))}")
+    step.values.update(outcome=body.outcome, outcome_note=body.note, species_confirmed=body.species_confirmed,
+                       cleared_at=step.now,
+                       clear_minutes=incident_columns.clear_minutes(step.inc.first_reported_at, step.now))
+    step.detail.update({"outcome": body.outcome, "species_confirmed": body.species_confirmed})
+    if body.duplicate_of:
+        step.detail["duplicate_of"] = body.duplicate_of
+
+
+def _send_assignment(step: Step, new) -> None:
+    _assign(step.session, step.platform, new, agency=new.agency)
+
+
+def _send_transfer(step: Step, new) -> None:
+    _assign(step.session, step.platform, new, agency=new.agency,
+            transfer={"from": step.inc.agency, "reason": step.body.reason})
+
+
+@dataclass(frozen=True, slots=True)
+class Handler:
+    """What one event type does beyond the state change: its columns (`apply`, may refuse with a
+    problem), the next hop once stored (`notify`) and the trace summary."""
+
+    apply: Callable[[Step], None]
+    notify: Callable[[Step, Any], None]
+    summary: Callable[[EventIn, dict[str, Any]], str]
+
+
+# Event type → handler. acknowledged and dispatched only move the state (`PLAIN`).
+HANDLERS: dict[str, Handler] = {
+    "complaint_registered": Handler(
+        _register, lambda step, new: _forward_to_molit(step.session, step.platform, new),
+        lambda body, detail: f"complaint number {body.complaint_no}"),
+    "assigned": Handler(_assign_agency, _send_assignment, lambda body, detail: f"assigned to {detail['agency']}"),
+    "transferred": Handler(_transfer, _send_transfer,
+                           lambda body, detail: f"transferred {detail['from']} → {detail['to']}: {body.reason}"),
+    "closed": Handler(_close, lambda step, new: _close_notices(step.session, step.platform, new),
+                      lambda body, detail: f"closed: {body.outcome}"
+                      + (f" ({body.species_confirmed})" if body.species_confirmed else "")),
+}
+PLAIN = Handler(lambda step: None, lambda step, new: None, lambda body, detail: body.type)
+SENT_FIELDS = ("complaint_no", "agency", "outcome", "species_confirmed", "duplicate_of", "to_agency", "reason",
+               "note", "version")
+
+
+def apply_event(platform: RoadkillPlatform, *, incident_id: str, party: str, body: EventIn) -> dict[str, Any]:
+    """One agency step in its own transaction: actor and transition checked (the state machine),
+    incident updated, history, trace and the next hop queued."""
+    with platform.db.session() as session:
+        return _apply(session, platform, incident_id=incident_id, party=party, body=body)
+
+
+def _apply(session: Session, platform: RoadkillPlatform, *, incident_id: str, party: str,
+           body: EventIn) -> dict[str, Any]:
     machine = incident_states.machine()
     inc = _load(session, incident_id)
     try:
@@ -177,63 +266,23 @@ def apply_event(session: Session, platform: RoadkillPlatform, *, incident_id: st
     for name in t.requires:
         if getattr(body, name) in (None, ""):
             raise field_problem(name, f"is required for type '{body.type}'")
-    now = utcnow()
-    values: dict[str, Any] = {"status": t.to, "updated_at": now, "version": inc.version + 1}
-    detail: dict[str, Any] = {}
-    if body.type == "complaint_registered":
-        values["complaint_no"] = detail["complaint_no"] = body.complaint_no
-    elif body.type == "assigned":
-        values["agency"] = detail["agency"] = _road_agency(platform, body.agency or inc.agency, "agency")
-    elif body.type == "transferred":
-        to = _road_agency(platform, body.to_agency, "to_agency")
-        if to == inc.agency:
-            raise field_problem("to_agency", f"is already the responsible agency ({to})")
-        values["agency"] = to
-        detail.update({"from": inc.agency, "to": to, "reason": body.reason})
-    elif body.type == "closed":
-        if body.species_confirmed and body.species_confirmed not in default_species().by_code:
-            raise field_problem("species_confirmed", f"{body.species_confirmed!r} is not a species code; "
-                                f"known: {', '.join(sorted(default_species().by_code))}")
-        values.update(outcome=body.outcome, outcome_note=body.note, species_confirmed=body.species_confirmed,
-                      cleared_at=now, clear_minutes=analytics.clear_minutes(inc.first_reported_at, now))
-        detail.update({"outcome": body.outcome, "species_confirmed": body.species_confirmed})
-        if body.duplicate_of:
-            detail["duplicate_of"] = body.duplicate_of
+    handler = HANDLERS.get(body.type, PLAIN)
+    step = Step(session, platform, inc, body, utcnow())
+    step.values.update(status=t.to, updated_at=step.now, version=inc.version + 1)
+    handler.apply(step)
     if body.note:
-        detail["note"] = body.note
+        step.detail["note"] = body.note
     n = session.execute(update(incident).where(incident.c.id == incident_id, incident.c.version == inc.version)
-                        .values(**values)).rowcount
+                        .values(**step.values)).rowcount
     if n != 1:  # SQLite has no FOR UPDATE; the version guard catches a concurrent step there
         raise Problem(409, "version-conflict", f"Incident {incident_id} changed meanwhile; read it again.")
-    session.execute(insert(incident_event).values(incident_id=incident_id, at=now, actor=party, type=body.type,
-                                                  from_status=inc.status, to_status=t.to, detail=detail))
-    sent = sorted(["type"] + [k for k in ("complaint_no", "agency", "outcome", "species_confirmed", "duplicate_of",
-                                          "to_agency", "reason", "note", "version")
-                              if getattr(body, k) is not None])
+    session.execute(insert(incident_event).values(incident_id=incident_id, at=step.now, actor=party, type=body.type,
+                                                  from_status=inc.status, to_status=t.to, detail=step.detail))
+    sent = sorted(["type"] + [k for k in SENT_FIELDS if getattr(body, k) is not None])
     trace.record(session, platform.tables, channel="api", from_party=party, to_party=PLATFORM,
                  kind=f"incident.{body.type}", subject_type=SUBJECT, subject_id=incident_id, fields=sent,
-                 summary=_summary(body, detail))
+                 summary=handler.summary(body, step.detail))
     new = session.execute(select(incident).where(incident.c.id == incident_id)).one()
-    if body.type == "complaint_registered":
-        _forward_to_molit(session, platform, new)
-    elif body.type == "assigned":
-        _assign(session, platform, new, agency=new.agency)
-    elif body.type == "transferred":
-        _assign(session, platform, new, agency=new.agency, transfer={"from": inc.agency, "reason": body.reason})
-    elif body.type == "closed":
-        _close_notices(session, platform, new)
+    handler.notify(step, new)
     return {"incident_id": incident_id, "status": new.status, "agency": new.agency, "version": new.version,
             "allowed_next": machine.allowed(new.status)}
-
-
-def _summary(body: EventIn, detail: dict[str, Any]) -> str:
-    if body.type == "complaint_registered":
-        return f"complaint number {body.complaint_no}"
-    if body.type == "assigned":
-        return f"assigned to {detail['agency']}"
-    if body.type == "transferred":
-        return f"transferred {detail['from']} → {detail['to']}: {body.reason}"
-    if body.type == "closed":
-        return f"closed: {body.outcome}" + (f" ({body.species_confirmed})" if body.species_confirmed else "")
-    return body.type
-

@@ -8,10 +8,12 @@ from typing import Any
 from sqlalchemy import bindparam, case, insert, literal_column, select, update
 from sqlalchemy.orm import Session
 
-from services.roadkill import analytics, dedup, handoff, hotspots, incident_states, network, routing, speech
+from services.roadkill.domain import dedup, hotspots, incident_columns, incident_states, routing, speech
+from services.roadkill.domain.reference import default_species
+from services.roadkill.domain.report_result import IntakeResult
+from services.roadkill.flows import handoff
 from services.roadkill.models import incident, incident_event, report
 from services.roadkill.parts import RoadkillPlatform
-from services.roadkill.reference import default_species
 from services.roadkill.schemas import ReportIn
 from shared.db import advisory_locks, insert_row, utcnow
 from shared.errors import field_problem
@@ -20,37 +22,11 @@ from shared.ids import keyed_hash, new_id
 OFF_NETWORK = "off_network"  # road_class of incidents away from every mapped road
 
 
-@dataclass(frozen=True, slots=True)
-class IntakeResult:
-    report_id: str
-    incident_id: str
-    merged: bool
-    report_count: int
-    species: str
-    species_confidence: float
-    lane: str | None
-    side: str | None
-    decision: routing.JurisdictionDecision
-    status: str = "received"
-    matched: str | None = None
-    merge_reason: str = ""
-
-
-def dedup_params(platform: RoadkillPlatform) -> dedup.DedupParams:
-    """Thresholds from the settings (`RoadkillParts`, built with the platform)."""
-    return platform.parts.dedup_params
-
-
-def road_network(platform: RoadkillPlatform) -> network.RoadNetwork:
-    """The shipped (or configured) road network, loaded once per process (`RoadkillParts`)."""
-    return platform.parts.network
-
-
 def decide(platform: RoadkillPlatform, *, lat: float, lon: float, heading_deg: float | None = None, speed_kmh: float | None = None,
            road_name: str | None = None) -> routing.JurisdictionDecision:
     """Routing with its errors turned into 422 problems naming the field."""
     try:
-        return routing.decide_jurisdiction(road_network(platform), lat=lat, lon=lon, heading_deg=heading_deg,
+        return routing.decide_jurisdiction(platform.parts.network, lat=lat, lon=lon, heading_deg=heading_deg,
                                            speed_kmh=speed_kmh, road_name=road_name,
                                            max_snap_m=platform.settings.max_snap_m)
     except routing.OutsideKoreaError as exc:
@@ -132,7 +108,7 @@ def prepare_report(platform: RoadkillPlatform, data: ReportIn) -> PreparedReport
     decision = decide(platform, lat=data.lat, lon=data.lon, heading_deg=data.heading_deg,
                       speed_kmh=data.speed_kmh, road_name=data.road_name)
     parsed = speech.parse_transcript(data.transcript, default_species())
-    params = dedup_params(platform)
+    params = platform.parts.dedup_params
     return PreparedReport(data, decision, parsed, dedup.neighbour_cells(data.lat, data.lon, params.distance_m,
                                                                         params.cell_m))
 
@@ -145,10 +121,24 @@ def lock_keys(platform: RoadkillPlatform, data: ReportIn) -> list[tuple[str, str
     (occasionally 2×3) of them; any report within the radius owns one of those cells, so two reports
     of one carcass always share a lock. Taken in ascending lock-id order (`advisory_locks`), so intakes never deadlock.
     """
-    params = dedup_params(platform)
+    params = platform.parts.dedup_params
     return [("roadkill-dedup", str(key))
             for key in sorted(dedup.neighbour_cells(data.lat, data.lon, params.distance_m,
                                                     cell_m=2 * params.distance_m))]
+
+
+async def file_voice_report(platform: RoadkillPlatform, data: ReportIn, *, partner: str) -> IntakeResult:
+    """The navigation partner's voice report: checks, routing and parsing first (no database), then the
+    store in the service's group-commit writer (`shared.writer`), returned once its transaction committed.
+    Raises Problem (422)."""
+    prepared = prepare_report(platform, data)
+    locks = lock_keys(platform, data) if not platform.db.is_sqlite else ()
+    return await platform.writer.run(_store_voice, platform, prepared, partner, locks=locks)
+
+
+def _store_voice(session: Session, platform: RoadkillPlatform, prepared: PreparedReport,
+                 partner: str) -> IntakeResult:
+    return store_report(session, platform, prepared, partner=partner, source="voice")
 
 
 def submit_report(session: Session, platform: RoadkillPlatform, data: ReportIn, *, partner: str, source: str = "voice",
@@ -165,7 +155,7 @@ def store_report(session: Session, platform: RoadkillPlatform, prepared: Prepare
                  personal_hashes: dict[str, Any] | None = None, token: str | None = None) -> IntakeResult:
     """The database part of intake (the caller holds the `lock_keys` locks): merge or new incident."""
     data, decision, parsed = prepared.data, prepared.decision, prepared.parsed
-    params = dedup_params(platform)
+    params = platform.parts.dedup_params
     now = utcnow()
     view = dedup.ReportView(road_id=decision.road_id, divided=decision.divided, lat=data.lat, lon=data.lon,
                             carriageway=decision.carriageway, heading_deg=data.heading_deg,
@@ -231,15 +221,15 @@ def _new_incident(platform: RoadkillPlatform, incident_id: str, data: ReportIn, 
                   parsed: speech.ParsedTranscript, now) -> dict[str, Any]:
     segment = None
     if decision.road_id is not None and decision.measure_m is not None:
-        road = road_network(platform).roads.get(decision.road_id)
+        road = platform.parts.network.roads.get(decision.road_id)
         segment = hotspots.segment_of(decision.measure_m, length_m=road.length_m if road else None)
     return dict(
         id=incident_id, status=incident_states.machine().initial, species=parsed.species, species_confirmed=None,
         road_id=decision.road_id, road_class=decision.road_class or OFF_NETWORK, road_name=decision.road_name,
         carriageway=decision.carriageway, measure_m=decision.measure_m, segment_no=segment,
-        cell=dedup.cell_key(data.lat, data.lon, dedup_params(platform).cell_m), lat=data.lat, lon=data.lon, accuracy_m=data.accuracy_m,
+        cell=dedup.cell_key(data.lat, data.lon, platform.parts.dedup_params.cell_m), lat=data.lat, lon=data.lon, accuracy_m=data.accuracy_m,
         heading_deg=data.heading_deg, agency=decision.agency, routed_agency=decision.agency,
         municipality=decision.municipality, decision=decision.as_dict(), report_count=1,
         first_reported_at=data.reported_at, last_reported_at=data.reported_at, complaint_no=None, outcome=None,
         outcome_note=None, cleared_at=None, created_at=now, updated_at=now, version=1,
-        report_month=analytics.report_month(data.reported_at), clear_minutes=None)
+        report_month=incident_columns.report_month(data.reported_at), clear_minutes=None)

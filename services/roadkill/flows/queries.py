@@ -1,37 +1,19 @@
 """Read queries: incident lists, one incident with reports and history, hazards, agency inboxes."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from services.roadkill import incident_states
+from services.roadkill.domain import incident_states
+from services.roadkill.domain.geo import BBox
+from services.roadkill.domain.presenters import OVERSEERS
 from services.roadkill.models import incident, incident_event, report
-from shared import pagination
-from shared.errors import Problem, field_problem
-
-BBox = tuple[float, float, float, float]
-
-
-def parse_bbox(value: str | None) -> BBox | None:
-    """`min_lon,min_lat,max_lon,max_lat` (the GeoJSON/OGC order) or a 422 naming `bbox`."""
-    if value is None:
-        return None
-    parts = value.split(",")
-    try:
-        nums = tuple(float(p) for p in parts)
-    except ValueError:
-        nums = ()
-    if len(nums) != 4 or not all(math.isfinite(n) for n in nums):
-        raise field_problem("bbox", "must be four numbers min_lon,min_lat,max_lon,max_lat, e.g. "
-                                    "126.1,35.9,127.7,37.1")
-    x0, y0, x1, y1 = nums
-    if not (-180 <= x0 < x1 <= 180 and -90 <= y0 < y1 <= 90):
-        raise field_problem("bbox", "needs -180 ≤ min_lon < max_lon ≤ 180 and -90 ≤ min_lat < max_lat ≤ 90")
-    return x0, y0, x1, y1
+from services.roadkill.parts import RoadkillPlatform
+from shared import pagination, trace
+from shared.errors import Problem
 
 
 def _in_bbox(bbox: BBox):
@@ -54,7 +36,7 @@ def _key(r) -> tuple[str, str]:
     return r.created_at.isoformat(), r.id
 
 
-def list_incidents(session: Session, f: IncidentFilter, cursor: str | None, limit: int):
+def list_incidents(platform: RoadkillPlatform, f: IncidentFilter, cursor: str | None, limit: int):
     """Newest first, keyset-paginated on the (created_at, id) index."""
     i = incident.c
     q = select(incident)
@@ -72,7 +54,8 @@ def list_incidents(session: Session, f: IncidentFilter, cursor: str | None, limi
         q = q.where(_in_bbox(f.bbox))
     if f.involved:
         q = q.where(or_(i.agency == f.involved, i.id.in_(_acted_on(f.involved))))
-    rows = session.execute(pagination.keyset(q, [i.created_at, i.id], cursor, limit)).all()
+    with platform.db.read_session() as s:
+        rows = s.execute(pagination.keyset(q, [i.created_at, i.id], cursor, limit)).all()
     return pagination.page(rows, limit, key=_key)
 
 
@@ -80,7 +63,7 @@ def _acted_on(party: str):
     return select(incident_event.c.incident_id).where(incident_event.c.actor == party)
 
 
-def get_incident(session: Session, incident_id: str):
+def read_incident_in(session: Session, incident_id: str):
     """(incident, reports, history) in three indexed queries; 404 when unknown."""
     row = session.execute(select(incident).where(incident.c.id == incident_id)).first()
     if row is None:
@@ -92,23 +75,45 @@ def get_incident(session: Session, incident_id: str):
     return row, reports, events
 
 
-def was_involved(session: Session, incident_row, party: str) -> bool:
-    if incident_row.agency == party:
+def _was_involved(session: Session, incident_row, party: str) -> bool:
+    if party in OVERSEERS or incident_row.agency == party:
         return True
     return session.execute(select(incident_event.c.id).where(
         incident_event.c.incident_id == incident_row.id, incident_event.c.actor == party).limit(1)).first() is not None
 
 
-def hazards(session: Session, bbox: BBox, limit: int):
+def read_incident(platform: RoadkillPlatform, incident_id: str, party: str | None = None):
+    """(incident, reports, history) as one read; with `party`, only an incident that party may see
+    (404, not 403: an agency does not learn that other agencies' incidents exist)."""
+    with platform.db.read_session() as s:
+        return _visible(s, incident_id, party)
+
+
+def _visible(session: Session, incident_id: str, party: str | None):
+    found = read_incident_in(session, incident_id)
+    if party is not None and not _was_involved(session, found[0], party):
+        raise Problem(404, "not-found", f"No incident {incident_id} among yours.")
+    return found
+
+
+def incident_trace(platform: RoadkillPlatform, incident_id: str, party: str) -> list[dict]:
+    """Every cross-party message about an incident `party` may see, in order."""
+    with platform.db.read_session() as s:
+        _visible(s, incident_id, party)
+        return trace.read(s, platform.tables, subject_type="incident", subject_ids=[incident_id])
+
+
+def hazards(platform: RoadkillPlatform, bbox: BBox, limit: int):
     """Open, uncleared incidents in the box (few at any time: the status index narrows first)."""
     i = incident.c
     q = (select(incident).where(i.status.in_(incident_states.machine().open_states), i.cleared_at.is_(None),
                                 _in_bbox(bbox))
          .order_by(i.first_reported_at.desc()).limit(limit))
-    return session.execute(q).all()
+    with platform.db.read_session() as s:
+        return s.execute(q).all()
 
 
-def inbox(session: Session, party: str, cursor: str | None, limit: int):
+def inbox(platform: RoadkillPlatform, party: str, cursor: str | None, limit: int):
     """Incidents waiting for `party`'s next step, oldest first; derived from the transition table."""
     i = incident.c
     named: set[str] = set()
@@ -123,5 +128,6 @@ def inbox(session: Session, party: str, cursor: str | None, limit: int):
         clauses.append(i.status.in_(sorted(named)))
     clauses.append(and_(i.agency == party, i.status.in_(sorted(as_agency))))
     q = select(incident).where(or_(*clauses))
-    rows = session.execute(pagination.keyset(q, [i.created_at, i.id], cursor, limit, descending=False)).all()
+    with platform.db.read_session() as s:
+        rows = s.execute(pagination.keyset(q, [i.created_at, i.id], cursor, limit, descending=False)).all()
     return pagination.page(rows, limit, key=_key)

@@ -5,7 +5,7 @@ import hashlib
 from functools import lru_cache
 from typing import Any
 
-from services.roadkill.reference import DATA_DIR, read_json
+from services.roadkill.domain.reference import DATA_DIR, read_json
 from shared.sim import Action, AutopilotPolicy, InboxItem
 
 ROAD_AGENCY_KINDS = frozenset({"incident.assigned"})

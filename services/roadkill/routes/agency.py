@@ -5,31 +5,31 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from services.roadkill import handoff, incident_states, queries, views
+from services.roadkill.domain import incident_states, presenters
+from services.roadkill.flows import handoff, queries
 from services.roadkill.routes.deps import Agency, PlatformDep
 from services.roadkill.schemas import EventAccepted, EventIn
 from shared.auth import PUBLIC
-from shared.deps import ReadSessionDep, SessionDep
 
 router = APIRouter(prefix="/v1", tags=["agency"])
 
 
 @router.get("/agency/inbox")
-def agency_inbox(s: ReadSessionDep, who: Agency, cursor: str | None = Query(default=None, max_length=500),
+def agency_inbox(p: PlatformDep, who: Agency, cursor: str | None = Query(default=None, max_length=500),
                  limit: int = Query(default=50, ge=1, le=200)) -> dict[str, Any]:
     """Incidents waiting for the calling party's next step, oldest first (ACRC: to register; MOLIT: to
     assign; a road agency: its own incidents to acknowledge, dispatch, close or transfer)."""
-    rows, nxt = queries.inbox(s, who.party, cursor, limit)
-    return {"items": [views.inbox_item(r) for r in rows], "next_cursor": nxt}
+    rows, nxt = queries.inbox(p, who.party, cursor, limit)
+    return {"items": [presenters.inbox_item(r) for r in rows], "next_cursor": nxt}
 
 
 @router.post("/agency/incidents/{incident_id}/events", response_model=EventAccepted,
              responses={403: {"description": "Not the party responsible for this step"},
                         409: {"description": "Illegal transition (with `allowed`) or stale `version`"}})
-def post_event(p: PlatformDep, s: SessionDep, who: Agency, incident_id: str, body: EventIn) -> EventAccepted:
+def post_event(p: PlatformDep, who: Agency, incident_id: str, body: EventIn) -> EventAccepted:
     """Record a step: complaint_registered (ACRC), assigned (MOLIT), acknowledged / dispatched / closed /
     transferred (the responsible road agency). Illegal steps answer 409 with the allowed ones."""
-    out = handoff.apply_event(s, p, incident_id=incident_id, party=who.party, body=body)
+    out = handoff.apply_event(p, incident_id=incident_id, party=who.party, body=body)
     return EventAccepted(**out)
 
 

@@ -16,37 +16,37 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import AwareDatetime
 
-from services.roadkill import analytics, exports, intake
-from services.roadkill.reference import default_species
+from services.roadkill.domain.prevention import Filters
+from services.roadkill.domain.reference import default_species
+from services.roadkill.flows import analytics, exports
 from services.roadkill.routes.deps import AnalyticsReader, ExportReader, PlatformDep
-from shared.deps import ReadSessionDep
 from shared.errors import field_problem
 
 router = APIRouter(prefix="/v1", tags=["analytics"])
 GEOJSON = "application/geo+json"
 
 
-def _filters(since: datetime | None, until: datetime | None, species: str | None) -> analytics.Filters:
+def _filters(since: datetime | None, until: datetime | None, species: str | None) -> Filters:
     if since is not None and until is not None and until <= since:
         raise field_problem("until", "must be after since")
     if species is not None and species not in default_species().by_code:
         raise field_problem("species", f"must be one of {', '.join(default_species().by_code)}")
-    return analytics.Filters(since=since, until=until, species=species)
+    return Filters(since=since, until=until, species=species)
 
 
 @router.get("/analytics/summary")
-def summary(s: ReadSessionDep, who: AnalyticsReader,
+def summary(platform: PlatformDep, who: AnalyticsReader,
             since: AwareDatetime | None = Query(default=None, description="first reported at or after (with offset)"),
             until: AwareDatetime | None = Query(default=None, description="first reported before (with offset)"),
             species: str | None = Query(default=None, max_length=32)) -> dict[str, Any]:
     """Counts by species, month (Korean time), road class and agency, with each agency's outcomes and its
     median and 90th-percentile time to clear (minutes, incidents closed as removed). Duplicates excluded."""
     f = _filters(since, until, species)
-    return analytics.summary(s, f)
+    return analytics.summary(platform, f)
 
 
 @router.get("/analytics/hotspots", responses={200: {"content": {GEOJSON: {}}}})
-def hotspots(platform: PlatformDep, s: ReadSessionDep, who: AnalyticsReader,
+def hotspots(platform: PlatformDep, who: AnalyticsReader,
              method: Literal["malo"] = Query(default="malo", description="Malo et al. (2004) Poisson test"),
              segment_m: float = Query(default=500.0, ge=100.0, le=10_000.0, allow_inf_nan=False,
                                       description="segment length along each road"),
@@ -58,7 +58,7 @@ def hotspots(platform: PlatformDep, s: ReadSessionDep, who: AnalyticsReader,
     hotspot when its count exceeds the upper confidence limit of a Poisson with the mean count per segment
     (empty segments included). The test's figures are foreign members of the collection."""
     f = _filters(since, until, species)
-    doc = analytics.malo(s, intake.road_network(platform), segment_m=segment_m, confidence=confidence,
+    doc = analytics.malo(platform, segment_m=segment_m, confidence=confidence,
                          filters=f, all_segments=all_segments)
     return JSONResponse(doc, media_type=GEOJSON)
 
@@ -72,8 +72,7 @@ def darwin_core(platform: PlatformDep, who: ExportReader,
     decimalLatitude/Longitude, coordinateUncertaintyInMeters, scientificName, vernacularName, individualCount,
     basisOfRecord, identificationVerificationStatus and more."""
     f = _filters(since, until, None)
-    db = platform.db
-    return StreamingResponse(exports.darwin_core_csv(db, since=f.since, until=f.until),
+    return StreamingResponse(exports.darwin_core_csv(platform, since=f.since, until=f.until),
                              media_type="text/csv; charset=utf-8",
                              headers={"content-disposition": 'attachment; filename="roadkill-darwin-core.csv"'})
 
@@ -86,6 +85,5 @@ def incidents_geojson(platform: PlatformDep, who: ExportReader,
                       ) -> StreamingResponse:
     """Every incident (no report content) as a GeoJSON Point feature, streamed."""
     f = _filters(since, until, None)
-    db = platform.db
-    return StreamingResponse(exports.incidents_geojson(db, since=f.since, until=f.until), media_type=GEOJSON,
+    return StreamingResponse(exports.incidents_geojson(platform, since=f.since, until=f.until), media_type=GEOJSON,
                              headers={"content-disposition": 'attachment; filename="roadkill-incidents.geojson"'})

@@ -8,8 +8,8 @@ from pathlib import Path
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from services.roadkill import intake
-from services.roadkill.network import DEFAULT_AREAS, DEFAULT_ROADS
+from services.roadkill.domain.network import DEFAULT_AREAS, DEFAULT_ROADS
+from services.roadkill.flows import intake
 from services.roadkill.routes.deps import PlatformDep
 from services.roadkill.schemas import DecisionOut
 from shared.auth import PUBLIC

@@ -7,24 +7,18 @@ from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import AwareDatetime
 
-from services.roadkill import incident_states, queries, views
+from services.roadkill.domain import incident_states, presenters
+from services.roadkill.domain.geo import parse_bbox
+from services.roadkill.flows import queries
 from services.roadkill.routes.deps import HazardReader, PlatformDep, Reader
 from shared import trace
-from shared.auth import Principal
-from shared.deps import ReadSessionDep
-from shared.errors import Problem, field_problem
+from shared.errors import field_problem
 
 router = APIRouter(prefix="/v1", tags=["incidents"])
 
 
-def _scope(s, row, who: Principal) -> None:
-    if who.party not in views.OVERSEERS and not queries.was_involved(s, row, who.party):
-        # 404, not 403: an agency does not learn that other agencies' incidents exist.
-        raise Problem(404, "not-found", f"No incident {row.id} among yours.")
-
-
 @router.get("/incidents")
-def list_incidents(s: ReadSessionDep, who: Reader,
+def list_incidents(p: PlatformDep, who: Reader,
                    status: str | None = Query(default=None, max_length=16),
                    agency: str | None = Query(default=None, max_length=40),
                    species: str | None = Query(default=None, max_length=32),
@@ -37,27 +31,24 @@ def list_incidents(s: ReadSessionDep, who: Reader,
     if status is not None and status not in incident_states.machine().codes:
         raise field_problem("status", f"must be one of {', '.join(incident_states.machine().codes)}")
     f = queries.IncidentFilter(status=status, agency=agency, species=species, since=since, until=until,
-                               bbox=queries.parse_bbox(bbox),
-                               involved=None if who.party in views.OVERSEERS else who.party)
-    rows, nxt = queries.list_incidents(s, f, cursor, limit)
-    return {"items": [views.incident_summary(r) for r in rows], "next_cursor": nxt}
+                               bbox=parse_bbox(bbox),
+                               involved=None if who.party in presenters.OVERSEERS else who.party)
+    rows, nxt = queries.list_incidents(p, f, cursor, limit)
+    return {"items": [presenters.incident_summary(r) for r in rows], "next_cursor": nxt}
 
 
 @router.get("/incidents/{incident_id}")
-def get_incident(s: ReadSessionDep, who: Reader, incident_id: str) -> dict[str, Any]:
+def get_incident(p: PlatformDep, who: Reader, incident_id: str) -> dict[str, Any]:
     """One incident: routing decision, reports (as the caller may see them) and state history."""
-    row, reports, events = queries.get_incident(s, incident_id)
-    _scope(s, row, who)
-    return views.incident_detail(row, reports, events, who.party)
+    row, reports, events = queries.read_incident(p, incident_id, who.party)
+    return presenters.incident_detail(row, reports, events, who.party)
 
 
 @router.get("/incidents/{incident_id}/trace", responses={200: {"content": {"text/vnd.mermaid": {}}}})
-def incident_trace(p: PlatformDep, s: ReadSessionDep, who: Reader, incident_id: str,
+def incident_trace(p: PlatformDep, who: Reader, incident_id: str,
                    format: Literal["json", "mermaid"] = "json"):
     """Every cross-party message about the incident, in order, with the fields each party received."""
-    row, _reports, _events = queries.get_incident(s, incident_id)
-    _scope(s, row, who)
-    events = trace.read(s, p.tables, subject_type="incident", subject_ids=[incident_id])
+    events = queries.incident_trace(p, incident_id, who.party)
     if format == "mermaid":
         return PlainTextResponse(trace.to_mermaid(events, p.parties, title=f"Incident {incident_id}"),
                                  media_type="text/vnd.mermaid")
@@ -65,11 +56,11 @@ def incident_trace(p: PlatformDep, s: ReadSessionDep, who: Reader, incident_id: 
 
 
 @router.get("/hazards")
-def hazards(p: PlatformDep, s: ReadSessionDep, who: HazardReader,
+def hazards(p: PlatformDep, who: HazardReader,
             bbox: str = Query(max_length=200, description="min_lon,min_lat,max_lon,max_lat"),
             limit: int = Query(default=200, ge=1, le=1000)) -> dict[str, Any]:
     """Open, uncleared carcasses in the box, so the app can warn drivers approaching them."""
-    box = queries.parse_bbox(bbox)
+    box = parse_bbox(bbox)
     now = p.clock()
-    rows = queries.hazards(s, box, limit)
-    return {"items": [views.hazard(r, now) for r in rows], "generated_at": now.isoformat()}
+    rows = queries.hazards(p, box, limit)
+    return {"items": [presenters.hazard(r, now) for r in rows], "generated_at": now.isoformat()}

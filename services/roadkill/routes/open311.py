@@ -8,35 +8,71 @@ paths are Open311 error arrays (`error_formatter`, registered for the /open311/ 
 """
 from __future__ import annotations
 
+import json
 import math
 import secrets
 from typing import Any
 
-from fastapi import APIRouter, Form, Query
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlalchemy import update
 
-from services.roadkill import intake, open311, speech
-from services.roadkill.models import report
-from services.roadkill.reference import default_species
+from services.roadkill.domain import georeport as open311
+from services.roadkill.domain.reference import default_species
+from services.roadkill.flows import open311 as requests_flow
 from services.roadkill.routes.deps import PlatformDep
-from services.roadkill.schemas import ReportIn
+from services.roadkill.schemas import (
+    Open311Created,
+    Open311Discovery,
+    Open311Error,
+    Open311Request,
+    Open311Service,
+    Open311ServiceDefinition,
+    Open311Token,
+    ReportIn,
+)
 from shared.auth import PUBLIC
-from shared.deps import ReadSessionDep
+from shared.errors import Problem
 from shared.ids import keyed_hash
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
-error_formatter = open311.error_formatter  # app.py resolves it here for the /open311/ prefix
 PERSONAL_FIELDS = ("email", "phone", "first_name", "last_name", "device_id", "account_id")
 SUBMITTER_ROLES = frozenset({"reporter", "operator"})
 MAX_IDS = 200
 
-_ERRORS_JSON = {400: {"model": list[open311.Open311Error], "description": "Bad request (Open311 error array)"},
-                404: {"model": list[open311.Open311Error], "description": "Not found (Open311 error array)"}}
+_ERRORS_JSON = {400: {"model": list[Open311Error], "description": "Bad request (Open311 error array)"},
+                404: {"model": list[Open311Error], "description": "Not found (Open311 error array)"}}
 _XML = {"content": {"text/xml": {"schema": {"type": "string"}}}, "description": "The document as XML"}
 _ERRORS_XML = {400: {**_XML, "description": "Bad request (<errors>)"},
                404: {**_XML, "description": "Not found (<errors>)"}}
+
+
+def respond(fmt: str, root: str, item: str | None, data: Any, status: int = 200,
+            headers: dict[str, str] | None = None) -> Response:
+    if fmt == "xml":
+        return Response(open311.to_xml(root, item, data), status_code=status, media_type=open311.XML_TYPE, headers=headers)
+    body = json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    return Response(body, status_code=status, media_type=open311.JSON_TYPE, headers=headers)
+
+
+def format_of(path: str) -> str:
+    return "xml" if path.rstrip("/").endswith(".xml") else "json"
+
+
+def error_formatter(request: Request, problem: Problem) -> Response:
+    """Every error under /open311/ as the standard's [{code, description}] array, in the requested format.
+
+    Validation failures are 400 (the standard's "other" error), a missing or wrong key 403.
+    """
+    status = {422: 400, 401: 403}.get(problem.status, problem.status)
+    errors = problem.extensions.get("errors") if isinstance(problem.extensions.get("errors"), list) else None
+    if errors:
+        items = [{"code": status, "description": f"{e.get('field', 'request')}: {e.get('message', 'invalid')}"}
+                 for e in errors if isinstance(e, dict)]
+    else:
+        items = [{"code": status, "description": problem.detail}]
+    headers = {k: v for k, v in problem.headers.items() if k.lower() != "content-type"}
+    return respond(format_of(request.url.path), "errors", "error", items, status=status, headers=headers)
 
 
 def _docs(fmt: str, model: Any, *extra: int) -> dict[int | str, Any]:
@@ -44,7 +80,7 @@ def _docs(fmt: str, model: Any, *extra: int) -> dict[int | str, Any]:
     out: dict[int | str, Any] = {200: {"model": model} if fmt == "json" else _XML}
     out.update({k: v for k, v in errors.items()})
     for code in extra:
-        out[code] = ({"model": list[open311.Open311Error], "description": "Open311 error array"} if fmt == "json"
+        out[code] = ({"model": list[Open311Error], "description": "Open311 error array"} if fmt == "json"
                      else {**_XML, "description": "<errors>"})
     return out
 
@@ -59,29 +95,29 @@ def _route(fmt: str) -> None:
     """Registers every endpoint for one format (`.json` / `.xml`)."""
 
     @router.get(f"/discovery.{fmt}", dependencies=[PUBLIC], response_class=Response, response_model=None,
-                responses=_docs(fmt, open311.Open311Discovery), name=f"open311_discovery_{fmt}",
+                responses=_docs(fmt, Open311Discovery), name=f"open311_discovery_{fmt}",
                 summary=f"Service discovery ({fmt.upper()})")
     def discovery(platform: PlatformDep) -> Response:
         s = platform.settings
-        return open311.respond(fmt, "discovery", None, open311.discovery(s.base_url, s.demo_mode))
+        return respond(fmt, "discovery", None, open311.discovery(s.base_url, s.demo_mode))
 
     @router.get(f"/services.{fmt}", dependencies=[PUBLIC], response_class=Response, response_model=None,
-                responses=_docs(fmt, list[open311.Open311Service]), name=f"open311_services_{fmt}",
+                responses=_docs(fmt, list[Open311Service]), name=f"open311_services_{fmt}",
                 summary=f"Service list ({fmt.upper()})")
     def services() -> Response:
-        return open311.respond(fmt, "services", "service", open311.services())
+        return respond(fmt, "services", "service", open311.services())
 
     @router.get(f"/services/{{service_code}}.{fmt}", dependencies=[PUBLIC], response_class=Response,
-                response_model=None, responses=_docs(fmt, open311.Open311ServiceDefinition),
+                response_model=None, responses=_docs(fmt, Open311ServiceDefinition),
                 name=f"open311_service_definition_{fmt}", summary=f"Service definition: attributes ({fmt.upper()})")
     def service_definition(service_code: str) -> Response:
         if service_code != open311.SERVICE_CODE:
             raise open311.error(404, f"No service {service_code[:60]!r}; GET services lists "
                                      f"{open311.SERVICE_CODE!r}")
-        return open311.respond(fmt, "service_definition", None, open311.service_definition())
+        return respond(fmt, "service_definition", None, open311.service_definition())
 
     @router.post(f"/requests.{fmt}", dependencies=[PUBLIC], response_class=Response, response_model=None,
-                 responses=_docs(fmt, list[open311.Open311Created], 403), name=f"open311_create_request_{fmt}",
+                 responses=_docs(fmt, list[Open311Created], 403), name=f"open311_create_request_{fmt}",
                  summary=f"Create a service request ({fmt.upper()})")
     def create_request(
         platform: PlatformDep,
@@ -138,28 +174,25 @@ def _route(fmt: str) -> None:
         token = secrets.token_urlsafe(18)
         reporter = next((f"{k}:{given[k]}" for k in ("device_id", "account_id", "email", "phone") if given[k]),
                         f"token:{token}")
-        transcript = _transcript(species, lane, text)
+        transcript = open311.transcript_of(species, lane, text)
         try:
             data = ReportIn(reporter=reporter[:128], consent=True, transcript=transcript, lat=lat_v, lon=lon_v,
                             reported_at=platform.clock())
         except ValidationError as exc:
             first = exc.errors()[0]
             raise open311.error(400, f"{'.'.join(str(x) for x in first.get('loc', ()))}: {first.get('msg')}") from None
-        with platform.db.session() as session:
-            result = intake.submit_report(session, platform, data, partner=principal.party, source="open311",
-                                          personal_hashes=hashes, token=token)
-            if text:
-                session.execute(update(report).where(report.c.id == result.report_id).values(description=text))
+        result = requests_flow.create_request(platform, data, partner=principal.party, personal_hashes=hashes,
+                                              token=token, description=text)
         d = result.decision
         notice = (f"Merged with the open report of the same carcass ({result.report_count} reports). "
                   if result.merged else "")
         notice += f"Routed to {d.agency_name} ({d.agency_name_ko}). {d.explanation}"
         body = [{"service_request_id": result.incident_id, "token": token, "service_notice": notice,
                  "account_id": None}]
-        return open311.respond(fmt, "service_requests", "request", body)
+        return respond(fmt, "service_requests", "request", body)
 
     @router.get(f"/requests.{fmt}", dependencies=[PUBLIC], response_class=Response, response_model=None,
-                responses=_docs(fmt, list[open311.Open311Request]), name=f"open311_requests_{fmt}",
+                responses=_docs(fmt, list[Open311Request]), name=f"open311_requests_{fmt}",
                 summary=f"Service requests ({fmt.upper()}); default: the last 90 days")
     def list_requests(
         platform: PlatformDep,
@@ -178,9 +211,8 @@ def _route(fmt: str) -> None:
                 raise open311.error(400, "service_request_id: give one or more comma-separated ids")
             if len(ids) > MAX_IDS:
                 raise open311.error(400, f"service_request_id: at most {MAX_IDS} ids at once")
-            with platform.db.read_session() as s:
-                rows = open311.get_requests(s, list(dict.fromkeys(ids)))
-            return open311.respond(fmt, "service_requests", "request", [open311.request_doc(r) for r in rows])
+            rows = requests_flow.get_requests(platform, list(dict.fromkeys(ids)))
+            return respond(fmt, "service_requests", "request", [open311.request_doc(r) for r in rows])
         if service_code is not None:
             for code in (c.strip() for c in service_code.split(",")):
                 _service_code_ok(code)
@@ -188,28 +220,27 @@ def _route(fmt: str) -> None:
         if wanted - {"open", "closed"}:
             raise open311.error(400, "status: must be open or closed (or both, comma-separated)")
         start, end = open311.date_range(start_date, end_date, platform.clock())
-        with platform.db.read_session() as s:
-            rows = open311.list_requests(s, start=start, end=end, status=wanted.pop() if len(wanted) == 1 else None,
-                                         page=page, page_size=page_size)
-        return open311.respond(fmt, "service_requests", "request", [open311.request_doc(r) for r in rows])
+        rows = requests_flow.list_requests(platform, start=start, end=end, page=page, page_size=page_size,
+                                           status=wanted.pop() if len(wanted) == 1 else None)
+        return respond(fmt, "service_requests", "request", [open311.request_doc(r) for r in rows])
 
     @router.get(f"/requests/{{service_request_id}}.{fmt}", dependencies=[PUBLIC], response_class=Response,
-                response_model=None, responses=_docs(fmt, list[open311.Open311Request]),
+                response_model=None, responses=_docs(fmt, list[Open311Request]),
                 name=f"open311_request_{fmt}", summary=f"One service request ({fmt.upper()})")
-    def get_request(s: ReadSessionDep, service_request_id: str) -> Response:
-        rows = open311.get_requests(s, [service_request_id])
+    def get_request(platform: PlatformDep, service_request_id: str) -> Response:
+        rows = requests_flow.get_requests(platform, [service_request_id])
         if not rows:
             raise open311.error(404, f"No service request {service_request_id[:60]!r}.")
-        return open311.respond(fmt, "service_requests", "request", [open311.request_doc(rows[0])])
+        return respond(fmt, "service_requests", "request", [open311.request_doc(rows[0])])
 
     @router.get(f"/tokens/{{token}}.{fmt}", dependencies=[PUBLIC], response_class=Response, response_model=None,
-                responses=_docs(fmt, list[open311.Open311Token]), name=f"open311_token_{fmt}",
+                responses=_docs(fmt, list[Open311Token]), name=f"open311_token_{fmt}",
                 summary=f"Service request id of a token ({fmt.upper()})")
-    def get_token(s: ReadSessionDep, token: str) -> Response:
-        incident_id = open311.incident_of_token(s, token)
+    def get_token(platform: PlatformDep, token: str) -> Response:
+        incident_id = requests_flow.incident_of_token(platform, token)
         if incident_id is None:
             raise open311.error(404, f"No service request for token {token[:60]!r}.")
-        return open311.respond(fmt, "service_requests", "request",
+        return respond(fmt, "service_requests", "request",
                                [{"service_request_id": incident_id, "token": token}])
 
 
@@ -221,24 +252,6 @@ def _coordinate(name: str, raw: str, limit: float) -> float:
     if not math.isfinite(value) or abs(value) > limit:
         raise open311.error(400, f"{name}: {raw[:40]!r} is not a number between -{limit:g} and {limit:g}")
     return value
-
-
-def _transcript(species: str | None, lane: str | None, description: str) -> str:
-    """What the speech parser reads: the chosen attributes first, then the reporter's words if they agree."""
-    if species is None:
-        text = description
-        if lane is not None:
-            text = f"{open311.LANES[lane][0]}. {text}"
-        return text[:2000]
-    ref = default_species().by_code[species]
-    structured = ref.name_en if species != "unknown" else "an animal"
-    if lane is not None:
-        structured += f", {open311.LANES[lane][0]}"
-    if not description:
-        return structured
-    combined = f"{structured}. {description}"[:2000]
-    parsed = speech.parse_transcript(combined)
-    return combined if parsed.species == species else structured
 
 
 for _fmt in open311.FORMATS:

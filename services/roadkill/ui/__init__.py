@@ -22,11 +22,12 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from services.roadkill import incident_states
+from services.roadkill.domain import incident_states, svgmap
+from services.roadkill.flows import pages
 from services.roadkill.parties.autopilot import complaint_number
 from services.roadkill.parts import RoadkillPlatform
 from services.roadkill.routes.deps import PlatformDep
-from services.roadkill.ui import data, svgmap
+from services.roadkill.ui import data
 from shared.auth import PUBLIC, Principal
 from shared.errors import field_problem
 from shared.ui import DEFAULT_VERSIONS, NavItem, UIKit
@@ -43,7 +44,7 @@ kit = UIKit(
            NavItem("Analytics", "/ui/analytics", "Incidents by species and month, time to clear by agency"),
            NavItem("Report", "/ui/report", "File a voice report as the navigation partner (T-map)")],
     templates_dirs=[HERE / "templates"], static_dirs=[HERE / "static"],
-    versions={**DEFAULT_VERSIONS, "incidents": data.incidents_version})
+    versions={**DEFAULT_VERSIONS, "incidents": pages.incidents_version})
 kit.templates.env.globals.update(local_time=data.iso_local, suggest_complaint_no=complaint_number,
                                  pretty_json=lambda v: json.dumps(v, ensure_ascii=False, indent=2, sort_keys=True))
 
@@ -61,8 +62,7 @@ def _check_filters(status: str, agency: str, platform: RoadkillPlatform) -> None
 
 def _board_ctx(p: RoadkillPlatform, status: str, agency: str) -> dict[str, Any]:
     _check_filters(status, agency, p)
-    with p.db.read_session() as s:
-        items = data.board(p, s, status=status, agency=agency)
+    items = data.board(p, status=status, agency=agency)
     query = "&".join(f"{k}={v}" for k, v in (("status", status), ("agency", agency)) if v)
     return {"items": items, "status": status, "agency": agency, "filters": data.filters(p),
             "board_src": "/ui/partials/board" + (f"?{query}" if query else ""), "limit": data.BOARD_MAX}
@@ -83,9 +83,8 @@ def board_partial(request: Request, p: PlatformDep, status: str = STATUS_Q, agen
 def _map_ctx(p: RoadkillPlatform) -> dict[str, Any]:
     net = p.parts.network
     base = p.parts.map_base
-    with p.db.read_session() as s:
-        items = data.open_incidents(p, s)
-        spots = data.hotspot_segments(p, s)
+    items = data.open_incidents(p)
+    spots = data.hotspot_segments(p)
     markers = [{"id": c["id"], "lat": c["lat"], "lon": c["lon"], "status": c["status"],
                 "label": f"{c['species_l']['en']} ({c['species_l']['ko']}) on {c['road_l']['en']} "
                          f"({c['road_l']['ko']}) — {c['state_l']['en']}, {c['agency']}; open incident {c['id']}"}
@@ -108,8 +107,7 @@ def map_partial(request: Request, p: PlatformDep) -> HTMLResponse:
 # ---- one incident ----------------------------------------------------------------------------------
 
 def _incident_ctx(p: RoadkillPlatform, incident_id: str) -> dict[str, Any]:
-    with p.db.read_session() as s:
-        ctx = data.incident_page(p, s, incident_id)
+    ctx = data.incident_page(p, incident_id)
     ctx["registry"] = p.parties
     ctx["src"] = f"/ui/partials/incidents/{incident_id}"
     return ctx
@@ -149,15 +147,14 @@ def _console_ctx(p: RoadkillPlatform, request: Request) -> dict[str, Any]:
     if who is None:
         return ctx
     ctx["who_l"] = data.party_label(p, who.party)
-    with p.db.read_session() as s:
-        if who.party == "me":
-            ctx["kind"] = "me"
-            ctx["records"] = data.me_records(p, s)
-        elif who.party in ("acrc", "molit") or "road_agency" in who.roles:
-            ctx["kind"] = who.party if who.party in ("acrc", "molit") else "road_agency"
-            ctx["items"] = data.console_items(p, s, who.party)
-        else:
-            ctx["kind"] = "other"
+    if who.party == "me":
+        ctx["kind"] = "me"
+        ctx["records"] = data.me_records(p)
+    elif who.party in ("acrc", "molit") or "road_agency" in who.roles:
+        ctx["kind"] = who.party if who.party in ("acrc", "molit") else "road_agency"
+        ctx["items"] = data.console_items(p, who.party)
+    else:
+        ctx["kind"] = "other"
     return ctx
 
 
@@ -178,8 +175,7 @@ def console_partial(request: Request, p: PlatformDep, party: str = Query(default
 # ---- analytics --------------------------------------------------------------------------------------
 
 def _analytics_ctx(p: RoadkillPlatform) -> dict[str, Any]:
-    with p.db.read_session() as s:
-        return {"a": data.analytics(p, s)}
+    return {"a": data.analytics(p)}
 
 
 @pages.get("/analytics", response_class=HTMLResponse, name="rk_analytics")

@@ -1,32 +1,17 @@
-"""Read queries and view models of the trainer pages (SQL aggregates; nothing loads every incident)."""
+"""View models of the trainer pages: labels and cards over the read models of `flows.pages`."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from services.roadkill import analytics as analytics_mod
-from services.roadkill import hotspots, incident_states, queries, views
-from services.roadkill.intake import road_network
-from services.roadkill.models import incident, incident_event, report
+from services.roadkill.domain import hotspots, incident_states, presenters
+from services.roadkill.domain.reference import default_species
+from services.roadkill.flows import pages, queries
 from services.roadkill.parts import RoadkillPlatform
-from services.roadkill.reference import default_species
-from shared import trace
 
 HOTSPOT_MIN_COUNT = 2  # with few incidents Malo's limit is 0: one carcass is not yet a hotspot to show
-OPEN_MARKERS_MAX = 500  # markers on the map; the board pages through the rest
 BOARD_MAX = 100
-
-
-def incidents_version(platform: RoadkillPlatform) -> tuple[int, str]:
-    """Changes when an incident moves (a history row) or a report is merged: two primary-key maxima."""
-    with platform.db.read_session() as s:
-        ev = s.scalar(select(func.max(incident_event.c.id))) or 0
-        rp = s.scalar(select(func.max(report.c.id))) or ""
-    return int(ev), str(rp)
 
 
 # ---- labels: English with the Korean name beside it -------------------------------------------
@@ -46,7 +31,7 @@ def party_label(platform: RoadkillPlatform, code: str | None) -> dict[str, str]:
 
 
 def road_label(platform: RoadkillPlatform, road_id: str | None, road_name: str | None, road_class: str | None) -> dict[str, str]:
-    road = road_network(platform).roads.get(road_id or "")
+    road = platform.parts.network.roads.get(road_id or "")
     if road is not None:
         return {"en": road.name, "ko": road.name_ko, "class": road.road_class}
     return {"en": road_name or "off the mapped roads", "ko": "" if road_name else "도로망 밖",
@@ -60,7 +45,7 @@ def state_label(code: str) -> dict[str, str]:
 
 def card(platform: RoadkillPlatform, row: Any) -> dict[str, Any]:
     """An incident as the board, map and console show it (no report content)."""
-    out = views.incident_summary(row)
+    out = presenters.incident_summary(row)
     out.update(species_l=species_label(row.species_confirmed or row.species),
                road_l=road_label(platform, row.road_id, row.road_name, row.road_class),
                agency_l=party_label(platform, row.agency), state_l=state_label(row.status),
@@ -69,35 +54,28 @@ def card(platform: RoadkillPlatform, row: Any) -> dict[str, Any]:
 
 
 def _area_label(platform: RoadkillPlatform, code: str | None) -> dict[str, str]:
-    a = road_network(platform).areas.by_code.get(code or "")
+    a = platform.parts.network.areas.by_code.get(code or "")
     return {"en": a.name, "ko": a.name_ko} if a else {"en": code or "—", "ko": ""}
 
 
 # ---- board, map ------------------------------------------------------------------------------
 
-def board(platform: RoadkillPlatform, s: Session, *, status: str | None, agency: str | None) -> list[dict[str, Any]]:
+def board(platform: RoadkillPlatform, *, status: str | None, agency: str | None) -> list[dict[str, Any]]:
     f = queries.IncidentFilter(status=status or None, agency=agency or None)
-    rows, _next = queries.list_incidents(s, f, None, BOARD_MAX)
+    rows, _next = queries.list_incidents(platform, f, None, BOARD_MAX)
     return [card(platform, r) for r in rows]
 
 
-def open_incidents(platform: RoadkillPlatform, s: Session) -> list[dict[str, Any]]:
-    i = incident.c
-    rows = s.execute(select(incident).where(i.status.in_(incident_states.machine().open_states))
-                     .order_by(i.created_at.desc(), i.id.desc()).limit(OPEN_MARKERS_MAX)).all()
-    return [card(platform, r) for r in rows]
+def open_incidents(platform: RoadkillPlatform) -> list[dict[str, Any]]:
+    return [card(platform, r) for r in pages.open_incidents(platform)]
 
 
-def hotspot_segments(platform: RoadkillPlatform, s: Session) -> list[dict[str, Any]]:
+def hotspot_segments(platform: RoadkillPlatform) -> list[dict[str, Any]]:
     """Malo hotspots on 500 m segments: counts per (road, segment) in SQL, the test in hotspots.py."""
-    net = road_network(platform)
-    i = incident.c
-    rows = s.execute(select(i.road_id, i.segment_no, func.count()).where(i.road_id.is_not(None),
-                                                                         i.segment_no.is_not(None))
-                     .group_by(i.road_id, i.segment_no)).all()
+    net = platform.parts.network
     segments = hotspots.segments_per_road(net)
-    counts = {(r[0], int(r[1])): int(r[2]) for r in rows
-              if r[0] in segments and 0 <= int(r[1]) < segments[r[0]]}  # ignore rows of a replaced map
+    counts = {(road_id, seg): n for road_id, seg, n in pages.segment_counts(platform)
+              if road_id in segments and 0 <= seg < segments[road_id]}  # ignore rows of a replaced map
     if not counts:
         return []
     result = hotspots.malo_hotspots(counts, segments)
@@ -117,12 +95,9 @@ def hotspot_segments(platform: RoadkillPlatform, s: Session) -> list[dict[str, A
 
 # ---- one incident ------------------------------------------------------------------------------
 
-def incident_page(platform: RoadkillPlatform, s: Session, incident_id: str) -> dict[str, Any]:
-    row, reports, events = queries.get_incident(s, incident_id)  # 404 problem when unknown
-    hops = trace.read(s, platform.tables, subject_type="incident", subject_ids=[incident_id])
-    o = platform.tables.outbox
-    payloads = dict(s.execute(select(o.c.id, o.c.payload).where(o.c.subject_type == "incident",
-                                                                 o.c.subject_id == incident_id)).all())
+def incident_page(platform: RoadkillPlatform, incident_id: str) -> dict[str, Any]:
+    read = pages.incident_page(platform, incident_id)  # 404 problem when unknown
+    row, reports, events, hops, payloads = (read[k] for k in ("row", "reports", "events", "hops", "payloads"))
     demo = bool(platform.settings.demo_mode)
     received = []
     for h in hops:
@@ -132,14 +107,14 @@ def incident_page(platform: RoadkillPlatform, s: Session, incident_id: str) -> d
     # The reporter hash and personal hashes never reach this page; the words said only in demo mode.
     shown = []
     for r in reports:
-        v = views.report_view(r, "acrc")
+        v = presenters.report_view(r, "acrc")
         if not demo:
             v.pop("transcript", None)
             v.pop("description", None)
         v["species_l"] = species_label(r.species)
         v["partner_l"] = party_label(platform, r.partner)
         shown.append(v)
-    history = [{**views.event_view(e), "actor_l": party_label(platform, e.actor),
+    history = [{**presenters.event_view(e), "actor_l": party_label(platform, e.actor),
                 "to_l": state_label(e.to_status)} for e in events]
     return {"inc": card(platform, row), "decision": row.decision or {}, "reports": shown, "history": history,
             "hops": hops, "received": received, "demo": demo}
@@ -147,8 +122,8 @@ def incident_page(platform: RoadkillPlatform, s: Session, incident_id: str) -> d
 
 # ---- agency console -----------------------------------------------------------------------------
 
-def console_items(platform: RoadkillPlatform, s: Session, party: str) -> list[dict[str, Any]]:
-    rows, _next = queries.inbox(s, party, None, 50)
+def console_items(platform: RoadkillPlatform, party: str) -> list[dict[str, Any]]:
+    rows, _next = queries.inbox(platform, party, None, 50)
     out = []
     for r in rows:
         c = card(platform, r)
@@ -158,23 +133,11 @@ def console_items(platform: RoadkillPlatform, s: Session, party: str) -> list[di
     return out
 
 
-def me_records(platform: RoadkillPlatform, s: Session, limit: int = 20) -> list[dict[str, Any]]:
+def me_records(platform: RoadkillPlatform, limit: int = 20) -> list[dict[str, Any]]:
     """What the Ministry of Environment received: the processing records of the latest closed incidents."""
-    i, o = incident.c, platform.tables.outbox
-    closed = s.execute(select(incident.c.id).where(i.status == "closed").order_by(i.updated_at.desc())
-                       .limit(limit)).scalars().all()
-    if not closed:
-        return []
-    rows = s.execute(select(o.c.subject_id, o.c.payload, o.c.status).where(
-        o.c.subject_type == "incident", o.c.subject_id.in_(closed), o.c.to_party == "me")).all()
-    by_id = {r.subject_id: r for r in rows}
     out = []
-    for inc_id in closed:
-        r = by_id.get(inc_id)
-        if r is None:
-            continue
-        p = dict(r.payload)
-        p["delivery"] = r.status
+    for p, delivery in pages.me_records(platform, limit):
+        p["delivery"] = delivery
         p["species_l"] = species_label(p.get("species_confirmed") or p.get("species_reported"))
         p["agency_l"] = party_label(platform, p.get("agency"))
         out.append(p)
@@ -183,30 +146,11 @@ def me_records(platform: RoadkillPlatform, s: Session, limit: int = 20) -> list[
 
 # ---- analytics (aggregates in SQL) -------------------------------------------------------------
 
-def _month(col, dialect: str):
-    if dialect == "postgresql":
-        return func.to_char(func.timezone("Asia/Seoul", col), "YYYY-MM")
-    return func.strftime("%Y-%m", col, "+9 hours")
-
-
-def analytics(platform: RoadkillPlatform, s: Session) -> dict[str, Any]:
-    dialect = s.get_bind().dialect.name
-    i = incident.c
-    sp = func.coalesce(i.species_confirmed, i.species)
-    by_species = s.execute(select(sp, func.count()).group_by(sp).order_by(func.count().desc(), sp)).all()
-    month = _month(i.first_reported_at, dialect)
-    cleared_month = _month(i.cleared_at, dialect)
-    by_month = dict(s.execute(select(month, func.count()).group_by(month).order_by(month)).all())
-    cleared_by_month = dict(s.execute(select(cleared_month, func.count()).where(i.cleared_at.is_not(None))
-                                      .group_by(cleared_month)).all())
-    # Median and 90th percentile per agency from the analytics module (the same numbers as
-    # GET /v1/analytics/summary: incidents closed as removed, first report → cleared).
-    ttc = sorted(analytics_mod.time_to_clear(s).items(), key=lambda kv: (-(kv[1]["p50_minutes"] or 0), kv[0]))
-    by_status = dict(s.execute(select(i.status, func.count()).group_by(i.status)).all())
-    by_class = s.execute(select(i.road_class, func.count()).group_by(i.road_class)
-                         .order_by(func.count().desc())).all()
-    outcomes = dict(s.execute(select(i.outcome, func.count()).where(i.outcome.is_not(None))
-                              .group_by(i.outcome)).all())
+def analytics(platform: RoadkillPlatform) -> dict[str, Any]:
+    counts = pages.analytics_counts(platform)
+    by_species, by_month, cleared_by_month = counts["by_species"], counts["by_month"], counts["cleared_by_month"]
+    by_status, by_class, outcomes = counts["by_status"], counts["by_class"], counts["outcomes"]
+    ttc = sorted(counts["time_to_clear"].items(), key=lambda kv: (-(kv[1]["p50_minutes"] or 0), kv[0]))
 
     def sp_name(code: str) -> str:
         lab = species_label(code)

@@ -1,0 +1,1 @@
+"""Roadkill use cases: each public flow takes the platform and owns its transaction."""
