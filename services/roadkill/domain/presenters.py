@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Any
 
 from services.roadkill.domain import incident_states
+from services.roadkill.domain.reference import default_species
 
 OPERATOR = "chungnam"
 # Who sees the words the driver said: the operator and ACRC (it is the civil complaint's content).
@@ -13,7 +14,7 @@ TRANSCRIPT_READERS = frozenset({OPERATOR, "acrc"})
 OVERSEERS = frozenset({OPERATOR, "acrc", "molit", "me"})
 
 
-def _iso(value: datetime | None) -> str | None:
+def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
@@ -38,8 +39,8 @@ def incident_summary(row) -> dict[str, Any]:
         "agency": row.agency, "routed_agency": row.routed_agency, "municipality": row.municipality,
         "report_count": row.report_count, "complaint_no": row.complaint_no,
         "outcome": row.outcome, "outcome_note": row.outcome_note,
-        "first_reported_at": _iso(row.first_reported_at), "last_reported_at": _iso(row.last_reported_at),
-        "cleared_at": _iso(row.cleared_at), "created_at": _iso(row.created_at), "updated_at": _iso(row.updated_at),
+        "first_reported_at": iso(row.first_reported_at), "last_reported_at": iso(row.last_reported_at),
+        "cleared_at": iso(row.cleared_at), "created_at": iso(row.created_at), "updated_at": iso(row.updated_at),
         "version": row.version,
     }
 
@@ -51,7 +52,7 @@ def report_view(row, party: str) -> dict[str, Any]:
         "species": row.species, "species_confidence": row.species_confidence, "lane": row.lane, "side": row.side,
         "lat": row.lat, "lon": row.lon, "accuracy_m": row.accuracy_m, "heading_deg": row.heading_deg,
         "speed_kmh": row.speed_kmh, "road_name": row.road_name,
-        "reported_at": _iso(row.reported_at), "received_at": _iso(row.received_at),
+        "reported_at": iso(row.reported_at), "received_at": iso(row.received_at),
     }
     if party in TRANSCRIPT_READERS:
         out["transcript"] = row.transcript
@@ -63,7 +64,7 @@ def report_view(row, party: str) -> dict[str, Any]:
 
 
 def event_view(row) -> dict[str, Any]:
-    return {"at": _iso(row.at), "actor": row.actor, "type": row.type, "from_status": row.from_status,
+    return {"at": iso(row.at), "actor": row.actor, "type": row.type, "from_status": row.from_status,
             "to_status": row.to_status, "detail": row.detail or {}}
 
 
@@ -85,7 +86,7 @@ def inbox_item(row) -> dict[str, Any]:
         "road_id": row.road_id, "road_name": row.road_name, "road_class": row.road_class,
         "carriageway": row.carriageway, "measure_m": row.measure_m, "lat": row.lat, "lon": row.lon,
         "accuracy_m": row.accuracy_m, "agency": row.agency, "municipality": row.municipality,
-        "report_count": row.report_count, "first_reported_at": _iso(row.first_reported_at),
+        "report_count": row.report_count, "first_reported_at": iso(row.first_reported_at),
         "explanation": (row.decision or {}).get("explanation"),
     }
 
@@ -96,6 +97,41 @@ def hazard(row, now: datetime) -> dict[str, Any]:
         "incident_id": row.id, "lat": row.lat, "lon": row.lon, "road_id": row.road_id, "road_name": row.road_name,
         "road_class": row.road_class, "carriageway": row.carriageway, "direction_deg": direction_deg(row),
         "species": row.species, "status": row.status, "report_count": row.report_count,
-        "first_reported_at": _iso(row.first_reported_at),
+        "first_reported_at": iso(row.first_reported_at),
         "age_s": max(0, round((now - row.first_reported_at).total_seconds())),
+    }
+
+
+# -- what the parties of the handoff chain receive (payloads built by flows/handoff.py) -------------
+
+def _species(code: str | None) -> dict[str, Any] | None:
+    if code is None:
+        return None
+    sp = default_species().by_code.get(code)
+    if sp is None:
+        return {"code": code}
+    return {"code": sp.code, "name_en": sp.name_en, "name_ko": sp.name_ko, "scientific_name": sp.scientific_name,
+            "protected": sp.protected}
+
+
+def location(inc) -> dict[str, Any]:
+    """Where an incident is, as every handoff payload carries it (a row or the new incident's dict)."""
+    g = inc.get if isinstance(inc, dict) else lambda k: getattr(inc, k)
+    return {"lat": g("lat"), "lon": g("lon"), "accuracy_m": g("accuracy_m"), "road_id": g("road_id"),
+            "road_name": g("road_name"), "road_class": g("road_class"), "carriageway": g("carriageway"),
+            "measure_m": g("measure_m"), "municipality": g("municipality")}
+
+
+def processing_record(inc) -> dict[str, Any]:
+    """The Ministry of Environment's record for the prevention database: no personal data at all."""
+    cleared = inc.cleared_at
+    return {
+        "subject_id": inc.id, "incident_id": inc.id,
+        "species_reported": inc.species, "species_confirmed": inc.species_confirmed,
+        "taxon": _species(inc.species_confirmed or inc.species),
+        "event_date": iso(inc.first_reported_at), "cleared_at": iso(cleared), "outcome": inc.outcome,
+        "lat": round(inc.lat, 5), "lon": round(inc.lon, 5), "coordinate_uncertainty_m": inc.accuracy_m,
+        "road_id": inc.road_id, "road_class": inc.road_class, "segment_no": inc.segment_no,
+        "agency": inc.agency, "municipality": inc.municipality, "report_count": inc.report_count,
+        "time_to_clear_s": round((cleared - inc.first_reported_at).total_seconds()) if cleared else None,
     }

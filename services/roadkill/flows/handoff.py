@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from services.roadkill.domain import incident_columns, incident_states
+from services.roadkill.domain import incident_columns, incident_states, presenters
 from services.roadkill.domain.reference import default_species
 from services.roadkill.models import incident, incident_event, report
 from services.roadkill.schemas import EventIn
@@ -30,27 +30,6 @@ PLATFORM = "chungnam"
 SUBJECT = "incident"
 
 
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _species(code: str | None) -> dict[str, Any] | None:
-    if code is None:
-        return None
-    sp = default_species().by_code.get(code)
-    if sp is None:
-        return {"code": code}
-    return {"code": sp.code, "name_en": sp.name_en, "name_ko": sp.name_ko, "scientific_name": sp.scientific_name,
-            "protected": sp.protected}
-
-
-def _location(inc) -> dict[str, Any]:
-    g = inc.get if isinstance(inc, dict) else lambda k: getattr(inc, k)
-    return {"lat": g("lat"), "lon": g("lon"), "accuracy_m": g("accuracy_m"), "road_id": g("road_id"),
-            "road_name": g("road_name"), "road_class": g("road_class"), "carriageway": g("carriageway"),
-            "measure_m": g("measure_m"), "municipality": g("municipality")}
-
-
 # -- hub → party messages ------------------------------------------------------------------------
 
 def file_complaint(session: Session, platform: RoadkillPlatform, inc: dict[str, Any], *, transcript: str, lane: str | None,
@@ -60,9 +39,9 @@ def file_complaint(session: Session, platform: RoadkillPlatform, inc: dict[str, 
         "subject_id": inc["id"],
         "incident_id": inc["id"],
         "category": "roadkill",
-        "complaint": {"transcript": transcript, "reported_at": _iso(inc["first_reported_at"]),
+        "complaint": {"transcript": transcript, "reported_at": presenters.iso(inc["first_reported_at"]),
                       "species": inc["species"], "lane": lane, "side": side},
-        "location": _location(inc),
+        "location": presenters.location(inc),
         "proposed_agency": inc["agency"],
     }
     outbox.enqueue(session, platform.tables, from_party=PLATFORM, to_party="acrc", kind="complaint.filed",
@@ -75,7 +54,7 @@ def _forward_to_molit(session: Session, platform: RoadkillPlatform, inc) -> None
     decision = inc.decision or {}
     payload = {
         "subject_id": inc.id, "incident_id": inc.id, "complaint_no": inc.complaint_no,
-        "species": inc.species, "location": _location(inc), "version": inc.version,
+        "species": inc.species, "location": presenters.location(inc), "version": inc.version,
         "routing": {"agency": inc.agency, "agency_name": decision.get("agency_name"),
                     "explanation": decision.get("explanation")},
     }
@@ -91,8 +70,8 @@ def _assign(session: Session, platform: RoadkillPlatform, inc, *, agency: str, t
         .order_by(report.c.reported_at).limit(1)).one()
     payload: dict[str, Any] = {
         "subject_id": inc.id, "incident_id": inc.id, "complaint_no": inc.complaint_no, "version": inc.version,
-        "species": inc.species, "location": _location(inc), "lane": lane, "side": side,
-        "report_count": inc.report_count, "first_reported_at": _iso(inc.first_reported_at),
+        "species": inc.species, "location": presenters.location(inc), "lane": lane, "side": side,
+        "report_count": inc.report_count, "first_reported_at": presenters.iso(inc.first_reported_at),
         "explanation": (inc.decision or {}).get("explanation"),
     }
     if transfer:
@@ -102,25 +81,10 @@ def _assign(session: Session, platform: RoadkillPlatform, inc, *, agency: str, t
                    subject_type=SUBJECT, subject_id=inc.id, payload=payload, summary=f"assigned to {agency}{why}")
 
 
-def processing_record(inc) -> dict[str, Any]:
-    """The Ministry of Environment's record for the prevention database: no personal data at all."""
-    cleared = inc.cleared_at
-    return {
-        "subject_id": inc.id, "incident_id": inc.id,
-        "species_reported": inc.species, "species_confirmed": inc.species_confirmed,
-        "taxon": _species(inc.species_confirmed or inc.species),
-        "event_date": _iso(inc.first_reported_at), "cleared_at": _iso(cleared), "outcome": inc.outcome,
-        "lat": round(inc.lat, 5), "lon": round(inc.lon, 5), "coordinate_uncertainty_m": inc.accuracy_m,
-        "road_id": inc.road_id, "road_class": inc.road_class, "segment_no": inc.segment_no,
-        "agency": inc.agency, "municipality": inc.municipality, "report_count": inc.report_count,
-        "time_to_clear_s": round((cleared - inc.first_reported_at).total_seconds()) if cleared else None,
-    }
-
-
 def _close_notices(session: Session, platform: RoadkillPlatform, inc) -> None:
     """On close: ME gets the processing record; each reporting partner a status notice for its drivers."""
     outbox.enqueue(session, platform.tables, from_party=PLATFORM, to_party="me", kind="processing.record",
-                   subject_type=SUBJECT, subject_id=inc.id, payload=processing_record(inc),
+                   subject_type=SUBJECT, subject_id=inc.id, payload=presenters.processing_record(inc),
                    summary=f"processing record ({inc.outcome})")
     rows = session.execute(select(report.c.id, report.c.partner).where(report.c.incident_id == inc.id)
                            .order_by(report.c.reported_at)).all()
@@ -131,7 +95,7 @@ def _close_notices(session: Session, platform: RoadkillPlatform, inc) -> None:
     for partner, report_ids in by_partner.items():
         payload = {"subject_id": inc.id, "incident_id": inc.id, "report_ids": report_ids, "status": inc.status,
                    "open311_status": incident_states.open311_status(inc.status), "outcome": inc.outcome,
-                   "cleared_at": _iso(inc.cleared_at)}
+                   "cleared_at": presenters.iso(inc.cleared_at)}
         outbox.enqueue(session, platform.tables, from_party=PLATFORM, to_party=partner, kind="incident.status",
                        subject_type=SUBJECT, subject_id=inc.id, payload=payload,
                        summary=f"status notice for {len(report_ids)} report(s): {inc.outcome}")

@@ -102,7 +102,7 @@ class PreparedReport:
     cells: list[int]
 
 
-def prepare_report(platform: RoadkillPlatform, data: ReportIn) -> PreparedReport:
+def _prepare_report(platform: RoadkillPlatform, data: ReportIn) -> PreparedReport:
     """Validation, routing and transcript parsing: pure, so it runs before any transaction. Raises Problem (422)."""
     _validate(platform, data)
     decision = decide(platform, lat=data.lat, lon=data.lon, heading_deg=data.heading_deg,
@@ -113,7 +113,7 @@ def prepare_report(platform: RoadkillPlatform, data: ReportIn) -> PreparedReport
                                                                         params.cell_m))
 
 
-def lock_keys(platform: RoadkillPlatform, data: ReportIn) -> list[tuple[str, str]]:
+def _lock_keys(platform: RoadkillPlatform, data: ReportIn) -> list[tuple[str, str]]:
     """Advisory locks serialising intakes that could merge with each other (PostgreSQL; SQLite already
     serialises writers).
 
@@ -131,29 +131,29 @@ async def file_voice_report(platform: RoadkillPlatform, data: ReportIn, *, partn
     """The navigation partner's voice report: checks, routing and parsing first (no database), then the
     store in the service's group-commit writer (`shared.writer`), returned once its transaction committed.
     Raises Problem (422)."""
-    prepared = prepare_report(platform, data)
-    locks = lock_keys(platform, data) if not platform.db.is_sqlite else ()
+    prepared = _prepare_report(platform, data)
+    locks = _lock_keys(platform, data) if not platform.db.is_sqlite else ()
     return await platform.writer.run(_store_voice, platform, prepared, partner, locks=locks)
 
 
 def _store_voice(session: Session, platform: RoadkillPlatform, prepared: PreparedReport,
                  partner: str) -> IntakeResult:
-    return store_report(session, platform, prepared, partner=partner, source="voice")
+    return _store_report(session, platform, prepared, partner=partner, source="voice")
 
 
 def submit_report(session: Session, platform: RoadkillPlatform, data: ReportIn, *, partner: str, source: str = "voice",
                   personal_hashes: dict[str, Any] | None = None, token: str | None = None) -> IntakeResult:
     """Stores one report: merged into the open incident of the same carcass, or a new incident whose
     civil complaint is queued to ACRC. Runs in the caller's (write) transaction; raises Problem (422)."""
-    prepared = prepare_report(platform, data)
-    advisory_locks(session, lock_keys(platform, data))
-    return store_report(session, platform, prepared, partner=partner, source=source,
+    prepared = _prepare_report(platform, data)
+    advisory_locks(session, _lock_keys(platform, data))
+    return _store_report(session, platform, prepared, partner=partner, source=source,
                         personal_hashes=personal_hashes, token=token)
 
 
-def store_report(session: Session, platform: RoadkillPlatform, prepared: PreparedReport, *, partner: str, source: str = "voice",
+def _store_report(session: Session, platform: RoadkillPlatform, prepared: PreparedReport, *, partner: str, source: str = "voice",
                  personal_hashes: dict[str, Any] | None = None, token: str | None = None) -> IntakeResult:
-    """The database part of intake (the caller holds the `lock_keys` locks): merge or new incident."""
+    """The database part of intake (the caller holds the `_lock_keys` locks): merge or new incident."""
     data, decision, parsed = prepared.data, prepared.decision, prepared.parsed
     params = platform.parts.dedup_params
     now = utcnow()
