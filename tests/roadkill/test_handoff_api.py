@@ -4,6 +4,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from services.roadkill.domain import incident_states
+from services.roadkill.flows import handoff
 from tests.roadkill.conftest import EXPRESSWAY, NATIONAL, auth, report_body
 
 SERVICE_NAME = "roadkill"
@@ -188,3 +189,11 @@ def test_state_table_is_published_as_data(client):
     assert [s["code"] for s in body["states"]] == list(incident_states.machine().codes)
     assert {t["event"] for t in body["transitions"]} == {"complaint_registered", "assigned", "acknowledged",
                                                          "dispatched", "closed", "transferred"}
+
+
+def test_handler_table_names_only_events_of_the_state_machine():
+    """The state machine decides which steps exist; the handler table only adds what some of them write
+    and send. A handler under a name the machine lacks would never run."""
+    events = set(incident_states.machine().transitions)
+    assert set(handoff.HANDLERS) <= events
+    assert {"complaint_registered", "assigned", "transferred", "closed"} <= set(handoff.HANDLERS)
