@@ -13,7 +13,6 @@ from datetime import time as dtime
 from pathlib import Path
 
 import httpx
-
 from bench.common import Ctx, Row, interleave, median, settle, wrk_errors
 from bench.load import wrk
 from bench.server import ROOT, Server
@@ -25,7 +24,7 @@ def bench_clock() -> tuple[datetime, dict[str, str]]:
     Today when a season is open; otherwise (the programme has no season in December) noon KST
     on the last capture day of the latest season that has started, via the service's CLOCK_AT.
     """
-    from services.peaks import reference
+    from services.peaks.domain import reference
 
     now = datetime.now(UTC)
     if reference.current_season(now) is not None:
@@ -45,8 +44,8 @@ def jpeg_3mb(peak_code: str, seed: int, *, size: tuple[int, int] = (4000, 3000),
     the bare synthetic picture compresses to a few hundred KB, far smaller than a real photo)."""
     import numpy as np
     from PIL import Image
-
-    from services.peaks import reference, synth
+    from services.peaks import synth
+    from services.peaks.domain import reference
 
     peak = reference.peaks()[peak_code]
     img = synth.picture(size, seed)
@@ -63,9 +62,8 @@ def jpeg_3mb(peak_code: str, seed: int, *, size: tuple[int, int] = (4000, 3000),
 
 def scenario_verify(ctx: Ctx) -> list[Row]:
     from PIL import Image
-
-    from services.peaks import exif, imaging, reference, verification
-    from services.peaks.verdict import History
+    from services.peaks.domain import exif, imaging, reference, verification
+    from services.peaks.domain.verification.verdict import History
 
     data = jpeg_3mb("gajisan", 11)
     now = bench_clock()[0]

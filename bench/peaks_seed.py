@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 def bulk_insert(n: int) -> None:
     from sqlalchemy import insert
 
-    from services.peaks import reference
     from services.peaks.app import SPEC
     from services.peaks.config import Settings
+    from services.peaks.domain import reference
     from services.peaks.models import Climber, Photo
     from shared import migrations
     from shared.ids import new_id

@@ -109,8 +109,6 @@ class Platform(Generic[PartsT]):
         self.clock: Callable[[], datetime] = utcnow
         # Live updates of the trainer pages (`shared.ui.sse`): one hub per running service.
         self.ui_hub: EventHub = EventHub()
-        # Only the peaks clock still lives here; it moves to a typed part and this goes.
-        self.state: dict[str, Any] = {}
         self._external: tuple[float, set[str]] = (0.0, set())
         self._ready_cache: tuple[float, dict[str, Any]] | None = None
         event.listen(self.db.Session, "after_commit", self._after_commit)

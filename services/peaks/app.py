@@ -2,16 +2,24 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 
 from services.peaks.config import Settings
+from services.peaks.domain.service_clock import (
+    HEADER,
+    RealNow,
+    ServiceClock,
+    describe,
+    reading_of,
+    system_now,
+)
+from services.peaks.flows.seed import seed
 from services.peaks.models import metadata, platform_tables
 from services.peaks.parts import build_parts
-from services.peaks.seed import seed
-from services.peaks.service_clock import ClockHeaderMiddleware, RealNow, ServiceClock, describe, system_now
 from shared.parties import PartyRegistry
-from shared.platform import ServiceSpec, build_app
+from shared.platform import Platform, ServiceSpec, build_app
 from shared.reference import read_json
 
 HERE = Path(__file__).parent
@@ -43,7 +51,7 @@ SPEC = ServiceSpec(
     cors_get_prefixes=["/open/v1/"],
     parts=build_parts,
     about=read_json(HERE / "data" / "about.json"),
-    about_extra=lambda platform: {"clock": describe(platform)},
+    about_extra=lambda platform: {"clock": describe(platform.clock)},
 )
 
 
@@ -52,7 +60,28 @@ def create_app(settings: Settings | None = None, *, real_now: RealNow = system_n
     real time, CLOCK_AT, or in demo mode between seasons a training clock (see `service_clock`)."""
     settings = settings or Settings()
     app = build_app(SPEC, settings)
-    app.state.platform.state["clock"] = ServiceClock(demo_mode=settings.demo_mode, clock_at=settings.clock_at,
-                                                     real_now=real_now)
+    app.state.platform.clock = ServiceClock(demo_mode=settings.demo_mode, clock_at=settings.clock_at,
+                                            real_now=real_now)
     app.add_middleware(ClockHeaderMiddleware, platform=app.state.platform)
     return app
+
+
+class ClockHeaderMiddleware:
+    """Adds `Service-Clock: <mode>;date="<service date>";real-date="<real date>"` to every response."""
+
+    def __init__(self, app, platform: Platform[Any]):
+        self.app = app
+        self.platform = platform
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_clock(message) -> None:
+            if message["type"] == "http.response.start":
+                value = reading_of(self.platform.clock).header_value().encode("ascii")
+                message = {**message, "headers": [*message.get("headers", []), (HEADER.lower().encode(), value)]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_clock)
+

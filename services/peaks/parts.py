@@ -5,11 +5,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import cast
 
-from services.peaks.certificates_pdf import PdfCache
 from services.peaks.config import Settings
-from services.peaks.open_api import PhotoFeed
-from services.peaks.ratelimit import TokenBuckets
-from services.peaks.storage import Storage
+from services.peaks.domain.certificate_pdf import PdfCache
+from services.peaks.domain.ratelimit import TokenBuckets
+from services.peaks.flows.feed import PhotoFeed
+from services.peaks.flows.photo_store import Storage
 from shared.platform import Platform
 
 
@@ -21,7 +21,7 @@ class PeaksParts:
     platform: Platform[PeaksParts] = field(repr=False)
     storage: Storage
     limiter: TokenBuckets
-    # Tokens known valid: {digest: (valid until, climber id)} (services/peaks/auth.py).
+    # Tokens known valid: {digest: (valid until, climber id)} (services/peaks/flows/climbers.py).
     climber_tokens: dict[str, tuple[float, str]] = field(default_factory=dict)
     certificate_pdfs: PdfCache = field(default_factory=PdfCache)
     _feed: PhotoFeed | None = field(default=None, init=False, repr=False)

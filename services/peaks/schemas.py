@@ -6,8 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from services.peaks.models import Photo
-from services.peaks.reference import KST, Peak, Season
+from services.peaks.domain.reference import KST, Peak, Season
 
 
 def kst(value: datetime | None) -> str | None:
@@ -121,7 +120,8 @@ class PhotoOut(BaseModel):
     image_url: str
 
     @classmethod
-    def of(cls, p: Photo) -> PhotoOut:
+    def of(cls, p: Any) -> PhotoOut:
+        """From a photo row (`models.Photo`)."""
         return cls(id=p.id, climber_id=p.climber_id, peak=p.peak_code, season=p.season_id, verdict=p.status,
                    score=p.score, checks=[CheckOut(**c) for c in p.checks], format=p.format, width=p.width,
                    height=p.height, size_bytes=p.size_bytes, taken_at=kst(p.taken_at), capture_day=p.capture_day,
@@ -169,3 +169,25 @@ class ShippingAddressOut(BaseModel):
     climber_id: str
     certificate: str
     shipping_address_set: bool
+
+
+class WebhookIn(BaseModel):
+    url: str = Field(min_length=8, max_length=2000, description="https:// URL that receives the POSTs")
+    events: list[Literal["photo.approved", "certificate.issued"]] = Field(min_length=1, max_length=2)
+    territory: bool = Field(default=False, description="photo.approved only for peaks in your territory")
+
+
+class WebhookOut(BaseModel):
+    id: str
+    url: str
+    events: list[str]
+    peaks: list[str] | None
+    active: bool
+    created_at: str
+    secret: str = Field(description="Standard Webhooks signing secret (whsec_…) to verify deliveries")
+    secret_version: int
+    signature: str = "Standard Webhooks: headers webhook-id, webhook-timestamp, webhook-signature"
+
+
+class WebhooksOut(BaseModel):
+    items: list[WebhookOut]

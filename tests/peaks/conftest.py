@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-
-from services.peaks import reference, synth
-from services.peaks.reference import KST
+from services.peaks import synth
+from services.peaks.domain import reference
+from services.peaks.domain.reference import KST
 
 # Fixed clock: the suite behaves the same on any day it runs.
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=KST)

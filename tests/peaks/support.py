@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
-from services.peaks import reference, synth
-from services.peaks.reference import KST
+from services.peaks import synth
+from services.peaks.domain import reference
+from services.peaks.domain.reference import KST
 
 SERVICE_NAME = "peaks"
 METRES_PER_DEG_LAT = 111_195.0

@@ -6,12 +6,12 @@ from datetime import datetime
 
 import pytest
 from PIL import Image, ImageOps
-from sqlalchemy import func, select
-
-from services.peaks import reference, synth
+from services.peaks import synth
+from services.peaks.domain import reference
+from services.peaks.domain.reference import KST
+from services.peaks.flows.photo_store import storage_of
 from services.peaks.models import Climber, Photo
-from services.peaks.reference import KST
-from services.peaks.storage import storage_of
+from sqlalchemy import func, select
 
 from .support import ACTIVE, SAFE_SEEDS, check, month_of, photo, register, staff, upload
 

@@ -12,7 +12,7 @@ from PIL import Image
 from pypdf import PdfReader
 from pyzbar.pyzbar import decode
 
-from services.peaks import certificates_pdf
+from services.peaks.domain import certificate_pdf
 
 from .support import ACTIVE, SAFE_SEEDS, month_of, photo, register, staff, upload
 
@@ -84,7 +84,7 @@ def test_certificate_verification_pdf_and_shipping_list(peaks_client, peaks_app,
     assert number in text and "Kim" in text
     for name in FIVE_EN:
         assert name in text, name
-    if certificates_pdf.korean_font() is not None:
+    if certificate_pdf.korean_font() is not None:
         for name in FIVE_KO:
             assert name in text, name
         assert "김등산" in text
@@ -113,11 +113,11 @@ def test_certificate_verification_pdf_and_shipping_list(peaks_client, peaks_app,
 def test_pdf_without_a_korean_font_falls_back_to_romanised_names(monkeypatch, tmp_path):
     from datetime import UTC, datetime
 
-    monkeypatch.setattr(certificates_pdf, "korean_font", lambda: None)
-    view = certificates_pdf.CertificateView("YA-2026-000042", "박지민", "2026", 42, False,
+    monkeypatch.setattr(certificate_pdf, "korean_font", lambda: None)
+    view = certificate_pdf.CertificateView("YA-2026-000042", "박지민", "2026", 42, False,
                                             datetime(2026, 6, 1, 3, tzinfo=UTC))
     url = "https://peaks.example/v1/certificates/YA-2026-000042"
-    pdf = certificates_pdf.render_pdf(view, url)
+    pdf = certificate_pdf.render_pdf(view, url)
     text = PdfReader(io.BytesIO(pdf)).pages[0].extract_text()
     for name in FIVE_EN:
         assert name in text

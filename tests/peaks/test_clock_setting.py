@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pydantic import ValidationError
 
-from services.peaks import photos, reference
 from services.peaks.app import create_app
 from services.peaks.config import Settings
+from services.peaks.domain import reference
 
 INSIDE_2026 = datetime(2026, 10, 15, 3, 0, tzinfo=UTC)  # noon KST, mid-season
 
@@ -17,9 +17,9 @@ def test_clock_at_starts_the_service_clock_there_and_lets_it_run(db_overrides, t
     app = create_app(Settings(**db_overrides, var_dir=tmp_path, relay_enabled=False, autopilot_enabled=False,
                               clock_at=INSIDE_2026))
     platform = app.state.platform
-    first = photos.now_of(platform)
+    first = platform.clock()
     assert abs(first - INSIDE_2026) < timedelta(seconds=5)
-    assert photos.now_of(platform) >= first  # a running clock, not a frozen one
+    assert platform.clock() >= first  # a running clock, not a frozen one
     assert reference.current_season(first) is not None
 
 
@@ -27,7 +27,7 @@ def test_outside_demo_mode_the_service_uses_the_machine_clock(db_overrides, tmp_
     # Whatever today is: outside demo mode there is neither CLOCK_AT nor a training clock.
     app = create_app(Settings(**db_overrides, var_dir=tmp_path, relay_enabled=False, autopilot_enabled=False,
                               demo_mode=False, secret_key="a-real-secret-0123456789abcdef"))
-    assert abs(photos.now_of(app.state.platform) - datetime.now(UTC)) < timedelta(seconds=5)
+    assert abs(app.state.platform.clock() - datetime.now(UTC)) < timedelta(seconds=5)
 
 
 def test_clock_at_is_refused_outside_demo_mode(db_overrides):

@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import ExifTags, Image
 from PIL.TiffImagePlugin import IFDRational
-
-from services.peaks import exif, synth
-from services.peaks.exif import PhotoMetadata, read_photo_metadata
-from services.peaks.reference import KST
+from services.peaks import synth
+from services.peaks.domain import exif
+from services.peaks.domain.exif import PhotoMetadata, read_photo_metadata
+from services.peaks.domain.reference import KST
 
 from .conftest import TAKEN
 

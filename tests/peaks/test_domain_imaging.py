@@ -7,11 +7,16 @@ import itertools
 
 import pytest
 from PIL import ExifTags, Image, ImageCms, ImageOps
-
-from services.peaks import imaging, synth
-from services.peaks.exif import read_photo_metadata
-from services.peaks.imaging import CorruptImage, FileTooLarge, ImageTooLarge, UnsupportedFormat
-from services.peaks.verification import DEFAULT_PARAMS
+from services.peaks import synth
+from services.peaks.domain import imaging
+from services.peaks.domain.exif import read_photo_metadata
+from services.peaks.domain.imaging import (
+    CorruptImage,
+    FileTooLarge,
+    ImageTooLarge,
+    UnsupportedFormat,
+)
+from services.peaks.domain.verification import DEFAULT_PARAMS
 
 THRESHOLD = DEFAULT_PARAMS.near_duplicate_threshold
 

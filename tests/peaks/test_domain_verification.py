@@ -7,11 +7,11 @@ from datetime import datetime, timedelta
 
 import pytest
 from PIL import ExifTags
-
-from services.peaks import imaging, reference, synth
-from services.peaks.exif import read_photo_metadata
-from services.peaks.reference import KST
-from services.peaks.verification import (
+from services.peaks import synth
+from services.peaks.domain import imaging, reference
+from services.peaks.domain.exif import read_photo_metadata
+from services.peaks.domain.reference import KST
+from services.peaks.domain.verification import (
     DEFAULT_PARAMS,
     History,
     Verdict,

@@ -9,10 +9,12 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from services.peaks import open_api, photos, reference, synth
+from services.peaks import synth
+from services.peaks.domain import open_data, reference
+from services.peaks.domain.reference import KST
+from services.peaks.flows import derivatives
+from services.peaks.flows.photo_store import storage_of
 from services.peaks.models import GalleryView, Photo
-from services.peaks.reference import KST
-from services.peaks.storage import storage_of
 
 from .support import photo, register, upload
 
@@ -93,7 +95,7 @@ def test_originals_are_never_reachable_publicly(peaks_client, peaks_app):
     ra, rb, rp = _setup(c)
     platform = peaks_app.state.platform
     for pid in (ra["id"], rb["id"], rp["id"]):  # derivatives are made on first request: make them all
-        assert photos.ensure_derivatives(platform, pid) is not None
+        assert derivatives.ensure_derivatives(platform, pid) is not None
     with platform.db.read_session() as s:
         rows = {p.id: p for p in s.execute(select(Photo.id, Photo.storage_key, Photo.derivative_key,
                                                   Photo.sha256)).all()}
@@ -110,7 +112,7 @@ def test_originals_are_never_reachable_publicly(peaks_client, peaks_app):
         if pid != ra["id"]:
             assert p.derivative_key  # made above
             assert c.get(f"/v1/media/{pid}/display/{p.derivative_key.rsplit('/', 1)[1]}.jpg").status_code == 404
-            assert c.get(open_api.media_path(pid, "display", p.sha256)).status_code == 404
+            assert c.get(open_data.media_path(pid, "display", p.sha256)).status_code == 404
     # Traversal-looking input never reaches the store.
     assert c.get(f"/v1/media/{ra['id']}/display/..%2F..%2Fetc%2Fpasswd.jpg").status_code == 404
     # Nothing in any public answer names an original.
@@ -151,9 +153,9 @@ def test_derivatives_are_made_lazily_once_even_under_concurrent_first_requests(p
     assert files_after_upload == 3  # the three originals, nothing else
     with platform.db.read_session() as s:
         row = s.execute(select(Photo.derivative_key, Photo.thumb_key).where(Photo.id == ra["id"])).one()
-    assert (row.derivative_key, row.thumb_key) == (photos.PENDING, photos.PENDING)
+    assert (row.derivative_key, row.thumb_key) == (derivatives.PENDING, derivatives.PENDING)
     with ThreadPoolExecutor(8) as pool:
-        results = list(pool.map(lambda _: photos.ensure_derivatives(platform, ra["id"]), range(8)))
+        results = list(pool.map(lambda _: derivatives.ensure_derivatives(platform, ra["id"]), range(8)))
     assert len(set(results)) == 1 and all(results)
     display_key, thumb_key = results[0]
     assert store.count() == files_after_upload + 2

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from services.peaks import reference
+from services.peaks.domain import reference
 from shared import webhooks
 
 from .support import photo, register, staff, upload

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image, ImageFilter, ImageOps
 
-from services.peaks import imaging, synth
+from services.peaks import synth
+from services.peaks.domain import imaging
 
 SIDE = imaging.HASH_SIZE * 4
 

@@ -10,10 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from services.peaks import photos, reference, service_clock
 from services.peaks.app import create_app
 from services.peaks.config import Settings
-from services.peaks.reference import KST
+from services.peaks.domain import reference, service_clock
+from services.peaks.domain.reference import KST
 
 from .support import ACTIVE, SAFE_SEEDS, month_of, photo, register, upload
 
@@ -52,7 +52,7 @@ def test_training_day_is_two_weeks_before_the_season_ends():
 
 def test_demo_mode_in_december_runs_a_training_clock_and_certifies(db_overrides, tmp_path):
     app = create_app(_settings(db_overrides, tmp_path), real_now=lambda: DECEMBER)
-    now = photos.now_of(app.state.platform)
+    now = app.state.platform.clock()
     # The same time of day on the training day of the latest season that has started.
     assert now.astimezone(KST) == datetime(2026, 11, 16, 10, 15, tzinfo=KST)
     with _client(app) as c:
@@ -89,7 +89,7 @@ def test_every_page_shows_the_training_banner(db_overrides, tmp_path):
 def test_outside_demo_mode_december_is_real_time_and_refuses_uploads(db_overrides, tmp_path):
     settings = _settings(db_overrides, tmp_path, demo_mode=False, secret_key="a-real-secret-0123456789abcdef")
     app = create_app(settings, real_now=lambda: DECEMBER)
-    assert photos.now_of(app.state.platform) == DECEMBER
+    assert app.state.platform.clock() == DECEMBER
     with _client(app) as c:
         clock = c.get("/v1/about").json()["clock"]
         assert clock["mode"] == "real" and clock["service_date"] == clock["real_date"] == "2026-12-03"
@@ -108,7 +108,7 @@ def test_outside_demo_mode_december_is_real_time_and_refuses_uploads(db_override
 
 def test_in_season_the_demo_uses_real_time_without_a_banner(db_overrides, tmp_path):
     app = create_app(_settings(db_overrides, tmp_path), real_now=lambda: IN_SEASON)
-    assert photos.now_of(app.state.platform) == IN_SEASON
+    assert app.state.platform.clock() == IN_SEASON
     with _client(app) as c:
         clock = c.get("/v1/about").json()["clock"]
         assert clock["mode"] == "real" and clock["service_date"] == "2026-10-15" and clock["season_open"] == "2026"
@@ -121,7 +121,7 @@ def test_in_season_the_demo_uses_real_time_without_a_banner(db_overrides, tmp_pa
 def test_clock_at_wins_over_the_training_clock(db_overrides, tmp_path):
     at = datetime(2026, 6, 1, 9, 0, tzinfo=KST)
     app = create_app(_settings(db_overrides, tmp_path, clock_at=at), real_now=lambda: DECEMBER)
-    assert photos.now_of(app.state.platform) == at
+    assert app.state.platform.clock() == at
     with _client(app) as c:
         clock = c.get("/v1/about").json()["clock"]
         assert clock["mode"] == "clock_at" and clock["service_date"] == "2026-06-01"
@@ -133,7 +133,7 @@ def test_clock_at_wins_over_the_training_clock(db_overrides, tmp_path):
 def test_the_training_clock_runs_on_and_hands_over_once_a_season_can_be_finished(db_overrides, tmp_path):
     real = FakeTime(datetime(2026, 12, 31, 23, 59, 0, tzinfo=KST))
     app = create_app(_settings(db_overrides, tmp_path), real_now=real)
-    clock = app.state.platform.state["clock"]
+    clock = app.state.platform.clock
     first = clock.reading()
     assert first.mode == "training" and first.now == datetime(2026, 11, 16, 23, 59, tzinfo=KST)
     real.at += timedelta(seconds=30)
@@ -151,7 +151,7 @@ def test_the_training_clock_runs_on_and_hands_over_once_a_season_can_be_finished
 
 def test_on_new_years_day_the_training_clock_is_in_the_previous_season(db_overrides, tmp_path):
     app = create_app(_settings(db_overrides, tmp_path), real_now=lambda: datetime(2027, 1, 1, 9, 30, tzinfo=KST))
-    reading = app.state.platform.state["clock"].reading()
+    reading = app.state.platform.clock.reading()
     assert reading.mode == "training" and reading.now == datetime(2026, 11, 16, 9, 30, tzinfo=KST)
 
 
@@ -166,7 +166,7 @@ def test_a_young_season_is_not_finishable_a_grown_one_is():
 def test_training_clock_on_29_february_2028_uses_the_2027_season(db_overrides, tmp_path):
     real = FakeTime(datetime(2028, 2, 29, 9, 0, tzinfo=KST))
     app = create_app(_settings(db_overrides, tmp_path), real_now=real)
-    clock = app.state.platform.state["clock"]
+    clock = app.state.platform.clock
     reading = clock.reading()
     assert reading.mode == "training" and reading.now == datetime(2027, 11, 16, 9, 0, tzinfo=KST)
     assert reference.current_season(reading.now).id == "2027"
@@ -177,8 +177,8 @@ def test_training_clock_on_29_february_2028_uses_the_2027_season(db_overrides, t
 def test_a_clock_put_in_by_the_embedding_program_is_reported_as_pinned(db_overrides, tmp_path):
     app = create_app(_settings(db_overrides, tmp_path), real_now=lambda: IN_SEASON)
     pinned = datetime(2026, 5, 5, 12, 0, tzinfo=UTC)
-    app.state.platform.state["clock"] = lambda: pinned
-    reading = service_clock.reading_of(app.state.platform)
+    app.state.platform.clock = lambda: pinned
+    reading = service_clock.reading_of(app.state.platform.clock)
     assert reading.mode == "pinned" and reading.now == pinned and reading.service_date == date(2026, 5, 5)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from services.peaks import reference
+from services.peaks.domain import reference
 from shared.testing import live_server
 from tests.browser import close_streams, low_contrast_text, screenshot, unlabelled_controls
 from tests.peaks.support import ACTIVE, month_of, photo, register, upload

@@ -9,7 +9,7 @@ import pytest
 import segno
 from PIL import Image
 
-from services.peaks import reference
+from services.peaks.domain import reference
 from tests.peaks.support import ACTIVE, month_of, photo, register, staff, upload
 
 SERVICE_NAME = "peaks"
@@ -174,11 +174,11 @@ def test_review_queue_by_territory_and_decision(world):
 
 
 def test_photos_version_moves_on_upload_and_review(world):
-    from services.peaks.ui import views
+    from services.peaks.flows import queries
 
     p = world["c"].app.state.platform
-    v0 = views.photos_version(p)
+    v0 = queries.photos_version(p)
     r = world["c"].post(f"/v1/photos/{world['waiting']['id']}/review",
                         json={"decision": "reject", "reason": "No summit stone."}, headers=staff("ulju"))
     assert r.status_code == 200
-    assert views.photos_version(p) != v0
+    assert queries.photos_version(p) != v0

@@ -46,7 +46,8 @@ def _zip_bytes() -> bytes:
 
 def corpus() -> dict[str, tuple[bytes, str, bool]]:
     """name → (bytes, declared content type, must be refused with 4xx)."""
-    from services.peaks import reference, synth
+    from services.peaks import synth
+    from services.peaks.domain import reference
 
     peak = reference.peaks()["gajisan"]
     taken = datetime.now(KST) - timedelta(hours=1)
@@ -126,7 +127,13 @@ def public_minimisation(tmp_path) -> None:
                   json={"name": "홍길동", "address": address, "postal_code": "44900", "phone": "010-5555-0100"},
                   headers=auth)
         # Public (no key) GET routes, and the open API as each partner sees it.
-        from tests.reliability.support import Synth, decision_of, fill_path, http_routes, spec_of
+        from tests.reliability.support import (
+            Synth,
+            decision_of,
+            fill_path,
+            http_routes,
+            spec_of,
+        )
 
         registry = spec_of("peaks").parties
         synth = Synth(c.app.openapi())

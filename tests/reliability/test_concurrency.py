@@ -28,7 +28,7 @@ def live(service: str, tmp_path, clock=None, **overrides) -> Iterator[tuple[http
     try:
         app = create_app(service, **quiet_settings(db, tmp_path, **overrides))
         if clock is not None:
-            app.state.platform.state["clock"] = clock
+            app.state.platform.clock = clock
         with testing.live_server(app) as server, httpx.Client(base_url=server.url, timeout=60) as h:
             yield h, app.state.platform
     finally:

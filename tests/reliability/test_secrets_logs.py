@@ -95,7 +95,7 @@ def test_api_keys_are_compared_in_constant_time(monkeypatch, tmp_path):
 
 
 def test_peaks_climber_tokens_are_compared_in_constant_time(monkeypatch, tmp_path):
-    import services.peaks.auth as peaks_auth
+    import services.peaks.flows.climbers as peaks_auth
 
     calls = _spy(monkeypatch, peaks_auth)
     with service_client("peaks", tmp_path) as c:

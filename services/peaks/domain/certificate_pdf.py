@@ -1,4 +1,6 @@
-"""Certificates as the public sees them: the verification view and the PDF (fpdf2) with a QR code (segno).
+"""Certificates as the public sees them: the verification document and the PDF (fpdf2) with a QR code (segno).
+
+Pure rendering: the certificate is looked up by `flows.certificates`.
 
 The public view carries no personal data beyond the display name (which the climber chose to be
 public): number, season, rank, completion date, first-place mark, and the five municipalities'
@@ -21,19 +23,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import segno
 from fpdf import FPDF
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from services.peaks import reference
-from services.peaks.models import Certificate, Climber
-from services.peaks.reference import KST
-
-if TYPE_CHECKING:
-    from services.peaks.parts import PeaksPlatform
+from services.peaks.domain import reference
+from services.peaks.domain.reference import KST
 
 KOREAN_FONT_CANDIDATES = (
     "/usr/share/fonts/truetype/nanum/NanumGothic.ttf",
@@ -69,17 +65,6 @@ def municipalities() -> list[dict[str, str]]:
     ms = sorted(reference.municipalities().values(), key=lambda m: m.role != "managing")
     return [{"code": m.code, "name_ko": m.name_ko, "name_en": m.name_en, "province_ko": m.province_ko,
              "province_en": m.province_en, "role": m.role} for m in ms]
-
-
-def load(session: Session, number: str) -> CertificateView | None:
-    row = session.execute(select(Certificate.number, Certificate.season_id, Certificate.rank,
-                                 Certificate.first_place, Certificate.issued_at, Climber.display_name)
-                          .join(Climber, Climber.id == Certificate.climber_id)
-                          .where(Certificate.number == number)).first()
-    if row is None:
-        return None
-    return CertificateView(number=row.number, display_name=row.display_name, season=row.season_id, rank=row.rank,
-                           first_place=row.first_place, issued_at=row.issued_at)
 
 
 def verification_path(number: str) -> str:
@@ -232,8 +217,3 @@ class PdfCache:
             while len(self._items) > self.size:
                 self._items.popitem(last=False)
         return data
-
-
-def pdf_cache_of(platform: PeaksPlatform) -> PdfCache:
-    """The rendered-PDF cache (`PeaksParts.certificate_pdfs`)."""
-    return platform.parts.certificate_pdfs

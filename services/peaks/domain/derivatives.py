@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
-from services.peaks import imaging
+from services.peaks.domain import imaging
 
 
 @dataclass(frozen=True, slots=True)

@@ -282,7 +282,7 @@ def _load_exif(source: bytes | Image.Image | Image.Exif | Mapping[int, Any], not
         return source
     try:
         if isinstance(source, bytes | bytearray | memoryview):
-            from services.peaks.imaging import register_heif  # HEIC needs the opener registered
+            from services.peaks.domain.imaging import register_heif  # HEIC needs the opener registered
 
             register_heif()
             with Image.open(io.BytesIO(bytes(source))) as img:

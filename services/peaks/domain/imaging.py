@@ -270,11 +270,15 @@ def hash_distance(a: str, b: str) -> int:
 def closest(phash: str, phash_mirror: str, others: Iterable[str]) -> tuple[int, bool] | None:
     """Smallest distance from this photo (or its mirror) to any of `others`; (distance, mirrored) or None."""
     best: tuple[int, bool] | None = None
-    for other in others:
-        for candidate, mirrored in ((phash, False), (phash_mirror, True)):
-            d = hash_distance(candidate, other)
+    mine, mirror = int(phash, 16), int(phash_mirror, 16)
+    for other in others:  # one popcount per candidate: called over every photo of a peak
+        o = int(other, 16)
+        for candidate, mirrored in ((mine, False), (mirror, True)):
+            d = (candidate ^ o).bit_count()
             if best is None or d < best[0]:
                 best = (d, mirrored)
+        if best is not None and best[0] == 0:
+            break
     return best
 
 

@@ -18,7 +18,7 @@ from shared.reference import (
 )
 from shared.reference import load as load_file
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 # Season dates are Korean calendar dates; the programme runs on Korea Standard Time.
 KST = timezone(timedelta(hours=9), "KST")

@@ -22,8 +22,8 @@ Every response says which mode is on (`Service-Clock` header, see `header_value`
 `clock` (`describe`) and every trainer page shows a banner unless the clock is `real`.
 
 The real time comes from `real_now` (default: the system clock), which tests replace to pin "today".
-A program embedding the service may still put any callable into `platform.state["clock"]`; that clock
-is then reported as `pinned`.
+A program embedding the service may still put any callable into `Platform.clock`; that clock is then
+reported as `pinned`.
 """
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
 
-from services.peaks import reference
-from services.peaks.reference import Season
+from services.peaks.domain import reference
+from services.peaks.domain.reference import Season
 
 Mode = Literal["real", "clock_at", "training", "pinned"]
 RealNow = Callable[[], datetime]
@@ -176,38 +176,16 @@ def _limits(season: Season) -> str:
     return out
 
 
-def reading_of(platform: Any) -> Reading:
-    """The current reading of a platform's clock (a replaced clock is reported as `pinned`)."""
-    clock = platform.state.get("clock")
+def reading_of(clock: Callable[[], datetime]) -> Reading:
+    """The current reading of a service's clock (`Platform.clock`, a `ServiceClock` from start-up; a
+    clock a program put there instead is reported as `pinned`)."""
     if isinstance(clock, ServiceClock):
         return clock.reading()
     real = system_now()
-    if clock is None:
-        return Reading("real", real, real, "Real time.")
     return Reading("pinned", clock(), real, "The clock was set by the program running the service "
                                             "(a test or a benchmark), not by its settings.")
 
 
-def describe(platform: Any) -> dict[str, Any]:
+def describe(clock: Callable[[], datetime]) -> dict[str, Any]:
     """The `clock` field of `/v1/about`."""
-    return reading_of(platform).describe()
-
-
-class ClockHeaderMiddleware:
-    """Adds `Service-Clock: <mode>;date="<service date>";real-date="<real date>"` to every response."""
-
-    def __init__(self, app, platform: Any):
-        self.app = app
-        self.platform = platform
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-
-        async def send_with_clock(message) -> None:
-            if message["type"] == "http.response.start":
-                value = reading_of(self.platform).header_value().encode("ascii")
-                message = {**message, "headers": [*message.get("headers", []), (HEADER.lower().encode(), value)]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_clock)
+    return reading_of(clock).describe()

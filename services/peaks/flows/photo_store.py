@@ -24,11 +24,6 @@ class StorageError(KeyError):
     """No file under that key (or a malformed key)."""
 
 
-def key_for(data: bytes) -> str:
-    digest = hashlib.sha256(data).hexdigest()
-    return f"{digest[:2]}/{digest[2:4]}/{digest}"
-
-
 class Storage:
     def __init__(self, root: Path | str):
         self.root = Path(root)

@@ -11,24 +11,25 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from services.peaks import exif, reference, synth
-from services.peaks.auth import hash_token, new_token
-from services.peaks.intake import process
+from services.peaks import synth
+from services.peaks.domain import exif, reference
+from services.peaks.domain.derivatives import process
+from services.peaks.domain.reference import KST
+from services.peaks.domain.tokens import hash_token, new_token
+from services.peaks.flows.certification import ensure_counter
+from services.peaks.flows.photo_store import storage_of
 from services.peaks.models import Climber, Photo
-from services.peaks.photos import ensure_counter, now_of
-from services.peaks.reference import KST
-from services.peaks.storage import storage_of
 from shared.db import utcnow
 from shared.ids import new_id
 
-log = logging.getLogger("services.peaks.seed")
+log = logging.getLogger("services.peaks.flows.seed")
 
 DEMO_CLIMBERS = (("Jiwoo (demo)", 3), ("Minseo (demo)", 2), ("Hyunwoo (demo)", 2))
 DEMO_SEEDS = range(119, 126)
 
 
 def seed(platform) -> None:
-    now = now_of(platform)
+    now = platform.clock()
     with platform.db.session() as s:
         for season in reference.seasons():
             ensure_counter(s, season, now)

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.peaks import checks
-from services.peaks.checks import capture_day, capture_instant, distance_m
-from services.peaks.exif import PhotoMetadata
-from services.peaks.imaging import ImageError, ImageFacts
-from services.peaks.reference import Peak, Season
-from services.peaks.verdict import (
+from services.peaks.domain.exif import PhotoMetadata
+from services.peaks.domain.imaging import ImageError, ImageFacts
+from services.peaks.domain.reference import Peak, Season
+from services.peaks.domain.verification import checks
+from services.peaks.domain.verification.checks import capture_day, capture_instant, distance_m
+from services.peaks.domain.verification.verdict import (
     DEFAULT_PARAMS,
     Check,
     History,
@@ -25,6 +25,7 @@ from services.peaks.verdict import (
     Verdict,
     VerdictName,
     VerificationParams,
+    checks_json,
 )
 
 # Score bands per verdict keep a score-sorted review queue consistent with the verdicts.
@@ -45,6 +46,7 @@ __all__ = [
     "aggregate",
     "capture_day",
     "capture_instant",
+    "checks_json",
     "distance_m",
     "verify",
 ]

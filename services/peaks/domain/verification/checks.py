@@ -5,10 +5,16 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
-from services.peaks.exif import PhotoMetadata
-from services.peaks.imaging import FileTooLarge, ImageError, ImageFacts, UnsupportedFormat
-from services.peaks.reference import KST, Peak, Season
-from services.peaks.verdict import DEFAULT_PARAMS, Check, History, Result, VerificationParams
+from services.peaks.domain.exif import PhotoMetadata
+from services.peaks.domain.imaging import FileTooLarge, ImageError, ImageFacts, UnsupportedFormat
+from services.peaks.domain.reference import KST, Peak, Season
+from services.peaks.domain.verification.verdict import (
+    DEFAULT_PARAMS,
+    Check,
+    History,
+    Result,
+    VerificationParams,
+)
 
 EARTH_RADIUS_M = 6_371_008.8  # IUGG mean radius; haversine error is far below the 100 m radius
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from types import MappingProxyType
 from typing import Any, Literal
 
-from services.peaks.imaging import DEFAULT_MAX_BYTES
+from services.peaks.domain.imaging import DEFAULT_MAX_BYTES
 
 Result = Literal["pass", "fail", "warn", "skip"]
 VerdictName = Literal["approved", "needs_review", "rejected"]
@@ -95,3 +95,21 @@ class Verdict:
 
     def doubts(self) -> tuple[Check, ...]:
         return tuple(c for c in self.checks if c.result == "warn")
+
+
+def checks_json(verdict: Verdict) -> list[dict[str, Any]]:
+    """The checks as stored on the photo row (JSON: NaN becomes null, other values their text)."""
+    return [{"code": c.code, "result": c.result, "reason": c.reason, "details": _jsonable(dict(c.details))}
+            for c in verdict.checks]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
