@@ -16,6 +16,7 @@ RUN pip install --require-hashes -r requirements/runtime.txt
 COPY pyproject.toml ./
 COPY shared ./shared
 COPY services ./services
+COPY tools ./tools
 RUN pip install --no-deps . \
     && useradd --create-home --uid 10001 cpa
 

@@ -88,7 +88,7 @@ def _workers(env: dict[str, str], n: int):
     procs = []
     try:
         for i in range(n):
-            procs.append(subprocess.Popen([sys.executable, "-m", "services.cli", "worker", "roadkill",
+            procs.append(subprocess.Popen([sys.executable, "-m", "tools.cli", "worker", "roadkill",
                                            "--worker-id", f"bench-w{i}"], cwd=ROOT, env={**os.environ, **env},
                                           stdout=subprocess.DEVNULL))
         yield procs

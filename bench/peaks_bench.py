@@ -187,8 +187,8 @@ def scenario_upload(ctx: Ctx) -> list[Row]:
 def _seed_photos(ctx: Ctx, db: dict[str, str], n: int) -> str:
     """`cpa seed peaks --photos N` when the service has it; else bench.peaks_seed (metadata bulk insert)."""
     env = {**os.environ, **ctx.service_env("peaks", "pk_open", port=0, db=db)}
-    if (ROOT / "services" / "peaks" / "seeding.py").exists():
-        cmd, how = [sys.executable, "-m", "services.cli", "seed", "peaks", "--photos", str(n)], "cpa seed peaks"
+    if (ROOT / "tools" / "seeding" / "peaks.py").exists():
+        cmd, how = [sys.executable, "-m", "tools.cli", "seed", "peaks", "--photos", str(n)], "cpa seed peaks"
     else:
         cmd, how = [sys.executable, "-m", "bench.peaks_seed", str(n)], "bench bulk insert (no cpa seed peaks yet)"
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)

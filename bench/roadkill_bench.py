@@ -90,7 +90,7 @@ def seeded_database(ctx: Ctx) -> tuple[dict[str, str], int]:
     db = ctx.database("rk_big")
     env = {**ctx.service_env("roadkill", "rk_big", port=0, db=db)}
     t0 = time.monotonic()
-    cmd = [sys.executable, "-m", "services.cli", "seed", "roadkill", "--incidents", str(wanted)]
+    cmd = [sys.executable, "-m", "tools.cli", "seed", "roadkill", "--incidents", str(wanted)]
     ctx.log(f"seeding {wanted:,} incidents: {' '.join(cmd[2:])}")
     proc = subprocess.run(cmd, cwd=ROOT, env={**dict(os.environ), **env}, capture_output=True, text=True,
                           timeout=900)

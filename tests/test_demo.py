@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta, timezone
 import httpx
 import pytest
 
-from services import demo
 from shared import testing
+from tools import demo
 
 KST = timezone(timedelta(hours=9))
 DECEMBER = datetime(2026, 12, 3, 10, 0, tzinfo=KST)

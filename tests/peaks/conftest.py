@@ -8,6 +8,7 @@ import pytest
 from services.peaks import synth
 from services.peaks.domain import reference
 from services.peaks.domain.reference import KST
+from tests.peaks import hostile_files
 
 # Fixed clock: the suite behaves the same on any day it runs.
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=KST)
@@ -32,7 +33,7 @@ def summit_jpeg(gajisan: reference.Peak) -> bytes:
 @pytest.fixture(scope="session")
 def big_jpeg(gajisan: reference.Peak) -> bytes:
     """A 4000x3000 (12 MP) JPEG with summit EXIF."""
-    return synth.make_big_jpeg(lat=gajisan.lat, lon=gajisan.lon, alt=1240, taken_at=TAKEN)
+    return hostile_files.make_big_jpeg(lat=gajisan.lat, lon=gajisan.lon, alt=1240, taken_at=TAKEN)
 
 
 # --------------------------------------------------------------------------- API fixtures (core HTTP + DB)

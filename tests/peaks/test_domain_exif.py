@@ -14,6 +14,7 @@ from services.peaks import synth
 from services.peaks.domain import exif
 from services.peaks.domain.exif import PhotoMetadata, read_photo_metadata
 from services.peaks.domain.reference import KST
+from tests.peaks import hostile_files
 
 from .conftest import TAKEN
 
@@ -77,7 +78,7 @@ def test_missing_offset_and_southern_western_refs():
     ],
 )
 def test_garbage_files_become_none_plus_a_note(kind, broken, note):
-    m = read_photo_metadata(synth.make_garbage_exif_photo(kind))
+    m = read_photo_metadata(hostile_files.make_garbage_exif_photo(kind))
     assert all(getattr(m, name) is None for name in broken), m
     assert any(note in p for p in m.problems), m.problems
     if kind == "huge_tag":
@@ -169,7 +170,7 @@ def _entries(tags: st.SearchStrategy[int]) -> st.SearchStrategy[list]:
     exif_ifd=_entries(st.sampled_from([36867, 36881])),
 )
 def test_wrongly_typed_tags_in_real_files_never_raise(ifd0, gps, exif_ifd):
-    data = synth.encode(synth.picture((32, 32)), exif=synth.raw_exif(ifd0, gps=gps, exif_ifd=exif_ifd))
+    data = synth.encode(synth.picture((32, 32)), exif=hostile_files.raw_exif(ifd0, gps=gps, exif_ifd=exif_ifd))
     _sane(read_photo_metadata(data))
 
 

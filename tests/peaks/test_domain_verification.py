@@ -20,6 +20,7 @@ from services.peaks.domain.verification import (
     distance_m,
     verify,
 )
+from tests.peaks import hostile_files
 
 from .conftest import NOW, TAKEN
 
@@ -220,8 +221,8 @@ def test_sign_era_photos_always_need_a_person():
 @pytest.mark.parametrize(
     "data, code, error",
     [
-        (synth.make_png_bomb(), "decodable", "image_too_large"),
-        (synth.make_text_file(), "format", "unsupported_format"),
+        (hostile_files.make_png_bomb(), "decodable", "image_too_large"),
+        (hostile_files.make_text_file(), "format", "unsupported_format"),
     ],
 )
 def test_refused_files_are_rejected_with_the_reason(data, code, error):
@@ -231,7 +232,7 @@ def test_refused_files_are_rejected_with_the_reason(data, code, error):
 
 
 def test_truncated_upload_is_rejected(summit_jpeg):
-    v = judge(synth.truncate(summit_jpeg, 0.6))
+    v = judge(hostile_files.truncate(summit_jpeg, 0.6))
     assert v.verdict == "rejected" and "truncated" in v.by_code("decodable").reason
 
 

@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import func, select
 
-from services.peaks import seeding
 from services.peaks.models import Climber, Photo
+from tools.seeding import peaks as seeding
 
 from .support import staff
 from .test_gallery import assert_no_exif

@@ -48,17 +48,18 @@ def corpus() -> dict[str, tuple[bytes, str, bool]]:
     """name → (bytes, declared content type, must be refused with 4xx)."""
     from services.peaks import synth
     from services.peaks.domain import reference
+    from tests.peaks import hostile_files
 
     peak = reference.peaks()["gajisan"]
     taken = datetime.now(KST) - timedelta(hours=1)
     good = synth.make_photo(lat=peak.lat, lon=peak.lon, alt=1235, taken_at=taken, seed=11)
     out: dict[str, tuple[bytes, str, bool]] = {
-        "text_named_jpg": (synth.make_text_file(), "image/jpeg", True),
+        "text_named_jpg": (hostile_files.make_text_file(), "image/jpeg", True),
         "empty": (b"", "image/jpeg", True),
-        "truncated_jpeg": (synth.truncate(good, 0.4), "image/jpeg", True),
+        "truncated_jpeg": (hostile_files.truncate(good, 0.4), "image/jpeg", True),
         "jpeg_magic_then_html": (b"\xff\xd8\xff\xe0" + b"<html><script>alert(1)</script></html>" * 20,
                                  "image/jpeg", True),
-        "png_bomb_20000x20000": (synth.make_png_bomb(), "image/png", True),
+        "png_bomb_20000x20000": (hostile_files.make_png_bomb(), "image/png", True),
         "jpeg_declaring_65000x65000": (_huge_jpeg_dimensions(good), "image/jpeg", True),
         "pdf_as_image": (b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF", "image/jpeg", True),
         "svg_script": (b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
@@ -69,8 +70,8 @@ def corpus() -> dict[str, tuple[bytes, str, bool]]:
         "jpeg_sent_as_text_plain": (synth.make_photo(lat=peak.lat, lon=peak.lon, taken_at=taken, seed=12),
                                     "text/plain", False),
     }
-    for kind in synth.GARBAGE_KINDS:
-        out[f"garbage_exif_{kind}"] = (synth.make_garbage_exif_photo(kind, seed=20 + len(out)), "image/jpeg", False)
+    for kind in hostile_files.GARBAGE_KINDS:
+        out[f"garbage_exif_{kind}"] = (hostile_files.make_garbage_exif_photo(kind, seed=20 + len(out)), "image/jpeg", False)
     return out
 
 

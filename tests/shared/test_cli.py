@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def cpa(*args: str, env: dict[str, str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=env, cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "tools.cli", *args], env=env, cwd=cwd, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -79,7 +79,7 @@ def test_cpa_run_serves_all_three_and_ctrl_c_leaves_no_child(tmp_path):
         pytest.skip(f"`cpa run` uses fixed ports and {busy} are in use")
     env = base_env(DATABASE_URL=f"sqlite:///{tmp_path}/{{service}}.db", AUTOPILOT_ENABLED="false")
     log = (tmp_path / "cpa-run.log").open("w")
-    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "run"], env=env, cwd=tmp_path,
+    proc = subprocess.Popen([sys.executable, "-m", "tools.cli", "run"], env=env, cwd=tmp_path,
                             stdout=log, stderr=subprocess.STDOUT)
     children: set[int] = set()
     try:

@@ -28,7 +28,7 @@ SETTINGS_VARS = {"DATABASE_URL", "DB_SCHEMA", "DEMO_MODE", "SECRET_KEY", "PORT",
 def cpa(*args: str, cwd: Path, timeout: float = 90, **env: str) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS}
     full_env.update(PYTHONPATH=str(ROOT), AUTOPILOT_ENABLED="false", **env)
-    return subprocess.run([sys.executable, "-m", "services.cli", *args], env=full_env, cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "tools.cli", *args], env=full_env, cwd=cwd,
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -19,8 +19,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from services.demo import onestop, peaks, roadkill
-from services.demo.common import SIZES, Api, DemoError, Part
+from tools.demo import onestop, peaks, roadkill
+from tools.demo.common import SIZES, Api, DemoError, Part
 
 PARTS: dict[str, tuple[Any, str]] = {"roadkill": (roadkill, "reports"), "peaks": (peaks, "climbers"),
                                      "onestop": (onestop, "residents")}

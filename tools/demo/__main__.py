@@ -1,6 +1,6 @@
-"""`python -m services.demo --size medium`: the same as `cpa demo`."""
+"""`python -m tools.demo --size medium`: the same as `cpa demo`."""
 import sys
 
-from services.demo import main
+from tools.demo import main
 
 sys.exit(main(sys.argv[1:]))

@@ -5,8 +5,8 @@ from collections import Counter
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from services.demo.common import Part
 from services.onestop.parties.autopilot import outcome_for
+from tools.demo.common import Part
 
 KST = timezone(timedelta(hours=9))
 HUB = "bukgu-hub"

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
-from services.demo.common import DemoError, Part
 from services.peaks import synth
+from tools.demo.common import DemoError, Part
 
 KST = timezone(timedelta(hours=9))
 NAMES = ("Jiho", "Seoyeon", "Minjun", "Hayoon", "Dohyun", "Jiwoo", "Yuna", "Taeyang", "Soomin", "Eunji",

@@ -6,9 +6,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from services.demo.common import DemoError, Part
-from services.roadkill import geo, network, routing
-from services.roadkill.reference import DATA_DIR, read_json
+from services.roadkill.domain import geo, network, routing
+from services.roadkill.domain.reference import DATA_DIR, read_json
+from tools.demo.common import DemoError, Part
 
 # What drivers say (species code, Korean, English); dedup ignores species, so one carcass may be named twice.
 SAYINGS = {

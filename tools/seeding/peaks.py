@@ -26,16 +26,17 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 
-from services.peaks import reference, synth
-from services.peaks.intake import process
+from services.peaks import synth
+from services.peaks.domain import reference
+from services.peaks.domain.derivatives import process
+from services.peaks.domain.reference import KST, Season
+from services.peaks.flows.photo_store import storage_of
 from services.peaks.models import Climber, Photo
-from services.peaks.reference import KST, Season
-from services.peaks.storage import storage_of
+from tools.seeding.common import copy_rows, ulid
 
 if TYPE_CHECKING:
     from services.peaks.parts import PeaksPlatform
 
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 IMAGE_SEEDS = (101, 103, 105, 107, 109, 111)  # synth seeds; tests use lower ones, the demo 119-125
 SURNAMES = ("Kim", "Lee", "Park", "Choi", "Jung", "Kang", "Cho", "Yoon", "Jang", "Lim", "Han", "Oh")
 GIVEN = ("Minjun", "Seoyeon", "Jiho", "Hayoon", "Dohyun", "Jiwoo", "Eunwoo", "Suah", "Siwoo", "Jimin")
@@ -53,15 +54,6 @@ PHOTO_COLUMNS = ("id", "climber_id", "peak_code", "season_id", "status", "score"
                  "reviewed_at", "created_at", "updated_at", "version")
 CLIMBER_COLUMNS = ("id", "display_name", "contact", "birth_year", "gallery_consent", "token_hash",
                    "shipping_address", "created_at", "updated_at")
-
-
-def _ulid(prefix: str, ms: int, rng: random.Random) -> str:
-    value = (ms << 80) | rng.getrandbits(80)
-    out = []
-    for _ in range(26):
-        out.append(_CROCKFORD[value & 31])
-        value >>= 5
-    return f"{prefix}_{''.join(reversed(out))}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +115,7 @@ def _rows(n: int, n_climbers: int, season: Season, images: list[_Image], now: da
     climbers = []
     for i in range(n_climbers):
         joined = start + timedelta(seconds=span * (i / max(n_climbers, 1)) * 0.9)
-        cid = _ulid("clm", int(joined.timestamp() * 1000), rng)
+        cid = f"clm_{ulid(int(joined.timestamp() * 1000), rng)}"
         climbers.append({
             "id": cid, "display_name": f"{rng.choice(SURNAMES)} {rng.choice(GIVEN)} {i % 1000:03d}",
             "contact": f"seed-{i}@example.invalid", "birth_year": rng.randint(1950, 2008),
@@ -163,7 +155,7 @@ def _rows(n: int, n_climbers: int, season: Season, images: list[_Image], now: da
         approved += status == "approved"
         gps = status != "needs_review"
         photos.append({
-            "id": _ulid("pho", int(created.timestamp() * 1000), rng), "climber_id": climber["id"],
+            "id": f"pho_{ulid(int(created.timestamp() * 1000), rng)}", "climber_id": climber["id"],
             "peak_code": code, "season_id": season.id, "status": status,
             "score": {"approved": rng.randint(85, 100), "needs_review": rng.randint(60, 84),
                       "rejected": rng.randint(0, 40)}[status],
@@ -184,10 +176,8 @@ def _rows(n: int, n_climbers: int, season: Season, images: list[_Image], now: da
 
 def _write(conn, table, columns: tuple[str, ...], rows: list[dict[str, Any]], batch: int) -> None:
     if conn.dialect.name == "postgresql":
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row([json.dumps(r[c]) if c == "checks" else r[c] for c in columns])
+        copy_rows(conn, table.name, columns, ([json.dumps(r[c]) if c == "checks" else r[c] for c in columns]
+                                              for r in rows))
         return
     stmt = insert(table)
     for i in range(0, len(rows), batch):
@@ -199,7 +189,7 @@ def seed_photos(platform: PeaksPlatform, n: int, *, climbers: int | None = None,
                 progress: Callable[[str], None] | None = None) -> SeedStats:
     """Adds `n` synthetic photos (and their climbers) to the platform's database. Call after migrations."""
     rng = random.Random(seed)
-    now = now or (platform.state.get("clock") or (lambda: datetime.now(UTC)))()
+    now = now or platform.clock()
     se = _season_for(now, season)
     n_climbers = max(1, climbers if climbers is not None else n // 6)
     t0 = time.perf_counter()

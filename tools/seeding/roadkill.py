@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import bisect
-import json
 import math
 import os
 import random
@@ -33,52 +32,34 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
-from services.roadkill import analytics, dedup, geo, hotspots, routing
+from services.roadkill.domain import dedup, hotspots, incident_columns
+from services.roadkill.domain.network import RoadNetwork, default_network
 from services.roadkill.models import incident
-from services.roadkill.network import RoadNetwork, default_network
-from services.roadkill.reference import default_agencies
-from shared.seeding import add_database_arguments, migrated_platform
-
-SEGMENT_M = hotspots.DEFAULT_SEGMENT_M
-CLOSED_AFTER = timedelta(hours=48)  # older incidents are all closed
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-_OPEN_STATES = ("received", "filed", "assigned", "acknowledged", "dispatched")
-
-# Share of incidents by species (our assumption, after press reports of national 2023 records: cats about
-# 48 %, water deer about 23 %; Chungnam's rural roads see relatively more deer and raccoon dogs).
-SPECIES_MIX = {
-    "cat": 0.40, "water_deer": 0.27, "raccoon_dog": 0.10, "dog": 0.05, "magpie": 0.03, "pheasant": 0.03,
-    "wild_boar": 0.02, "badger": 0.02, "roe_deer": 0.01, "leopard_cat": 0.01, "snake": 0.015,
-    "frog_toad": 0.015, "unknown": 0.02,
-}
-# Month multipliers (Jan..Dec) for species with a season; others are flat.
-SPECIES_SEASON = {
-    "water_deer": (0.7, 0.7, 0.8, 1.0, 1.6, 1.7, 1.0, 0.8, 0.8, 1.0, 1.4, 1.5),
-    "frog_toad": (0.1, 0.2, 0.8, 1.5, 1.7, 1.8, 2.0, 1.8, 1.2, 0.5, 0.2, 0.1),
-    "snake": (0.0, 0.1, 0.4, 1.2, 1.8, 2.0, 2.0, 2.0, 1.6, 0.7, 0.1, 0.0),
-    "raccoon_dog": (0.8, 0.8, 0.9, 1.0, 1.0, 1.0, 1.0, 1.1, 1.3, 1.4, 1.2, 0.9),
-}
-# Overall incidents by month (spring dispersal and autumn peaks).
-MONTH_WEIGHT = (0.7, 0.7, 0.9, 1.0, 1.4, 1.5, 1.2, 1.0, 1.0, 1.2, 1.2, 0.9)
-# Hour of day (local time): dawn and dusk peaks.
-HOUR_WEIGHT = (1.0, 0.8, 0.7, 0.8, 1.2, 2.0, 2.2, 1.8, 1.2, 0.8, 0.6, 0.6,
-               0.6, 0.6, 0.6, 0.7, 0.9, 1.3, 2.0, 2.4, 2.0, 1.6, 1.3, 1.1)
-# Median minutes from report to removal, by agency kind (log-normal, sigma below).
-CLEAR_MEDIAN_MIN = {"kec": 45.0, "daejeon-rolm": 95.0, "chungnam-road": 130.0}
-CLEAR_MEDIAN_MUNICIPAL = 170.0
-CLEAR_SIGMA = 0.6
-OUTCOMES = (("removed", 0.90), ("not_found", 0.08), ("duplicate", 0.02))
-KST = timedelta(hours=9)
-
-COLUMNS = ("id", "status", "species", "species_confirmed", "road_id", "road_class", "road_name", "carriageway",
-           "measure_m", "segment_no", "cell", "lat", "lon", "accuracy_m", "heading_deg", "agency",
-           "routed_agency", "municipality", "decision", "report_count", "first_reported_at",
-           "last_reported_at", "complaint_no", "outcome", "outcome_note", "cleared_at", "created_at",
-           "updated_at", "version", "report_month", "clear_minutes")
+from tools.seeding.common import (
+    add_database_arguments,
+    migrated_platform,
+    progress_printer,
+    refresh_statistics,
+    ulid,
+)
+from tools.seeding.roadkill_mix import (
+    CLEAR_MEDIAN_MIN,
+    CLEAR_MEDIAN_MUNICIPAL,
+    CLEAR_SIGMA,
+    CLOSED_AFTER,
+    HOUR_WEIGHT,
+    KST,
+    MONTH_WEIGHT,
+    OPEN_STATES,
+    OUTCOMES,
+    SPECIES_MIX,
+    SPECIES_SEASON,
+)
+from tools.seeding.roadkill_roads import SEGMENT_M, Roads
+from tools.seeding.roadkill_rows import bind_connection, write_incidents
 
 
 @dataclass
@@ -107,105 +88,12 @@ class SeedSummary:
                 f"each): {spots}")
 
 
-@dataclass(frozen=True, slots=True)
-class _Segment:
-    road_index: int
-    index: int
-    agency: str
-    municipality: str | None
-
-
-class _Roads:
-    """The network flattened for fast sampling: cumulative road starts, per-road vertex data, segment agencies."""
-
-    def __init__(self, network: RoadNetwork):
-        self.roads = [network.roads[k] for k in sorted(network.roads)]
-        self.starts: list[float] = []
-        total = 0.0
-        for r in self.roads:
-            self.starts.append(total)
-            total += r.length_m
-        self.total_m = total
-        self.bearings = [[geo.initial_bearing_deg(a[1], a[0], b[1], b[0]) for a, b in zip(r.coords, r.coords[1:],
-                                                                                         strict=False)]
-                         for r in self.roads]
-        self.segments: dict[tuple[int, int], _Segment] = {}
-        agencies = default_agencies()
-        for ri, road in enumerate(self.roads):
-            for si in range(hotspots.segments_on_road(road.length_m, SEGMENT_M)):
-                mid = min(road.length_m, si * SEGMENT_M + SEGMENT_M / 2)
-                lon, lat = geo.point_at_measure(road.coords, road.cum_m, mid)
-                self.segments[(ri, si)] = _segment_agency(network, road, ri, si, lat=lat, lon=lon,
-                                                          known=agencies.by_code)
-        self.decisions = {}  # (road_index, segment, carriageway) -> decision JSON text (shared by its rows)
-
-    def locate(self, pos: float) -> tuple[int, float]:
-        ri = max(0, bisect.bisect_right(self.starts, pos) - 1)
-        return ri, min(max(0.0, pos - self.starts[ri]), self.roads[ri].length_m)
-
-    def point(self, ri: int, measure: float) -> tuple[float, float, float]:
-        """(lat, lon, bearing of the road there) at a measure along road `ri`."""
-        road = self.roads[ri]
-        cum = road.cum_m
-        i = min(max(0, bisect.bisect_right(cum, measure) - 1), len(cum) - 2)
-        lon, lat = geo.point_at_measure(road.coords[i:i + 2], (0.0, cum[i + 1] - cum[i]), measure - cum[i])
-        return lat, lon, self.bearings[ri][i]
-
-    def decision(self, ri: int, si: int, carriageway: str | None, bearing: float) -> str:
-        key = (ri, si, carriageway)
-        text = self.decisions.get(key)
-        if text is None:
-            road, seg = self.roads[ri], self.segments[(ri, si)]
-            agency = default_agencies().by_code[seg.agency]
-            text = json.dumps({
-                "road_id": road.id, "road_name": road.name, "road_name_ko": road.name_ko,
-                "road_class": road.road_class, "agency": agency.code, "agency_name": agency.name_en,
-                "agency_name_ko": agency.name_ko, "carriageway": carriageway, "divided": road.divided,
-                "road_bearing_deg": round(bearing, 1), "municipality": seg.municipality,
-                "explanation": f"Synthetic history (cpa seed): {road.name}, segment {si}; responsible agency "
-                               f"{agency.name_en}.",
-                "synthetic": True}, ensure_ascii=False)
-            self.decisions[key] = text
-        return text
-
-
-def _segment_agency(network: RoadNetwork, road, ri: int, si: int, *, lat: float, lon: float, known) -> _Segment:
-    """The agency routing assigns at the segment's midpoint (the road named, so crossings do not confuse it)."""
-    try:
-        d = routing.decide_jurisdiction(network, lat=lat, lon=lon, road_name=road.name, max_snap_m=150.0)
-        if d.road_id == road.id:
-            return _Segment(ri, si, d.agency, d.municipality)
-        municipality = d.municipality
-    except routing.OutsideRegionError:
-        municipality = network.areas.nearest_seat(lat=lat, lon=lon).code
-    by_class = {"expressway": "kec", "national": "daejeon-rolm", "provincial": "chungnam-road"}
-    agency = by_class.get(road.road_class, municipality)
-    return _Segment(ri, si, agency if agency in known else "chungnam-road", municipality)
-
-
-def _ulid(ms: int, rng: random.Random) -> str:
-    value = (ms << 80) | rng.getrandbits(80)
-    out = [""] * 26
-    for k in range(25, -1, -1):
-        out[k] = _CROCKFORD[value & 31]
-        value >>= 5
-    return "".join(out)
-
-
 def _cum(weights) -> list[float]:
     out, total = [], 0.0
     for w in weights:
         total += w
         out.append(total)
     return out
-
-
-def _bind_connection(bind: Engine | Connection | Session) -> tuple[Connection, bool]:
-    if isinstance(bind, Session):
-        return bind.connection(), False
-    if isinstance(bind, Connection):
-        return bind, False
-    return bind.connect(), True
 
 
 def seed_history(bind: Engine | Connection | Session, n: int, *, hotspots_n: int = 5,
@@ -220,7 +108,7 @@ def seed_history(bind: Engine | Connection | Session, n: int, *, hotspots_n: int
         raise ValueError("n must be >= 0")
     started = time.perf_counter()
     rng = rng or random.Random(1)
-    roads = _Roads(network or default_network())
+    roads = Roads(network or default_network())
     end = (end or datetime.now(UTC)).astimezone(UTC)
     start = end - timedelta(days=365.25 * years)
     total_segments = len(roads.segments)
@@ -270,7 +158,7 @@ def seed_history(bind: Engine | Connection | Session, n: int, *, hotspots_n: int
 
     # Ids are unique even when the same seed runs twice on one database (the history is appended to).
     id_rng = random.Random(os.urandom(16))
-    conn, own = _bind_connection(bind)
+    conn, own = bind_connection(bind)
     dialect = conn.dialect.name
     counts: dict[str, Counter] = {k: Counter() for k in ("species", "agency", "road_class", "month", "outcome")}
     clear_minutes: dict[str, list[float]] = {}
@@ -291,7 +179,7 @@ def seed_history(bind: Engine | Connection | Session, n: int, *, hotspots_n: int
             return
         if not conn.in_transaction():  # COPY runs on the driver connection: open the transaction here
             conn.begin()
-        _write(conn, dialect, rows)
+        write_incidents(conn, dialect, rows)
         written += len(rows)
         rows = []
         if own:
@@ -345,7 +233,7 @@ def seed_history(bind: Engine | Connection | Session, n: int, *, hotspots_n: int
                                 (cleared - reported).total_seconds() / 60.0)
                         closed += 1
                 else:
-                    status = _OPEN_STATES[rng.randrange(len(_OPEN_STATES))]
+                    status = OPEN_STATES[rng.randrange(len(OPEN_STATES))]
                 if status != "received":
                     complaint = f"1AA-{local:%y%m}-{rng.randrange(10**7):07d}"
                 counts["outcome"][outcome or "open"] += 1
@@ -356,13 +244,13 @@ def seed_history(bind: Engine | Connection | Session, n: int, *, hotspots_n: int
                     counts["month"][f"{local:%Y-%m}"] += 1
                 updated = cleared or created
                 rows.append((
-                    "inc_" + _ulid(int(created.timestamp() * 1000), id_rng), status, species, confirmed, road.id,
+                    "inc_" + ulid(int(created.timestamp() * 1000), id_rng), status, species, confirmed, road.id,
                     road.road_class, road.name, carriageway, round(measure, 1), si,
                     dedup.cell_key(lat, lon, cell_m), lat, lon, float(rng.choice((5, 8, 10, 15, 30))),
                     round(heading, 1), seg.agency, seg.agency, seg.municipality,
                     roads.decision(ri, si, carriageway, bearing), count, reported, last, complaint, outcome,
                     None, cleared, created, updated, 1, local.year * 100 + local.month,
-                    analytics.clear_minutes(reported, cleared)))
+                    incident_columns.clear_minutes(reported, cleared)))
                 if len(rows) >= batch:
                     flush()
         flush()
@@ -375,38 +263,6 @@ def seed_history(bind: Engine | Connection | Session, n: int, *, hotspots_n: int
         by_road_class=dict(counts["road_class"]), by_month=dict(counts["month"]),
         by_outcome=dict(counts["outcome"]), closed=closed, start=start, end=end,
         seconds=time.perf_counter() - started, clear_minutes=clear_minutes)
-
-
-# --------------------------------------------------------------------------- writing
-
-
-def _sqlite_dt(value: datetime | None) -> str | None:
-    # The format SQLAlchemy's SQLite DateTime writes (UTC, naive text), so reads and comparisons match.
-    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-_DT_COLUMNS = tuple(i for i, c in enumerate(COLUMNS)
-                    if c in {"first_reported_at", "last_reported_at", "cleared_at", "created_at", "updated_at"})
-
-
-def _write(conn: Connection, dialect: str, rows: list[tuple[Any, ...]]) -> None:
-    if dialect == "sqlite":
-        dts = set(_DT_COLUMNS)
-        out = [tuple(_sqlite_dt(v) if i in dts else v for i, v in enumerate(r)) for r in rows]
-        sql = f"INSERT INTO incident ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-        conn.exec_driver_sql(sql, out)
-        return
-    if dialect == "postgresql":
-        raw = conn.connection.driver_connection
-        with raw.cursor() as cur, cur.copy(f"COPY incident ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-            for r in rows:
-                copy.write_row(r)
-        return
-    conn.execute(incident.insert(), [dict(zip(COLUMNS, r, strict=True)) | {"decision": json.loads(r[18])}
-                                     for r in rows])
-
-
-# --------------------------------------------------------------------------- command line
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -426,21 +282,12 @@ def main(argv: list[str] | None = None) -> int:
     from services.roadkill.config import Settings
 
     with migrated_platform(SPEC, Settings, args) as platform:
-        t0 = time.perf_counter()
-
-        def progress(done: int, total: int) -> None:
-            if done == total or done % (10 * args.batch) == 0:
-                print(f"  {done:,} / {total:,} incidents ({time.perf_counter() - t0:.1f} s)", flush=True)
-
         summary = seed_history(platform.db.engine, args.incidents, hotspots_n=args.hotspots,
-                               rng=random.Random(args.seed), years=args.years, batch=args.batch, progress=progress)
+                               rng=random.Random(args.seed), years=args.years, batch=args.batch,
+                               progress=progress_printer("incidents", 10 * args.batch))
         print(summary.describe(), flush=True)
-        t1 = time.perf_counter()
-        with platform.db.engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE incident")
-        with platform.db.read_session() as s:
-            total = s.execute(select(func.count()).select_from(incident)).scalar_one()
-        print(f"statistics refreshed ({time.perf_counter() - t1:.1f} s); {total:,} incidents stored in total; "
+        total, seconds = refresh_statistics(platform, incident)
+        print(f"statistics refreshed ({seconds:.1f} s); {total:,} incidents stored in total; "
               f"top species: " + ", ".join(f"{k} {v:,}" for k, v in Counter(summary.by_species).most_common(4)),
               flush=True)
     return 0
