@@ -13,46 +13,12 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-PROBLEM_JSON = "application/problem+json"
-PROBLEM_BASE = "/problems/"
+from shared.problems import PROBLEM_BASE, PROBLEM_JSON, Problem, field_problem
+
+__all__ = ["PROBLEM_BASE", "PROBLEM_JSON", "ErrorFormatter", "Problem", "field_problem", "install_error_handlers",
+           "problem_response"]
+
 log = logging.getLogger("shared.errors")
-
-# Slugs used when an HTTP status is raised without a more specific problem.
-_STATUS_SLUGS = {
-    400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
-    405: "method-not-allowed", 406: "not-acceptable", 409: "conflict", 410: "gone",
-    413: "payload-too-large", 415: "unsupported-media-type", 422: "validation-error",
-    429: "rate-limited", 500: "internal-error", 503: "service-unavailable",
-}
-
-
-class Problem(Exception):
-    """An error a client can act on: what was wrong, which field, what is accepted."""
-
-    def __init__(self, status: int, slug: str | None = None, detail: str = "", *,
-                 title: str | None = None, headers: dict[str, str] | None = None, **extensions: Any):
-        self.status = status
-        self.slug = slug or _STATUS_SLUGS.get(status, "error")
-        self.title = title or HTTPStatus(status).phrase
-        self.detail = detail or self.title
-        self.headers = headers or {}
-        self.extensions = extensions
-        super().__init__(f"{status} {self.slug}: {self.detail}")
-
-    def body(self, instance: str | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": PROBLEM_BASE + self.slug, "title": self.title,
-                               "status": self.status, "detail": self.detail}
-        if instance:
-            out["instance"] = instance
-        out.update(self.extensions)
-        return out
-
-
-def field_problem(field: str, message: str, *, status: int = 422, slug: str = "validation-error",
-                  **extensions: Any) -> Problem:
-    """A problem about one input field, shaped like a validation error."""
-    return Problem(status, slug, f"{field}: {message}", title="Request validation failed",
-                   errors=[{"field": field, "message": message}], **extensions)
 
 
 # A formatter turns a Problem into a response; services register their own for paths

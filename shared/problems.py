@@ -1,0 +1,48 @@
+"""Problems a client can act on (RFC 9457): the exception and its body, with no web framework.
+
+Domain modules raise these; `shared.errors` turns them into `application/problem+json` responses.
+"""
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+PROBLEM_JSON = "application/problem+json"
+PROBLEM_BASE = "/problems/"
+
+# Slugs used when an HTTP status is raised without a more specific problem.
+_STATUS_SLUGS = {
+    400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found",
+    405: "method-not-allowed", 406: "not-acceptable", 409: "conflict", 410: "gone",
+    413: "payload-too-large", 415: "unsupported-media-type", 422: "validation-error",
+    429: "rate-limited", 500: "internal-error", 503: "service-unavailable",
+}
+
+
+class Problem(Exception):
+    """An error a client can act on: what was wrong, which field, what is accepted."""
+
+    def __init__(self, status: int, slug: str | None = None, detail: str = "", *,
+                 title: str | None = None, headers: dict[str, str] | None = None, **extensions: Any):
+        self.status = status
+        self.slug = slug or _STATUS_SLUGS.get(status, "error")
+        self.title = title or HTTPStatus(status).phrase
+        self.detail = detail or self.title
+        self.headers = headers or {}
+        self.extensions = extensions
+        super().__init__(f"{status} {self.slug}: {self.detail}")
+
+    def body(self, instance: str | None = None) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": PROBLEM_BASE + self.slug, "title": self.title,
+                               "status": self.status, "detail": self.detail}
+        if instance:
+            out["instance"] = instance
+        out.update(self.extensions)
+        return out
+
+
+def field_problem(field: str, message: str, *, status: int = 422, slug: str = "validation-error",
+                  **extensions: Any) -> Problem:
+    """A problem about one input field, shaped like a validation error."""
+    return Problem(status, slug, f"{field}: {message}", title="Request validation failed",
+                   errors=[{"field": field, "message": message}], **extensions)
