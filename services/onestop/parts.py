@@ -8,7 +8,7 @@ import anyio
 
 from shared.platform import Platform
 
-# Threads of the agencies' list read on a server database (routes/agency.py explains the measurements).
+# Threads of the agencies' list read on a server database (flows/agency_list.py explains the measurements).
 AGENCY_READERS = 4
 
 

@@ -48,15 +48,15 @@ def seed(platform: OnestopPlatform) -> None:
             return
         for person in DEMO:
             r = person["resident"]
-            res = residents.create(session, secret=s.secret_key.get_secret_value(), who=SYSTEM, body=ResidentCreate(
+            res = residents.register(session, secret=s.secret_key.get_secret_value(), who=SYSTEM, body=ResidentCreate(
                 name=r["name"], birth_date=_birth(r["age"]), gender=r["gender"], phone=r["phone"],
                 address_district="buk-gu"))
-            case = cases.create(session, who=SYSTEM, body=CaseCreate(resident_id=res["id"],
-                                                                     assessment=person["assessment"]))
+            case = cases.open_case(session, who=SYSTEM, body=CaseCreate(resident_id=res["id"],
+                                                                        assessment=person["assessment"]))
             for key in person["refer"]:
                 agency = referrals.service_or_problem(key).agency
-                consents.give(session, tables=platform.tables, resident_id=res["id"], who=SYSTEM,
-                              body=ConsentCreate(agency=agency, categories=CATEGORIES, taken_by="demo counsellor",
-                                                 notice_shown=True))
-                referrals.create(session, tables=platform.tables, case_id=case["id"], service=key, note=None,
-                                 who=SYSTEM)
+                consents.record(session, resident_id=res["id"], who=SYSTEM,
+                                body=ConsentCreate(agency=agency, categories=CATEGORIES, taken_by="demo counsellor",
+                                                   notice_shown=True))
+                referrals.send(session, tables=platform.tables, case_id=case["id"], service=key, note=None,
+                               who=SYSTEM)

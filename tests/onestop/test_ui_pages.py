@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 
 from services.onestop.app import create_app
 from services.onestop.domain.consent_policy import consent_policy
+from services.onestop.flows import queries
 from services.onestop.models import Consent
-from services.onestop.ui import views
 
 from .conftest import HUB, Api, auth, settings
 
@@ -205,11 +205,11 @@ def test_the_consent_api_itself_refuses_what_it_requires(api):
 
 def test_live_versions_follow_changes(api):
     p = api.platform
-    v0, a0 = views.referrals_version(p), views.access_version(p)
+    v0, a0 = queries.referrals_version(p), queries.access_version(p)
     res, case, ref = api.referral_to("kamco", "kamco-bad-debt-adjustment")
-    v1 = views.referrals_version(p)
+    v1 = queries.referrals_version(p)
     assert v1 != v0
     api.set_status(ref["id"], "kamco", "accepted")
-    assert views.referrals_version(p) != v1
+    assert queries.referrals_version(p) != v1
     api.get(f"/v1/agency/referrals/{ref['id']}", party="kamco")
-    assert views.access_version(p) > a0
+    assert queries.access_version(p) > a0

@@ -3,12 +3,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from services.onestop.domain import eligibility, vulnerability
 from services.onestop.domain.reference import directory
 from services.onestop.flows.common import get_or_404, iso, log_access, resident_data, today_kst
-from services.onestop.models import Case, Resident
+from services.onestop.models import Case, Consent, Resident
+from services.onestop.parts import OnestopPlatform
 from services.onestop.schemas import CaseCreate
 from shared.auth import Principal
 from shared.db import utcnow
@@ -35,7 +37,14 @@ def groups_of(facts: dict[str, Any]) -> list[str]:
     return out
 
 
-def create(session: Session, *, body: CaseCreate, who: Principal) -> dict[str, Any]:
+def create(platform: OnestopPlatform, *, body: CaseCreate, who: Principal) -> dict[str, Any]:
+    """Opens a case with one structured assessment and scores its vulnerability."""
+    with platform.db.session() as s:
+        return open_case(s, body=body, who=who)
+
+
+def open_case(session: Session, *, body: CaseCreate, who: Principal) -> dict[str, Any]:
+    """`create` inside the caller's transaction (the start-up seed)."""
     resident = session.get(Resident, body.resident_id)
     if resident is None:
         raise Problem(422, "unknown-resident", f"resident_id: no resident {body.resident_id!r}; register "
@@ -69,15 +78,40 @@ def public(c: Case) -> dict[str, Any]:
             "created_by": c.created_by, "created_at": iso(c.created_at)}
 
 
-def read(session: Session, *, case_id: str, who: Principal, purpose: str) -> dict[str, Any]:
+def read(platform: OnestopPlatform, *, case_id: str, who: Principal, purpose: str) -> dict[str, Any]:
+    """The case and its assessment (logged in the resident's access log)."""
+    with platform.db.session() as s:
+        return _read(s, case_id=case_id, who=who, purpose=purpose)
+
+
+def _read(session: Session, *, case_id: str, who: Principal, purpose: str) -> dict[str, Any]:
     case = get_or_404(session, Case, case_id, "case")
     log_access(session, resident_id=case.resident_id, who=who, resource=f"case:{case_id}",
                fields=["assessment"], purpose=purpose)
     return public(case)
 
 
-def recommendations(session: Session, *, case_id: str, who: Principal, purpose: str) -> dict[str, Any]:
+def recommendations(platform: OnestopPlatform, *, case_id: str, who: Principal, purpose: str) -> dict[str, Any]:
     """Every service: eligible / maybe / not eligible with reasons in words and the rules version."""
+    with platform.db.session() as s:
+        return _recommendations(s, case_id=case_id, who=who, purpose=purpose)
+
+
+def assessment_view(platform: OnestopPlatform, *, case_id: str, who: Principal, purpose: str) -> dict[str, Any]:
+    """What the counsellor's case page shows in one transaction: the case, its recommendations (both
+    reads logged), the agencies the resident consents to now and the resident's pseudonym."""
+    with platform.db.session() as s:
+        case = _read(s, case_id=case_id, who=who, purpose=purpose)
+        recs = _recommendations(s, case_id=case_id, who=who, purpose=purpose)
+        consented = set(s.scalars(select(Consent.agency).where(
+            Consent.resident_id == case["resident_id"], Consent.withdrawn_at.is_(None),
+            Consent.superseded_at.is_(None))))
+        resident = get_or_404(s, Resident, case["resident_id"], "resident")
+        return {"case": case, "recommendations": recs, "consented_agencies": consented,
+                "resident_ref": resident.pseudonym}
+
+
+def _recommendations(session: Session, *, case_id: str, who: Principal, purpose: str) -> dict[str, Any]:
     case = get_or_404(session, Case, case_id, "case")
     resident = session.get(Resident, case.resident_id)
     data = resident_data(resident, case)

@@ -9,9 +9,10 @@ from sqlalchemy.orm import Session
 from services.onestop.domain import minimisation, referral_states
 from services.onestop.domain.consent_policy import consent_policy
 from services.onestop.domain.reference import directory
-from services.onestop.flows import referrals
+from services.onestop.flows import referral_status
 from services.onestop.flows.common import HUB, active_consent, get_or_404, iso
 from services.onestop.models import Consent, Referral, Resident
+from services.onestop.parts import OnestopPlatform
 from services.onestop.schemas import ConsentCreate, ConsentWithdraw
 from shared import outbox
 from shared.auth import Principal
@@ -31,7 +32,14 @@ def check_agency(agency: str, field: str = "agency") -> None:
                       f"{', '.join(agency_codes())}.", errors=[{"field": field, "message": "unknown agency"}])
 
 
-def give(session: Session, *, tables, resident_id: str, body: ConsentCreate, who: Principal) -> dict[str, Any]:
+def give(platform: OnestopPlatform, *, resident_id: str, body: ConsentCreate, who: Principal) -> dict[str, Any]:
+    """Records consent to give data to one agency, with the five PIPA Art. 17(2) items as shown."""
+    with platform.db.session() as s:
+        return record(s, resident_id=resident_id, body=body, who=who)
+
+
+def record(session: Session, *, resident_id: str, body: ConsentCreate, who: Principal) -> dict[str, Any]:
+    """`give` inside the caller's transaction (the start-up seed)."""
     get_or_404(session, Resident, resident_id, "resident")
     check_agency(body.agency)
     policy = consent_policy()
@@ -76,45 +84,49 @@ def public(c: Consent, replaces: str | None = None) -> dict[str, Any]:
     return out
 
 
-def list_for(session: Session, *, resident_id: str) -> dict[str, Any]:
-    get_or_404(session, Resident, resident_id, "resident")
-    rows = session.scalars(select(Consent).where(Consent.resident_id == resident_id)
-                           .order_by(Consent.taken_at)).all()
-    return {"resident_id": resident_id, "items": [public(c) for c in rows]}
+def list_for(platform: OnestopPlatform, *, resident_id: str) -> dict[str, Any]:
+    """Every consent of the resident, active, superseded and withdrawn."""
+    with platform.db.read_session() as session:
+        get_or_404(session, Resident, resident_id, "resident")
+        rows = session.scalars(select(Consent).where(Consent.resident_id == resident_id)
+                               .order_by(Consent.taken_at)).all()
+        return {"resident_id": resident_id, "items": [public(c) for c in rows]}
 
 
-def withdraw(session: Session, *, tables, consent_id: str, body: ConsentWithdraw,
+def withdraw(platform: OnestopPlatform, *, consent_id: str, body: ConsentWithdraw,
              who: Principal) -> dict[str, Any]:
     """Stops all future sharing with the agency and revokes its access on referrals it has not completed.
 
     Open referrals are cancelled (reason consent-withdrawn) and the agency is told to destroy
     the data (PIPA Art. 37); the message carries no personal data.
     """
-    consent = get_or_404(session, Consent, consent_id, "consent")
-    if consent.withdrawn_at is not None:
-        raise Problem(409, "already-withdrawn", f"Consent {consent_id} was withdrawn at {iso(consent.withdrawn_at)}.")
-    advisory_lock(session, "consent", f"{consent.resident_id}:{consent.agency}")
-    now = utcnow()
-    # Withdrawal covers the agency, not one consent record: close every active one.
-    for c in session.scalars(select(Consent).where(Consent.resident_id == consent.resident_id,
-                                                   Consent.agency == consent.agency,
-                                                   Consent.withdrawn_at.is_(None))):
-        c.withdrawn_at, c.withdrawn_by = now, body.withdrawn_by
-    revoked, cancelled = [], []
-    refs = session.scalars(select(Referral).where(
-        Referral.resident_id == consent.resident_id, Referral.agency == consent.agency,
-        Referral.status != "completed", Referral.access_revoked.is_(False))).all()
-    for ref in refs:
-        ref.access_revoked = True
-        revoked.append(ref.id)
-        if "cancelled" in referral_states.allowed_from(ref.status, "hub"):
-            referrals.apply_change(session, tables=tables, ref=ref, who=who, actor="hub", status="cancelled",
-                                   reason="consent-withdrawn", note=None)
-            cancelled.append(ref.id)
-        else:
-            outbox.enqueue(session, tables, from_party=HUB, to_party=ref.agency, kind="referral.access_revoked",
-                           subject_type="referral", subject_id=ref.id,
-                           payload={"referral_id": ref.id, "reason": "consent-withdrawn",
-                                    "instruction": "destroy the resident's data (PIPA Art. 37)"})
-    session.flush()
-    return {**public(consent), "access_revoked_referrals": revoked, "cancelled_referrals": cancelled}
+    tables = platform.tables
+    with platform.db.session() as session:
+        consent = get_or_404(session, Consent, consent_id, "consent")
+        if consent.withdrawn_at is not None:
+            raise Problem(409, "already-withdrawn", f"Consent {consent_id} was withdrawn at {iso(consent.withdrawn_at)}.")
+        advisory_lock(session, "consent", f"{consent.resident_id}:{consent.agency}")
+        now = utcnow()
+        # Withdrawal covers the agency, not one consent record: close every active one.
+        for c in session.scalars(select(Consent).where(Consent.resident_id == consent.resident_id,
+                                                       Consent.agency == consent.agency,
+                                                       Consent.withdrawn_at.is_(None))):
+            c.withdrawn_at, c.withdrawn_by = now, body.withdrawn_by
+        revoked, cancelled = [], []
+        refs = session.scalars(select(Referral).where(
+            Referral.resident_id == consent.resident_id, Referral.agency == consent.agency,
+            Referral.status != "completed", Referral.access_revoked.is_(False))).all()
+        for ref in refs:
+            ref.access_revoked = True
+            revoked.append(ref.id)
+            if "cancelled" in referral_states.allowed_from(ref.status, "hub"):
+                referral_status.apply_change(session, tables=tables, ref=ref, who=who, actor="hub", status="cancelled",
+                                       reason="consent-withdrawn", note=None)
+                cancelled.append(ref.id)
+            else:
+                outbox.enqueue(session, tables, from_party=HUB, to_party=ref.agency, kind="referral.access_revoked",
+                               subject_type="referral", subject_id=ref.id,
+                               payload={"referral_id": ref.id, "reason": "consent-withdrawn",
+                                        "instruction": "destroy the resident's data (PIPA Art. 37)"})
+        session.flush()
+        return {**public(consent), "access_revoked_referrals": revoked, "cancelled_referrals": cancelled}

@@ -12,6 +12,7 @@ from services.onestop.domain import vulnerability
 from services.onestop.flows import referrals
 from services.onestop.flows.common import get_or_404, iso
 from services.onestop.models import AgendaItem, Case, Meeting, Referral, Resident, Task
+from services.onestop.parts import OnestopPlatform
 from services.onestop.schemas import Decision, MeetingCreate
 from shared.auth import Principal
 from shared.db import utcnow
@@ -43,9 +44,15 @@ def _candidates(session: Session, config: vulnerability.AgendaConfig, now) -> tu
     return list(risky), [r for r in refs if r.case_id in open_ids]
 
 
-def create(session: Session, *, body: MeetingCreate, settings_days: dict[str, int], who: Principal,
-           now=None) -> dict[str, Any]:
-    now = now or utcnow()
+def create(platform: OnestopPlatform, *, body: MeetingCreate, who: Principal) -> dict[str, Any]:
+    """Creates a meeting whose agenda is generated: stalled and rejected referrals, high-risk and new crises."""
+    with platform.db.session() as s:
+        return _create(s, body=body, settings_days=platform.settings.stalled_days, who=who)
+
+
+def _create(session: Session, *, body: MeetingCreate, settings_days: dict[str, int],
+            who: Principal) -> dict[str, Any]:
+    now = utcnow()
     config = agenda_config(settings_days, body.stalled_days)
     cases, refs = _candidates(session, config, now)
     items = vulnerability.agenda(
@@ -66,15 +73,20 @@ def create(session: Session, *, body: MeetingCreate, settings_days: dict[str, in
         session.add(AgendaItem(id=new_id("agi"), meeting_id=meeting.id, position=pos, kind=item.kind,
                                case_id=item.case_id, referral_id=item.referral_id, reason=item.reason))
     session.flush()
-    return view(session, meeting_id=meeting.id)
+    return _view(session, meeting_id=meeting.id)
 
 
 def _age_band(age: int) -> str:
     return f"{age // 10 * 10}s"
 
 
-def view(session: Session, *, meeting_id: str) -> dict[str, Any]:
+def view(platform: OnestopPlatform, *, meeting_id: str) -> dict[str, Any]:
     """The meeting with a pseudonymised case list: resident references, never names or phones."""
+    with platform.db.read_session() as s:
+        return _view(s, meeting_id=meeting_id)
+
+
+def _view(session: Session, *, meeting_id: str) -> dict[str, Any]:
     meeting = get_or_404(session, Meeting, meeting_id, "meeting")
     items = session.scalars(select(AgendaItem).where(AgendaItem.meeting_id == meeting_id)
                             .order_by(AgendaItem.position)).all()
@@ -115,9 +127,15 @@ def view(session: Session, *, meeting_id: str) -> dict[str, Any]:
                       for t in tasks]}
 
 
-def decide(session: Session, *, tables, meeting_id: str, item_id: str, body: Decision,
+def decide(platform: OnestopPlatform, *, meeting_id: str, item_id: str, body: Decision,
            who: Principal) -> dict[str, Any]:
     """Records a decision; `refer` sends a follow-up referral, `task` creates a task, `close` closes the case."""
+    with platform.db.session() as s:
+        return _decide(s, tables=platform.tables, meeting_id=meeting_id, item_id=item_id, body=body, who=who)
+
+
+def _decide(session: Session, *, tables, meeting_id: str, item_id: str, body: Decision,
+            who: Principal) -> dict[str, Any]:
     item = session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != meeting_id:
         raise Problem(404, "not-found", f"No agenda item {item_id!r} in meeting {meeting_id!r}.")
@@ -126,8 +144,8 @@ def decide(session: Session, *, tables, meeting_id: str, item_id: str, body: Dec
                       f"{iso(item.decided_at)}.")
     now = utcnow()
     if body.action == "refer":
-        ref = referrals.create(session, tables=tables, case_id=item.case_id, service=body.service or "",
-                               note=body.note, who=who, agenda_item_id=item.id)
+        ref = referrals.send(session, tables=tables, case_id=item.case_id, service=body.service or "",
+                             note=body.note, who=who, agenda_item_id=item.id)
         item.follow_up_referral_id = ref["id"]
     elif body.action == "task" and body.task is not None:
         task = Task(id=new_id("task"), case_id=item.case_id, meeting_id=meeting_id, agenda_item_id=item.id,
@@ -143,7 +161,14 @@ def decide(session: Session, *, tables, meeting_id: str, item_id: str, body: Dec
             "task_id": item.follow_up_task_id, "decided_at": iso(now)}
 
 
-def list_meetings(session: Session, limit: int = 50) -> dict[str, Any]:
+def list_meetings(platform: OnestopPlatform, limit: int = 50) -> dict[str, Any]:
+    """The most recent meetings, newest first."""
+    with platform.db.read_session() as s:
+        return {"items": recent(s, limit)}
+
+
+def recent(session: Session, limit: int) -> list[dict[str, Any]]:
+    """`list_meetings`' items inside the caller's transaction (the trainer's page counts their items too)."""
     rows = session.scalars(select(Meeting).order_by(Meeting.created_at.desc()).limit(limit)).all()
-    return {"items": [{"id": m.id, "title": m.title, "held_on": m.held_on.isoformat(),
-                       "created_at": iso(m.created_at)} for m in rows]}
+    return [{"id": m.id, "title": m.title, "held_on": m.held_on.isoformat(), "created_at": iso(m.created_at)}
+            for m in rows]

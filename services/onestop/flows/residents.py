@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from services.onestop.flows.common import get_or_404, iso, log_access, name_key, pseudonym
 from services.onestop.models import AccessLog, Case, Resident
+from services.onestop.parts import OnestopPlatform
 from services.onestop.schemas import ResidentCreate
 from shared.auth import Principal
 from shared.db import utcnow
@@ -16,8 +17,14 @@ from shared.ids import new_id
 PERSONAL_FIELDS = ["name", "birth_date", "gender", "phone", "address_district"]
 
 
-def create(session: Session, *, secret: str, body: ResidentCreate, who: Principal) -> dict[str, Any]:
+def create(platform: OnestopPlatform, *, body: ResidentCreate, who: Principal) -> dict[str, Any]:
     """Registers a resident; same name + birth date is reported for the counsellor to confirm, not merged."""
+    with platform.db.session() as s:
+        return register(s, secret=platform.settings.secret_key.get_secret_value(), body=body, who=who)
+
+
+def register(session: Session, *, secret: str, body: ResidentCreate, who: Principal) -> dict[str, Any]:
+    """`create` inside the caller's transaction (the start-up seed)."""
     key = name_key(body.name)
     dupes = session.execute(select(Resident.id, Resident.created_at)
                             .where(Resident.name_key == key, Resident.birth_date == body.birth_date)
@@ -42,18 +49,27 @@ def public(r: Resident) -> dict[str, Any]:
             "created_by": r.created_by, "created_at": iso(r.created_at)}
 
 
-def read(session: Session, *, resident_id: str, who: Principal, purpose: str) -> dict[str, Any]:
-    resident = get_or_404(session, Resident, resident_id, "resident")
-    log_access(session, resident_id=resident_id, who=who, resource=f"resident:{resident_id}",
-               fields=PERSONAL_FIELDS, purpose=purpose)
-    out = public(resident)
-    out["cases"] = [{"id": c.id, "status": c.status, "created_at": iso(c.created_at)}
-                    for c in session.scalars(select(Case).where(Case.resident_id == resident_id)
-                                             .order_by(Case.created_at))]
-    return out
+def read(platform: OnestopPlatform, *, resident_id: str, who: Principal, purpose: str) -> dict[str, Any]:
+    """A resident's personal data and cases; the read goes into the resident's access log."""
+    with platform.db.session() as session:
+        resident = get_or_404(session, Resident, resident_id, "resident")
+        log_access(session, resident_id=resident_id, who=who, resource=f"resident:{resident_id}",
+                   fields=PERSONAL_FIELDS, purpose=purpose)
+        out = public(resident)
+        out["cases"] = [{"id": c.id, "status": c.status, "created_at": iso(c.created_at)}
+                        for c in session.scalars(select(Case).where(Case.resident_id == resident_id)
+                                                 .order_by(Case.created_at))]
+        return out
 
 
-def access_log(session: Session, *, resident_id: str) -> dict[str, Any]:
+def access_log(platform: OnestopPlatform, *, resident_id: str) -> dict[str, Any]:
+    """Who read the resident's data, when, which fields and why."""
+    with platform.db.read_session() as session:
+        return access_log_in(session, resident_id=resident_id)
+
+
+def access_log_in(session: Session, *, resident_id: str) -> dict[str, Any]:
+    """`access_log` inside the caller's transaction (the trainer's page reads more with it)."""
     get_or_404(session, Resident, resident_id, "resident")
     rows = session.scalars(select(AccessLog).where(AccessLog.resident_id == resident_id)
                            .order_by(AccessLog.at, AccessLog.id)).all()

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from services.onestop.domain.reference import directory
 from services.onestop.flows.common import KST
 from services.onestop.models import Case, Referral
+from services.onestop.parts import OnestopPlatform
 
 SMALL_COUNT = 5  # counts below this are suppressed: a handful of residents could be recognised
 GROUPS = ["disability", "career-interrupted", "marriage-immigrant", "caregiver", "basic-livelihood", "near-poor",
@@ -37,7 +38,13 @@ def _window(since: date | None, until: date | None) -> tuple[datetime | None, da
     return start, end
 
 
-def linkage(session: Session, *, since: date | None = None, until: date | None = None) -> dict[str, Any]:
+def linkage(platform: OnestopPlatform, *, since: date | None = None, until: date | None = None) -> dict[str, Any]:
+    """Per agency and field: sent, accepted, completed, rejected by reason, median days; vulnerable groups."""
+    with platform.db.read_session() as s:
+        return _linkage(s, since=since, until=until)
+
+
+def _linkage(session: Session, *, since: date | None, until: date | None) -> dict[str, Any]:
     start, end = _window(since, until)
     r = Referral.__table__.c
     q = select(r.agency, r.service_key, r.status, r.reason, r.sent_at, r.accepted_at, r.completed_at)

@@ -8,30 +8,29 @@ from fastapi import APIRouter
 from services.onestop.flows import meetings
 from services.onestop.routes.deps import Counsellor, PlatformDep
 from services.onestop.schemas import Decision, MeetingCreate
-from shared.deps import ReadSessionDep, SessionDep
 
 router = APIRouter(prefix="/v1", tags=["meetings"])
 
 
 @router.post("/meetings", status_code=201)
-def create_meeting(p: PlatformDep, s: SessionDep, who: Counsellor, body: MeetingCreate) -> dict[str, Any]:
+def create_meeting(p: PlatformDep, who: Counsellor, body: MeetingCreate) -> dict[str, Any]:
     """Creates a meeting whose agenda is generated: stalled and rejected referrals, high-risk and new crises."""
-    return meetings.create(s, body=body, settings_days=p.settings.stalled_days, who=who)
+    return meetings.create(p, body=body, who=who)
 
 
 @router.get("/meetings")
-def list_meetings(s: ReadSessionDep, who: Counsellor) -> dict[str, Any]:
+def list_meetings(p: PlatformDep, who: Counsellor) -> dict[str, Any]:
     """Recent meetings."""
-    return meetings.list_meetings(s)
+    return meetings.list_meetings(p)
 
 
 @router.get("/meetings/{meeting_id}")
-def get_meeting(s: ReadSessionDep, who: Counsellor, meeting_id: str) -> dict[str, Any]:
+def get_meeting(p: PlatformDep, who: Counsellor, meeting_id: str) -> dict[str, Any]:
     """The meeting with its pseudonymised agenda, decisions and tasks."""
-    return meetings.view(s, meeting_id=meeting_id)
+    return meetings.view(p, meeting_id=meeting_id)
 
 
 @router.post("/meetings/{meeting_id}/items/{item_id}/decision", status_code=201)
-def decide_item(p: PlatformDep, s: SessionDep, who: Counsellor, meeting_id: str, item_id: str, body: Decision) -> dict[str, Any]:
+def decide_item(p: PlatformDep, who: Counsellor, meeting_id: str, item_id: str, body: Decision) -> dict[str, Any]:
     """Records a decision; `refer` sends a follow-up referral, `task` creates a task."""
-    return meetings.decide(s, tables=p.tables, meeting_id=meeting_id, item_id=item_id, body=body, who=who)
+    return meetings.decide(p, meeting_id=meeting_id, item_id=item_id, body=body, who=who)

@@ -6,55 +6,49 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
-from services.onestop.domain import fhir
-from services.onestop.flows import referrals
-from services.onestop.flows.common import get_or_404
-from services.onestop.models import Referral
+from services.onestop.flows import referral_status, referrals
 from services.onestop.routes.deps import Counsellor, IfMatch, PlatformDep
 from services.onestop.schemas import CancelReferral, Status, StatusChange
 from shared import trace
-from shared.deps import ReadSessionDep, SessionDep
 
 router = APIRouter(prefix="/v1", tags=["referrals"])
 
 
 @router.get("/referrals")
-def list_referrals(s: ReadSessionDep, who: Counsellor, agency: Annotated[str | None, Query(max_length=40)] = None,
+def list_referrals(p: PlatformDep, who: Counsellor, agency: Annotated[str | None, Query(max_length=40)] = None,
                    status: Status | None = None, cursor: Annotated[str | None, Query(max_length=200)] = None,
                    limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
     """All referrals, newest first (cursor pagination)."""
-    rows, nxt = referrals.list_rows(s, agency=agency, status=status, cursor=cursor, limit=limit)
-    return {"items": [referrals.public(r) for r in rows], "next_cursor": nxt}
+    return referrals.list_all(p, agency=agency, status=status, cursor=cursor, limit=limit)
 
 
 @router.get("/referrals/{referral_id}")
-def get_referral(s: ReadSessionDep, who: Counsellor, referral_id: str) -> dict[str, Any]:
+def get_referral(p: PlatformDep, who: Counsellor, referral_id: str) -> dict[str, Any]:
     """A referral with its history: who changed what, when."""
-    return referrals.read_as_hub(s, referral_id=referral_id)
+    return referrals.read_as_hub(p, referral_id=referral_id)
 
 
 @router.post("/referrals/{referral_id}/cancel")
-def cancel_referral(p: PlatformDep, s: SessionDep, who: Counsellor, referral_id: str, body: CancelReferral,
+def cancel_referral(p: PlatformDep, who: Counsellor, referral_id: str, body: CancelReferral,
                     version: IfMatch = None) -> dict[str, Any]:
     """Cancels a referral (reason required); the agency is told."""
-    return referrals.change_as_hub(s, tables=p.tables, referral_id=referral_id, who=who, status="cancelled",
-                                   reason=body.reason, note=body.note, version=body.version or version)
+    return referral_status.change_as_hub(p, referral_id=referral_id, who=who, status="cancelled",
+                                         reason=body.reason, note=body.note, version=body.version or version)
 
 
 @router.post("/referrals/{referral_id}/status")
-def change_referral_status(p: PlatformDep, s: SessionDep, who: Counsellor, referral_id: str, body: StatusChange,
+def change_referral_status(p: PlatformDep, who: Counsellor, referral_id: str, body: StatusChange,
                            version: IfMatch = None) -> dict[str, Any]:
     """A status change the requester may make (cancelled, entered-in-error), by the transition table."""
-    return referrals.change_as_hub(s, tables=p.tables, referral_id=referral_id, who=who, status=body.status,
-                                   reason=body.reason, note=body.note, version=body.version or version)
+    return referral_status.change_as_hub(p, referral_id=referral_id, who=who, status=body.status,
+                                         reason=body.reason, note=body.note, version=body.version or version)
 
 
 @router.get("/referrals/{referral_id}/trace")
-def get_referral_trace(p: PlatformDep, s: ReadSessionDep, who: Counsellor, referral_id: str,
+def get_referral_trace(p: PlatformDep, who: Counsellor, referral_id: str,
                        format: Literal["json", "mermaid"] = "json"):
     """Every message about the referral, with the fields that left the hub; JSON or a Mermaid diagram."""
-    get_or_404(s, Referral, referral_id, "referral")
-    events = referrals.trace_of(s, tables=p.tables, referral_ids=[referral_id])
+    events = referrals.referral_trace(p, referral_id=referral_id)
     if format == "mermaid":
         return PlainTextResponse(trace.to_mermaid(events, p.parties, title=f"referral {referral_id}"),
                                  media_type="text/vnd.mermaid")
@@ -62,7 +56,6 @@ def get_referral_trace(p: PlatformDep, s: ReadSessionDep, who: Counsellor, refer
 
 
 @router.get("/referrals/{referral_id}/fhir")
-def get_referral_fhir(s: ReadSessionDep, who: Counsellor, referral_id: str) -> dict[str, Any]:
+def get_referral_fhir(p: PlatformDep, who: Counsellor, referral_id: str) -> dict[str, Any]:
     """Read-only FHIR-shaped view: a Bundle with the ServiceRequest and its Task (no personal data)."""
-    ref = get_or_404(s, Referral, referral_id, "referral")
-    return fhir.bundle(ref, referrals.history(s, referral_id))
+    return referrals.fhir_bundle(p, referral_id=referral_id)

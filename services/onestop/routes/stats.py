@@ -8,8 +8,7 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from services.onestop.flows import stats
-from services.onestop.routes.deps import Counsellor
-from shared.deps import ReadSessionDep
+from services.onestop.routes.deps import Counsellor, PlatformDep
 from shared.errors import Problem
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
@@ -22,18 +21,18 @@ def _check(since: date | None, until: date | None) -> None:
 
 
 @router.get("/linkage")
-def get_linkage(s: ReadSessionDep, who: Counsellor, since: date | None = None,
+def get_linkage(p: PlatformDep, who: Counsellor, since: date | None = None,
                 until: date | None = None) -> dict[str, Any]:
     """Per agency and field: sent, accepted, completed, rejected by reason, median days; vulnerable groups."""
     _check(since, until)
-    return stats.linkage(s, since=since, until=until)
+    return stats.linkage(p, since=since, until=until)
 
 
 @router.get("/linkage.csv")
-def get_linkage_csv(s: ReadSessionDep, who: Counsellor, since: date | None = None, until: date | None = None,
+def get_linkage_csv(p: PlatformDep, who: Counsellor, since: date | None = None, until: date | None = None,
                     table: Literal["agencies", "groups"] = "agencies") -> Response:
     """The same figures as CSV for the consultative body (small group counts shown as <5)."""
     _check(since, until)
-    body = stats.to_csv(stats.linkage(s, since=since, until=until), table)
+    body = stats.to_csv(stats.linkage(p, since=since, until=until), table)
     return Response(body, media_type="text/csv; charset=utf-8",
                     headers={"content-disposition": f'attachment; filename="linkage-{table}.csv"'})

@@ -12,31 +12,31 @@ Pages (public shells, server-rendered; the data regions are fetched by the brows
   /ui/meetings, /ui/meetings/{id}   case-management meetings: generated agenda with reasons, decisions
   /ui/linkage                       linkage dashboard: sent/accepted/completed/rejected per agency, groups (<5)
 
-One write route lives here: `POST /ui/api/residents/{id}/consents` (counsellors' key). The consent API
-derives purpose, retention and the refusal notice from consent.json and only asks for `notice_shown`;
-the consent form sends all five items and this route refuses the form unless each one is there and is
-the registered one, then records the consent through the same flow as the API.
+One write route lives here: `POST /ui/api/residents/{id}/consents` (counsellors' key), the consent form
+with all five PIPA Art. 17(2) items (consent.py), recorded through the same flow as the API.
 
-Live updates: topics `referrals` and `access` (polled versions, see views.py) and the kit's `trace`;
+Modules: pages.py builds each page's context from the flows, gate.py decides who a region is shown to,
+labels.py names codes in English and Korean, consent.py checks the consent form.
+
+Live updates: topics `referrals` and `access` (polled versions, see flows/queries.py) and the kit's `trace`;
 changes made by the autopilot or another process reach open pages too. No publish hooks are needed.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import Field, ValidationError
 
-from services.onestop.flows import consents
+from services.onestop.flows import consents, queries
 from services.onestop.flows.common import HUB, today_kst
 from services.onestop.routes.deps import PlatformDep
-from services.onestop.schemas import Category, ConsentCreate, Input
-from services.onestop.ui import views
+from services.onestop.ui import consent, pages
+from services.onestop.ui.gate import ForAgencies, ForCounsellors
+from services.onestop.ui.labels import agencies, local
 from shared.auth import PUBLIC, Principal, RequireParty
-from shared.deps import SessionDep
-from shared.errors import Problem
 from shared.ui import DEFAULT_VERSIONS, NavItem, UIKit
 
 HERE = Path(__file__).parent
@@ -55,10 +55,10 @@ kit = UIKit(
            NavItem("Meetings", "/ui/meetings", "Case-management meetings: generated agenda and decisions"),
            NavItem("Linkage", "/ui/linkage", "Sent, accepted, completed and rejected per agency")],
     templates_dirs=[HERE / "templates"], static_dirs=[HERE / "static"],
-    versions={**DEFAULT_VERSIONS, "referrals": views.referrals_version, "access": views.access_version})
-kit.templates.env.globals.update(local_time=views.local, HUB=HUB)
+    versions={**DEFAULT_VERSIONS, "referrals": queries.referrals_version, "access": queries.access_version})
+kit.templates.env.globals.update(local_time=local, HUB=HUB)
 
-pages = APIRouter(prefix="/ui", tags=["ui"], include_in_schema=False, dependencies=[PUBLIC])
+routes = APIRouter(prefix="/ui", tags=["ui"], include_in_schema=False, dependencies=[PUBLIC])
 api = APIRouter(prefix="/ui/api", tags=["ui"], include_in_schema=False)
 Counsellor = Annotated[Principal, Depends(RequireParty(HUB))]
 
@@ -67,158 +67,128 @@ def _page(request: Request, name: str, ctx: dict[str, Any], title: str, **extra:
     return kit.render(request, name, ctx, page_title=title, **extra)
 
 
+def _counsellor_page(name: str, title: str, build: Callable[..., dict[str, Any]]) -> None:
+    """A counsellors' page without parameters, /ui/{name}, and its live region /ui/partials/{name}
+    (templates os_{name}.html and os_{name}_body.html), both showing `build`'s context as `d`."""
+
+    @routes.get(f"/{name}", response_class=HTMLResponse, name=f"os_{name}")
+    def page(request: Request, g: ForCounsellors) -> HTMLResponse:
+        return _page(request, f"os_{name}.html", {"d": g.show(build)}, title)
+
+    @routes.get(f"/partials/{name}", response_class=HTMLResponse, name=f"os_{name}_partial")
+    def partial(request: Request, g: ForCounsellors) -> HTMLResponse:
+        return kit.render(request, f"os_{name}_body.html", {"d": g.show(build)})
+
+
 # ---- intake, case, consent --------------------------------------------------------------------------------
 
-@pages.get("/intake", response_class=HTMLResponse, name="os_intake")
+@routes.get("/intake", response_class=HTMLResponse, name="os_intake")
 def intake_page(request: Request, p: PlatformDep, resident: str = id_query()) -> HTMLResponse:
-    return _page(request, "os_intake.html", views.intake(p, request, resident), "Intake and assessment")
+    return _page(request, "os_intake.html", pages.intake(p, resident), "Intake and assessment")
 
 
-@pages.get("/cases/{case_id}", response_class=HTMLResponse, name="os_case")
-def case_page(request: Request, p: PlatformDep, case_id: str) -> HTMLResponse:
-    ctx = {**views.case_shell(p, request, case_id), "detail": views.case_detail(p, request, case_id),
-           "refs": views.case_referrals(p, request, case_id)}
+@routes.get("/cases/{case_id}", response_class=HTMLResponse, name="os_case")
+def case_page(request: Request, p: PlatformDep, g: ForCounsellors, case_id: str) -> HTMLResponse:
+    ctx = {**queries.case_ids(p, case_id), "detail": g.show(pages.case_detail, case_id),
+           "refs": g.show(pages.case_referrals, case_id)}
     return _page(request, "os_case.html", ctx, f"Case {case_id}")
 
 
-@pages.get("/partials/cases/{case_id}", response_class=HTMLResponse, name="os_case_partial")
-def case_partial(request: Request, p: PlatformDep, case_id: str) -> HTMLResponse:
-    return kit.render(request, "os_case_detail.html", {"detail": views.case_detail(p, request, case_id)})
+@routes.get("/partials/cases/{case_id}", response_class=HTMLResponse, name="os_case_partial")
+def case_partial(request: Request, g: ForCounsellors, case_id: str) -> HTMLResponse:
+    return kit.render(request, "os_case_detail.html", {"detail": g.show(pages.case_detail, case_id)})
 
 
-@pages.get("/partials/cases/{case_id}/referrals", response_class=HTMLResponse, name="os_case_refs_partial")
-def case_refs_partial(request: Request, p: PlatformDep, case_id: str) -> HTMLResponse:
-    return kit.render(request, "os_case_referrals.html", {"refs": views.case_referrals(p, request, case_id)})
+@routes.get("/partials/cases/{case_id}/referrals", response_class=HTMLResponse, name="os_case_refs_partial")
+def case_refs_partial(request: Request, g: ForCounsellors, case_id: str) -> HTMLResponse:
+    return kit.render(request, "os_case_referrals.html", {"refs": g.show(pages.case_referrals, case_id)})
 
 
-@pages.get("/cases/{case_id}/consent", response_class=HTMLResponse, name="os_consent")
+@routes.get("/cases/{case_id}/consent", response_class=HTMLResponse, name="os_consent")
 def consent_page(request: Request, p: PlatformDep, case_id: str, agency: str = id_query()) -> HTMLResponse:
-    return _page(request, "os_consent.html", views.consent_form(p, request, case_id, agency),
-                 "Consent to give data to an agency")
-
-
-class ConsentForm(Input):
-    """The consent form as sent: the five PIPA Art. 17(2) items, each required."""
-
-    recipient: str = Field(min_length=2, max_length=40, description="1. Recipient (agency party code)")
-    purpose: str = Field(min_length=1, max_length=500, description="2. The recipient's purpose of use")
-    categories: list[Category] = Field(min_length=1, max_length=6, description="3. Data categories provided")
-    retention: str = Field(min_length=1, max_length=200, description="4. Retention and use period")
-    refusal_explained: bool = Field(description="5. The right to refuse and its consequence were explained")
-    sensitive_consent: bool = False
-    language: Literal["en", "ko"] = "en"
-    taken_by: str = Field(min_length=1, max_length=100)
+    return _page(request, "os_consent.html", consent.form(p, case_id, agency), "Consent to give data to an agency")
 
 
 @api.post("/residents/{resident_id}/consents", status_code=201)
-def give_consent_from_form(p: PlatformDep, s: SessionDep, who: Counsellor, resident_id: str,
-                           body: ConsentForm) -> dict[str, Any]:
+def give_consent_from_form(p: PlatformDep, who: Counsellor, resident_id: str,
+                           body: consent.ConsentForm) -> dict[str, Any]:
     """Records a consent from the form only when all five items are present and are the registered ones."""
-    consents.check_agency(body.recipient, field="recipient")
-    errors = views.check_five_items(body.recipient, body.purpose, body.retention, body.refusal_explained)
-    if errors:
-        raise Problem(422, "consent-notice-incomplete",
-                      "The consent is not valid without all five items of PIPA Art. 17(2): "
-                      + "; ".join(f"{e['field']}: {e['message']}" for e in errors),
-                      title="Consent notice incomplete", errors=errors)
-    try:
-        create = ConsentCreate(agency=body.recipient, categories=body.categories,
-                               sensitive_consent=body.sensitive_consent, language=body.language,
-                               taken_by=body.taken_by, notice_shown=True)
-    except ValidationError as exc:
-        message = "; ".join(str(e.get("msg", "")).removeprefix("Value error, ") for e in exc.errors())
-        raise Problem(422, "validation-error", f"categories: {message}", title="Request validation failed",
-                      errors=[{"field": "categories", "message": message}]) from None
-    return consents.give(s, tables=p.tables, resident_id=resident_id, body=create, who=who)
+    return consents.give(p, resident_id=resident_id, body=consent.to_consent(body), who=who)
 
 
 # ---- referrals, inbox, board -----------------------------------------------------------------------------
 
-@pages.get("/referrals/{referral_id}", response_class=HTMLResponse, name="os_referral")
-def referral_page(request: Request, p: PlatformDep, referral_id: str) -> HTMLResponse:
-    return _page(request, "os_referral.html", {"d": views.referral_detail(p, request, referral_id),
+@routes.get("/referrals/{referral_id}", response_class=HTMLResponse, name="os_referral")
+def referral_page(request: Request, g: ForCounsellors, referral_id: str) -> HTMLResponse:
+    return _page(request, "os_referral.html", {"d": g.show(pages.referral_detail, referral_id),
                                                "referral_id": referral_id}, f"Referral {referral_id}")
 
 
-@pages.get("/partials/referrals/{referral_id}", response_class=HTMLResponse, name="os_referral_partial")
-def referral_partial(request: Request, p: PlatformDep, referral_id: str) -> HTMLResponse:
-    return kit.render(request, "os_referral_body.html", {"d": views.referral_detail(p, request, referral_id)})
+@routes.get("/partials/referrals/{referral_id}", response_class=HTMLResponse, name="os_referral_partial")
+def referral_partial(request: Request, g: ForCounsellors, referral_id: str) -> HTMLResponse:
+    return kit.render(request, "os_referral_body.html", {"d": g.show(pages.referral_detail, referral_id)})
 
 
-@pages.get("/inbox", response_class=HTMLResponse, name="os_inbox")
-def inbox_page(request: Request, p: PlatformDep, referral: str = id_query()) -> HTMLResponse:
-    ctx = {"d": views.inbox(p, request, referral, with_data=bool(referral)), "referral": referral,
-           "agencies": views.agencies(p)}
+@routes.get("/inbox", response_class=HTMLResponse, name="os_inbox")
+def inbox_page(request: Request, p: PlatformDep, g: ForAgencies, referral: str = id_query()) -> HTMLResponse:
+    ctx = {"d": g.show(pages.inbox, referral, with_data=bool(referral)), "referral": referral,
+           "agencies": agencies(p)}
     return _page(request, "os_inbox.html", ctx, "Agency inbox", act_as=True)
 
 
-@pages.get("/partials/inbox", response_class=HTMLResponse, name="os_inbox_partial")
-def inbox_partial(request: Request, p: PlatformDep, referral: str = id_query(),
+@routes.get("/partials/inbox", response_class=HTMLResponse, name="os_inbox_partial")
+def inbox_partial(request: Request, g: ForAgencies, referral: str = id_query(),
                   party: str = Query(default="", max_length=40)) -> HTMLResponse:
     # `party` only makes the URL differ per party; what is shown follows the key the request carries.
-    return kit.render(request, "os_inbox_body.html", {"d": views.inbox(p, request, referral), "referral": referral})
+    return kit.render(request, "os_inbox_body.html", {"d": g.show(pages.inbox, referral), "referral": referral})
 
 
-@pages.get("/partials/inbox/data", response_class=HTMLResponse, name="os_inbox_data_partial")
-def inbox_data_partial(request: Request, p: PlatformDep, referral: str = id_query(),
+@routes.get("/partials/inbox/data", response_class=HTMLResponse, name="os_inbox_data_partial")
+def inbox_data_partial(request: Request, g: ForAgencies, referral: str = id_query(),
                        party: str = Query(default="", max_length=40)) -> HTMLResponse:
     """The resident data of one referral as the agency API gives it (an audited read, made when opened)."""
-    return kit.render(request, "os_inbox_data.html", {"d": views.inbox(p, request, referral, with_data=True)})
+    return kit.render(request, "os_inbox_data.html", {"d": g.show(pages.inbox, referral, with_data=True)})
 
 
-@pages.get("/board", response_class=HTMLResponse, name="os_board")
-def board_page(request: Request, p: PlatformDep) -> HTMLResponse:
-    return _page(request, "os_board.html", {"d": views.board(p, request)}, "Referral board")
-
-
-@pages.get("/partials/board", response_class=HTMLResponse, name="os_board_partial")
-def board_partial(request: Request, p: PlatformDep) -> HTMLResponse:
-    return kit.render(request, "os_board_body.html", {"d": views.board(p, request)})
+_counsellor_page("board", "Referral board", pages.board)
 
 
 # ---- access log, meetings, linkage -----------------------------------------------------------------------
 
-@pages.get("/access-log", response_class=HTMLResponse, name="os_access_log")
-def access_log_page(request: Request, p: PlatformDep, resident: str = id_query()) -> HTMLResponse:
-    return _page(request, "os_access_log.html", {"d": views.access_log(p, request, resident), "resident": resident},
+@routes.get("/access-log", response_class=HTMLResponse, name="os_access_log")
+def access_log_page(request: Request, g: ForCounsellors, resident: str = id_query()) -> HTMLResponse:
+    return _page(request, "os_access_log.html", {"d": g.show(pages.access_log, resident), "resident": resident},
                  "The resident's access log")
 
 
-@pages.get("/partials/access-log", response_class=HTMLResponse, name="os_access_log_partial")
-def access_log_partial(request: Request, p: PlatformDep, resident: str = id_query()) -> HTMLResponse:
-    return kit.render(request, "os_access_log_body.html", {"d": views.access_log(p, request, resident)})
+@routes.get("/partials/access-log", response_class=HTMLResponse, name="os_access_log_partial")
+def access_log_partial(request: Request, g: ForCounsellors, resident: str = id_query()) -> HTMLResponse:
+    return kit.render(request, "os_access_log_body.html", {"d": g.show(pages.access_log, resident)})
 
 
-@pages.get("/meetings", response_class=HTMLResponse, name="os_meetings")
-def meetings_page(request: Request, p: PlatformDep) -> HTMLResponse:
-    return _page(request, "os_meetings.html", {"d": views.meeting_list(p, request), "today": today_kst().isoformat()},
+@routes.get("/meetings", response_class=HTMLResponse, name="os_meetings")
+def meetings_page(request: Request, g: ForCounsellors) -> HTMLResponse:
+    return _page(request, "os_meetings.html", {"d": g.show(pages.meeting_list), "today": today_kst().isoformat()},
                  "Case-management meetings")
 
 
-@pages.get("/partials/meetings", response_class=HTMLResponse, name="os_meetings_partial")
-def meetings_partial(request: Request, p: PlatformDep) -> HTMLResponse:
-    return kit.render(request, "os_meetings_body.html", {"d": views.meeting_list(p, request)})
+@routes.get("/partials/meetings", response_class=HTMLResponse, name="os_meetings_partial")
+def meetings_partial(request: Request, g: ForCounsellors) -> HTMLResponse:
+    return kit.render(request, "os_meetings_body.html", {"d": g.show(pages.meeting_list)})
 
 
-@pages.get("/meetings/{meeting_id}", response_class=HTMLResponse, name="os_meeting")
-def meeting_page(request: Request, p: PlatformDep, meeting_id: str) -> HTMLResponse:
-    return _page(request, "os_meeting.html", {"d": views.meeting_detail(p, request, meeting_id),
+@routes.get("/meetings/{meeting_id}", response_class=HTMLResponse, name="os_meeting")
+def meeting_page(request: Request, g: ForCounsellors, meeting_id: str) -> HTMLResponse:
+    return _page(request, "os_meeting.html", {"d": g.show(pages.meeting_detail, meeting_id),
                                               "meeting_id": meeting_id}, "Meeting agenda")
 
 
-@pages.get("/partials/meetings/{meeting_id}", response_class=HTMLResponse, name="os_meeting_partial")
-def meeting_partial(request: Request, p: PlatformDep, meeting_id: str) -> HTMLResponse:
-    return kit.render(request, "os_meeting_body.html", {"d": views.meeting_detail(p, request, meeting_id)})
+@routes.get("/partials/meetings/{meeting_id}", response_class=HTMLResponse, name="os_meeting_partial")
+def meeting_partial(request: Request, g: ForCounsellors, meeting_id: str) -> HTMLResponse:
+    return kit.render(request, "os_meeting_body.html", {"d": g.show(pages.meeting_detail, meeting_id)})
 
 
-@pages.get("/linkage", response_class=HTMLResponse, name="os_linkage")
-def linkage_page(request: Request, p: PlatformDep) -> HTMLResponse:
-    return _page(request, "os_linkage.html", {"d": views.linkage(p, request)}, "Linkage performance")
+_counsellor_page("linkage", "Linkage performance", pages.linkage)
 
 
-@pages.get("/partials/linkage", response_class=HTMLResponse, name="os_linkage_partial")
-def linkage_partial(request: Request, p: PlatformDep) -> HTMLResponse:
-    return kit.render(request, "os_linkage_body.html", {"d": views.linkage(p, request)})
-
-
-routers = [kit.router, pages, api]
+routers = [kit.router, routes, api]
