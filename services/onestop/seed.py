@@ -4,11 +4,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
-
 from services.onestop.flows import cases, consents, referrals, residents
 from services.onestop.flows.common import SYSTEM, today_kst
-from services.onestop.models import Resident
 from services.onestop.schemas import CaseCreate, ConsentCreate, ResidentCreate
 
 if TYPE_CHECKING:
@@ -44,7 +41,7 @@ def seed(platform: OnestopPlatform) -> None:
     if not (s.demo_mode and getattr(s, "seed_demo_data", True)):
         return
     with platform.db.session() as session:
-        if session.scalar(select(func.count()).select_from(Resident)):
+        if residents.any_registered(session):
             return
         for person in DEMO:
             r = person["resident"]

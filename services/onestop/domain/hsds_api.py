@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
-from services.onestop.domain.hsds import last_modified
+from services.onestop.domain.hsds import last_modified, organization_list_item, service_list_item
 from services.onestop.domain.reference import Directory, Service, directory
 
 HSDS_VERSION = "3.0"
@@ -83,3 +83,17 @@ def filter_services(
             continue
         out.append(svc)
     return out
+
+
+def services_page(page_number: int, per_page: int, *, d: Directory | None = None, **filters: Any) -> dict[str, Any]:
+    """`GET /services`: the services matching `filters` (those of `filter_services`) as one HSDS page."""
+    d = d or directory()
+    items, total = paginate(filter_services(d.services(), d=d, **filters), page_number, per_page)
+    return page([service_list_item(s, d=d) for s in items], total, page_number, per_page)
+
+
+def organizations_page(page_number: int, per_page: int, *, d: Directory | None = None) -> dict[str, Any]:
+    """`GET /organizations`: the agencies and the centre as one HSDS page."""
+    d = d or directory()
+    items, total = paginate(list(d.agencies.values()), page_number, per_page)
+    return page([organization_list_item(o) for o in items], total, page_number, per_page)

@@ -5,12 +5,12 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import String, func, type_coerce
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from services.onestop.domain import eligibility
-from services.onestop.models import AccessLog, Case, Resident
+from services.onestop.models import AccessLog, Case, Consent, Resident
 from shared.auth import Principal
 from shared.db import utcnow
 from shared.errors import Problem
@@ -137,12 +137,8 @@ def utc_isoformat(value: str | datetime) -> str:
     return _utc_datetime(value).isoformat()
 
 
-def active_consent(session: Session, *, resident_id: str, agency: str):
+def active_consent(session: Session, *, resident_id: str, agency: str) -> Consent | None:
     """The resident's current consent to give data to `agency`, or None (never given, withdrawn)."""
-    from sqlalchemy import select
-
-    from services.onestop.models import Consent
-
     return session.scalars(select(Consent).where(
         Consent.resident_id == resident_id, Consent.agency == agency, Consent.withdrawn_at.is_(None),
         Consent.superseded_at.is_(None)).order_by(Consent.taken_at.desc()).limit(1)).first()

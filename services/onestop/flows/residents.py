@@ -43,6 +43,11 @@ def register(session: Session, *, secret: str, body: ResidentCreate, who: Princi
     return out
 
 
+def any_registered(session: Session) -> bool:
+    """Whether any resident is registered (the start-up seed adds its demo residents only to none)."""
+    return session.scalar(select(Resident.id).limit(1)) is not None
+
+
 def public(r: Resident) -> dict[str, Any]:
     return {"id": r.id, "name": r.name, "birth_date": r.birth_date.isoformat(), "gender": r.gender,
             "phone": r.phone, "address_district": r.address_district, "pseudonym": r.pseudonym,

@@ -1,1 +1,1 @@
-"""HTTP routes of the onestop service (thin: validation, auth, calls into domain modules)."""
+"""HTTP routes of the onestop service (thin: parse, authorise, call one flow, shape the answer)."""

@@ -33,11 +33,8 @@ def list_services(
     if modified_after is not None and modified_after.tzinfo is None:
         raise Problem(422, "validation-error", "modified_after: needs a UTC offset, e.g. 2024-01-01T00:00:00+09:00",
                       errors=[{"field": "modified_after", "message": "needs a UTC offset"}])
-    d = directory()
-    found = hsds_api.filter_services(d.services(), search=search, organization_id=organization_id,
-                                 taxonomy_term_id=taxonomy_term_id, modified_after=modified_after)
-    items, total = hsds_api.paginate(found, page, per_page)
-    return hsds_api.page([hsds.service_list_item(s) for s in items], total, page, per_page)
+    return hsds_api.services_page(page, per_page, search=search, organization_id=organization_id,
+                                  taxonomy_term_id=taxonomy_term_id, modified_after=modified_after)
 
 
 @router.get("/services/{service_id}")
@@ -54,9 +51,7 @@ def get_service(service_id: str) -> dict[str, Any]:
 def list_organizations(page: Annotated[int, Query(ge=1, le=10_000)] = 1,
                        per_page: Annotated[int, Query(ge=1, le=100)] = 20) -> dict[str, Any]:
     """Organizations (the agencies and the centre) as an HSDS page."""
-    orgs = list(directory().agencies.values())
-    items, total = hsds_api.paginate(orgs, page, per_page)
-    return hsds_api.page([hsds.organization_list_item(o) for o in items], total, page, per_page)
+    return hsds_api.organizations_page(page, per_page)
 
 
 @router.get("/organizations/{organization_id}")
