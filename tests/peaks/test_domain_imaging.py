@@ -8,7 +8,7 @@ import itertools
 import pytest
 from PIL import ExifTags, Image, ImageCms, ImageOps
 from services.peaks import synth
-from services.peaks.domain import imaging
+from services.peaks.domain import imaging, phash
 from services.peaks.domain.exif import read_photo_metadata
 from services.peaks.domain.imaging import (
     CorruptImage,
@@ -117,22 +117,22 @@ def test_recompressed_resized_and_mirrored_copies_stay_close(summit_jpeg):
         "png": _reencode(img, "PNG"),
     }
     for name, data in copies.items():
-        d = imaging.hash_distance(original.phash, imaging.inspect(data).phash)
+        d = phash.hash_distance(original.phash, imaging.inspect(data).phash)
         assert d <= THRESHOLD, name
     mirrored = imaging.inspect(_reencode(ImageOps.mirror(img), quality=80))
-    assert imaging.hash_distance(original.phash, mirrored.phash) > THRESHOLD  # plain hash misses the flip...
-    distance, was_mirrored = imaging.closest(mirrored.phash, mirrored.phash_mirror, [original.phash])
+    assert phash.hash_distance(original.phash, mirrored.phash) > THRESHOLD  # plain hash misses the flip...
+    distance, was_mirrored = phash.closest(mirrored.phash, mirrored.phash_mirror, [original.phash])
     assert distance <= THRESHOLD and was_mirrored  # ...the mirrored hash catches it
 
 
 def test_different_seeds_are_far_apart():
     hashes = [imaging.inspect(synth.make_photo(seed=s)).phash for s in range(8)]
-    distances = [imaging.hash_distance(a, b) for a, b in itertools.combinations(hashes, 2)]
+    distances = [phash.hash_distance(a, b) for a, b in itertools.combinations(hashes, 2)]
     assert min(distances) > 20
 
 
 def test_closest_with_no_candidates():
-    assert imaging.closest("0" * 16, "f" * 16, []) is None
+    assert phash.closest("0" * 16, "f" * 16, []) is None
 
 
 def _segments(jpeg: bytes) -> list[int]:
@@ -176,7 +176,7 @@ def test_derivative_applies_orientation_and_looks_the_same():
     out = imaging.make_derivative(data, max_side=1280)
     with Image.open(io.BytesIO(out)) as img:
         assert img.size == (480, 640)
-    assert imaging.hash_distance(imaging.inspect(data).phash, imaging.inspect(out).phash) <= THRESHOLD
+    assert phash.hash_distance(imaging.inspect(data).phash, imaging.inspect(out).phash) <= THRESHOLD
 
 
 def test_derivative_of_a_big_jpeg_is_small(big_jpeg):

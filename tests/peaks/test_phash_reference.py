@@ -16,16 +16,16 @@ from hypothesis.extra.numpy import arrays
 from PIL import Image, ImageFilter, ImageOps
 
 from services.peaks import synth
-from services.peaks.domain import imaging
+from services.peaks.domain import imaging, phash
 
-SIDE = imaging.HASH_SIZE * 4
+SIDE = phash.HASH_SIZE * 4
 
 
 def _reference(img: Image.Image) -> tuple[str, str]:
     """What imaging.perceptual_hashes computed with imagehash: the same 32x32 LANCZOS reduction, hashed twice."""
     small = (img if img.mode == "L" else img.convert("L")).resize((SIDE, SIDE), Image.Resampling.LANCZOS)
-    return (str(imagehash.phash(small, hash_size=imaging.HASH_SIZE)),
-            str(imagehash.phash(ImageOps.mirror(small), hash_size=imaging.HASH_SIZE)))
+    return (str(imagehash.phash(small, hash_size=phash.HASH_SIZE)),
+            str(imagehash.phash(ImageOps.mirror(small), hash_size=phash.HASH_SIZE)))
 
 
 def _reencode(img: Image.Image, fmt: str = "JPEG", **kw) -> Image.Image:
@@ -50,7 +50,7 @@ def _variants(seed: int) -> dict[str, Image.Image]:
 @pytest.mark.parametrize("seed", range(6))
 def test_photos_and_their_copies_hash_as_imagehash_does(seed):
     for name, img in _variants(seed).items():
-        assert imaging.perceptual_hashes(img) == _reference(img), name
+        assert phash.perceptual_hashes(img) == _reference(img), name
 
 
 def test_an_upload_hashes_as_imagehash_does_on_its_reduced_decode(summit_jpeg, monkeypatch):
@@ -68,7 +68,7 @@ def test_an_upload_hashes_as_imagehash_does_on_its_reduced_decode(summit_jpeg, m
 
 def _clear_median(pixels: np.ndarray) -> bool:
     """False when a low-frequency coefficient sits on the median: that bit is rounding noise in any DCT."""
-    low = imaging._DCT_LOW @ pixels.astype(np.float64) @ imaging._DCT_LOW.T
+    low = phash._DCT_LOW @ pixels.astype(np.float64) @ phash._DCT_LOW.T
     return bool(np.min(np.abs(low - np.median(low))) > 1e-6 * max(1.0, float(np.max(np.abs(low)))))
 
 
@@ -77,7 +77,7 @@ def _clear_median(pixels: np.ndarray) -> bool:
 def test_any_32x32_grey_image_hashes_as_imagehash_does(pixels):
     assume(_clear_median(pixels))
     small = Image.fromarray(pixels, "L")
-    assert imaging._phash(small) == str(imagehash.phash(small, hash_size=imaging.HASH_SIZE))
+    assert phash._phash(small) == str(imagehash.phash(small, hash_size=phash.HASH_SIZE))
 
 
 @settings(max_examples=100, deadline=None)
@@ -91,16 +91,16 @@ def test_any_size_of_image_hashes_as_imagehash_does(width, height, seed):
     img = Image.fromarray(pixels, "L")
     small = img.resize((SIDE, SIDE), Image.Resampling.LANCZOS)
     assume(_clear_median(np.asarray(small)) and _clear_median(np.asarray(ImageOps.mirror(small))))
-    assert imaging.perceptual_hashes(img) == _reference(img)
+    assert phash.perceptual_hashes(img) == _reference(img)
 
 
 @settings(max_examples=200)
 @given(st.integers(0, 2**64 - 1), st.integers(0, 2**64 - 1))
 def test_hash_distance_is_imagehash_hamming_distance(a, b):
     ha, hb = f"{a:016x}", f"{b:016x}"
-    assert imaging.hash_distance(ha, hb) == imagehash.hex_to_hash(ha) - imagehash.hex_to_hash(hb)
+    assert phash.hash_distance(ha, hb) == imagehash.hex_to_hash(ha) - imagehash.hex_to_hash(hb)
 
 
 def test_hashes_of_different_lengths_are_refused():
     with pytest.raises(ValueError, match="different lengths"):
-        imaging.hash_distance("0" * 16, "0" * 15)
+        phash.hash_distance("0" * 16, "0" * 15)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps
 
 from services.peaks.domain import imaging
+from services.peaks.domain.phash import perceptual_hashes
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +103,7 @@ def process(data: bytes, *, display_side: int = 1000, thumb_side: int = 320,
     # Hash a box-reduced copy (~500 px, what imaging.inspect's 1/8 draft of a 12 MP photo gives):
     # pHash only looks at 32x32, and resampling 1000 px down to that costs more than the reduce.
     factor = max(1, max(upright.size) // (2 * imaging.HASH_DRAFT_SIDE))
-    phash, phash_mirror = imaging.perceptual_hashes(upright.reduce(factor) if factor > 1 else upright)
+    phash, phash_mirror = perceptual_hashes(upright.reduce(factor) if factor > 1 else upright)
     facts = imaging.ImageFacts(format=fmt, width=width, height=height, size_bytes=len(data),
                                sha256=hashlib.sha256(data).hexdigest(), phash=phash, phash_mirror=phash_mirror,
                                hash_source_size=upright.size)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -12,6 +11,16 @@ from typing import Any
 
 from PIL import ExifTags, Image
 
+from services.peaks.domain.exif_values import (
+    MAX_RAW_TEXT,
+    MAX_TEXT,
+    Notes,
+    as_number,
+    as_text,
+    read_coordinate,
+    shorten,
+)
+
 # Tag numbers (EXIF 2.32 / CIPA DC-008). GPS tags live in the GPS IFD (0x8825); DateTimeOriginal and
 # OffsetTimeOriginal only in the Exif IFD (0x8769), never in IFD0, which is where naive readers look.
 GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON, GPS_ALT_REF, GPS_ALT = 1, 2, 3, 4, 5, 6
@@ -19,8 +28,6 @@ GPS_TIME, GPS_DATE, GPS_HPOS_ERROR = 7, 29, 31
 DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 36867, 36881
 MAKE, MODEL, ORIENTATION = 271, 272, 274
 
-MAX_TEXT = 64  # camera make/model are short; longer values are truncated (and noted)
-MAX_RAW_TEXT = 256  # date, offset and ref strings longer than this are refused outright
 # Plausible GPS altitude on Earth (Dead Sea shore to above Everest); anything else is a broken value.
 ALT_RANGE = (-500.0, 9000.0)
 
@@ -58,119 +65,20 @@ class PhotoMetadata:
         return None if off is None else self.taken_local.replace(tzinfo=timezone(off))
 
 
-class _Notes:
-    def __init__(self) -> None:
-        self.items: list[str] = []
-
-    def add(self, msg: str) -> None:
-        if len(self.items) < 50:  # a hostile file must not make the problem list itself enormous
-            self.items.append(msg)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def _number(value: Any) -> float | None:
-    """A finite float from an int, float, IFDRational or (num, den) pair; None for anything else."""
-    if isinstance(value, bool):
-        return None
-    if (
-        isinstance(value, tuple)
-        and len(value) == 2
-        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    ):
-        num, den = value
-        if den == 0:
-            return None
-        value = num / den
-    try:
-        if (
-            hasattr(value, "numerator")
-            and hasattr(value, "denominator")
-            and not isinstance(value, int | float)
-        ):
-            den = value.denominator
-            if not den:  # Pillow's IFDRational with a zero denominator is NaN
-                return None
-            value = value.numerator / den
-        result = float(value) if isinstance(value, int | float) else None
-    except (TypeError, ValueError, OverflowError, ZeroDivisionError):
-        return None
-    return result if result is not None and math.isfinite(result) else None
-
-
-def _text(value: Any) -> str | None:
-    """A str from str/bytes with trailing NULs stripped; None for other types."""
-    if isinstance(value, bytes):
-        if len(value) > MAX_RAW_TEXT * 64:
-            return None
-        value = value.decode("ascii", "replace")
-    if not isinstance(value, str):
-        return None
-    return value.replace("\x00", " ").strip()
-
-
-def _dms(value: Any, name: str, notes: _Notes) -> float | None:
-    if value is None:
-        return None
-    if not isinstance(value, tuple | list) or len(value) != 3:
-        kind = "a single number" if _number(value) is not None else type(value).__name__
-        notes.add(
-            f"{name} should be three rationals (degrees, minutes, seconds), got {kind}: {_short(value)}."
-        )
-        return None
-    parts = [_number(v) for v in value]
-    if any(p is None for p in parts):
-        notes.add(
-            f"{name} contains a value that is not a finite number (NaN, zero denominator or text): {_short(value)}."
-        )
-        return None
-    d, m, s = (p for p in parts if p is not None)
-    if d < 0 or not 0 <= m < 60 or not 0 <= s < 60:
-        notes.add(f"{name} has degrees/minutes/seconds out of range: {d}, {m}, {s}.")
-        return None
-    return d + m / 60 + s / 3600
-
-
-def _ref(value: Any, allowed: str, name: str, notes: _Notes) -> str | None:
-    text = _text(value)
-    if text is None or len(text) > MAX_RAW_TEXT or text.upper() not in allowed:
-        notes.add(f"{name} is missing or not one of {', '.join(allowed)}: {_short(value)}.")
-        return None
-    return text.upper()
-
-
-def _coordinate(
-    gps: Mapping[int, Any], tag: int, ref_tag: int, refs: str, limit: float, name: str, notes: _Notes
-) -> float | None:
-    if gps.get(tag) is None:
-        return None
-    degrees = _dms(gps.get(tag), name, notes)
-    ref = _ref(gps.get(ref_tag), refs, f"{name}Ref", notes)
-    if degrees is None or ref is None:
-        return None
-    if degrees > limit:
-        notes.add(f"{name} {degrees:.6f} is outside -{limit:g}..{limit:g} degrees.")
-        return None
-    return -degrees if ref == refs[1] else degrees
-
-
-def _altitude(gps: Mapping[int, Any], notes: _Notes) -> float | None:
+def _altitude(gps: Mapping[int, Any], notes: Notes) -> float | None:
     raw = gps.get(GPS_ALT)
     if raw is None:
         return None
-    alt = _number(raw)
+    alt = as_number(raw)
     if alt is None:
-        notes.add(f"GPSAltitude is not a finite number: {_short(raw)}.")
+        notes.add(f"GPSAltitude is not a finite number: {shorten(raw)}.")
         return None
     ref = gps.get(GPS_ALT_REF, 0)  # EXIF default: 0 = above sea level
     if isinstance(ref, bytes):
         ref = ref[0] if len(ref) == 1 else None
     if ref not in (0, 1):
         notes.add(
-            f"GPSAltitudeRef should be 0 (above) or 1 (below sea level), got {_short(ref)}; altitude ignored."
+            f"GPSAltitudeRef should be 0 (above) or 1 (below sea level), got {shorten(ref)}; altitude ignored."
         )
         return None
     alt = -alt if ref == 1 else alt
@@ -180,21 +88,21 @@ def _altitude(gps: Mapping[int, Any], notes: _Notes) -> float | None:
     return alt
 
 
-def _gps_time(gps: Mapping[int, Any], notes: _Notes) -> datetime | None:
+def _gps_time(gps: Mapping[int, Any], notes: Notes) -> datetime | None:
     raw_date, raw_time = gps.get(GPS_DATE), gps.get(GPS_TIME)
     if raw_date is None and raw_time is None:
         return None
     if raw_date is None or raw_time is None:
         notes.add("GPS time needs both GPSDateStamp and GPSTimeStamp; one of them is missing.")
         return None
-    text = _text(raw_date)
+    text = as_text(raw_date)
     match = _DATE_RE.match(text) if text is not None and len(text) <= MAX_RAW_TEXT else None
     if not isinstance(raw_time, tuple | list) or len(raw_time) != 3:
-        notes.add(f"GPSTimeStamp should be three rationals (hours, minutes, seconds): {_short(raw_time)}.")
+        notes.add(f"GPSTimeStamp should be three rationals (hours, minutes, seconds): {shorten(raw_time)}.")
         return None
-    hms = [_number(v) for v in raw_time]
+    hms = [as_number(v) for v in raw_time]
     if match is None or any(v is None for v in hms):
-        notes.add(f"GPS date/time is malformed: {_short(raw_date)} {_short(raw_time)}.")
+        notes.add(f"GPS date/time is malformed: {shorten(raw_date)} {shorten(raw_time)}.")
         return None
     h, m, s = (v for v in hms if v is not None)
     if not (0 <= h < 24 and 0 <= m < 60 and 0 <= s < 61):
@@ -208,14 +116,14 @@ def _gps_time(gps: Mapping[int, Any], notes: _Notes) -> datetime | None:
     return day + timedelta(hours=int(h), minutes=int(m), seconds=min(s, 59.999999))
 
 
-def _datetime_original(exif_ifd: Mapping[int, Any], notes: _Notes) -> datetime | None:
+def _datetime_original(exif_ifd: Mapping[int, Any], notes: Notes) -> datetime | None:
     raw = exif_ifd.get(DATETIME_ORIGINAL)
     if raw is None:
         return None
-    text = _text(raw)
+    text = as_text(raw)
     match = _DATETIME_RE.match(text) if text is not None and len(text) <= MAX_RAW_TEXT else None
     if match is None:
-        notes.add(f"DateTimeOriginal is not 'YYYY:MM:DD HH:MM:SS': {_short(raw)}.")
+        notes.add(f"DateTimeOriginal is not 'YYYY:MM:DD HH:MM:SS': {shorten(raw)}.")
         return None
     try:
         return datetime(*(int(g) for g in match.groups()))
@@ -224,26 +132,26 @@ def _datetime_original(exif_ifd: Mapping[int, Any], notes: _Notes) -> datetime |
         return None
 
 
-def _offset(exif_ifd: Mapping[int, Any], notes: _Notes) -> timedelta | None:
+def _offset(exif_ifd: Mapping[int, Any], notes: Notes) -> timedelta | None:
     raw = exif_ifd.get(OFFSET_TIME_ORIGINAL)
     if raw is None:
         return None
-    text = _text(raw)
+    text = as_text(raw)
     match = _OFFSET_RE.match(text) if text is not None and len(text) <= MAX_RAW_TEXT else None
     if match is None or int(match[2]) > 14 or int(match[3]) > 59:
-        notes.add(f"OffsetTimeOriginal is not a UTC offset like +09:00: {_short(raw)}.")
+        notes.add(f"OffsetTimeOriginal is not a UTC offset like +09:00: {shorten(raw)}.")
         return None
     delta = timedelta(hours=int(match[2]), minutes=int(match[3]))
     return -delta if match[1] == "-" else delta
 
 
-def _label(ifd0: Mapping[int, Any], tag: int, name: str, notes: _Notes) -> str | None:
+def _label(ifd0: Mapping[int, Any], tag: int, name: str, notes: Notes) -> str | None:
     raw = ifd0.get(tag)
     if raw is None:
         return None
-    text = _text(raw)
+    text = as_text(raw)
     if text is None:
-        notes.add(f"{name} is not text: {_short(raw)}.")
+        notes.add(f"{name} is not text: {shorten(raw)}.")
         return None
     if len(text) > MAX_TEXT:
         notes.add(f"{name} is {len(text):,} characters long; truncated to {MAX_TEXT}.")
@@ -251,17 +159,17 @@ def _label(ifd0: Mapping[int, Any], tag: int, name: str, notes: _Notes) -> str |
     return "".join(ch for ch in text if ch.isprintable()) or None
 
 
-def _orientation(ifd0: Mapping[int, Any], notes: _Notes) -> int | None:
+def _orientation(ifd0: Mapping[int, Any], notes: Notes) -> int | None:
     raw = ifd0.get(ORIENTATION)
     if raw is None:
         return None
     if isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= 8:
         return raw
-    notes.add(f"Orientation should be 1..8, got {_short(raw)}.")
+    notes.add(f"Orientation should be 1..8, got {shorten(raw)}.")
     return None
 
 
-def _sub_ifd(exif: Any, tag: int, name: str, notes: _Notes) -> Mapping[int, Any]:
+def _sub_ifd(exif: Any, tag: int, name: str, notes: Notes) -> Mapping[int, Any]:
     try:
         ifd = exif.get(tag)
         if isinstance(exif, Image.Exif) and not isinstance(ifd, Mapping):
@@ -272,12 +180,12 @@ def _sub_ifd(exif: Any, tag: int, name: str, notes: _Notes) -> Mapping[int, Any]
     if ifd is None or isinstance(ifd, int):  # an unresolved offset in a plain mapping: nothing to read
         return {}
     if not isinstance(ifd, Mapping):
-        notes.add(f"The {name} IFD is not a directory: {_short(ifd)}.")
+        notes.add(f"The {name} IFD is not a directory: {shorten(ifd)}.")
         return {}
     return ifd
 
 
-def _load_exif(source: bytes | Image.Image | Image.Exif | Mapping[int, Any], notes: _Notes) -> Any:
+def _load_exif(source: bytes | Image.Image | Image.Exif | Mapping[int, Any], notes: Notes) -> Any:
     if isinstance(source, Image.Exif | Mapping):
         return source
     try:
@@ -302,7 +210,7 @@ def read_photo_metadata(source: bytes | Image.Image | Image.Exif | Mapping[int, 
     `source` may be the file bytes, an opened PIL image, a PIL `Image.Exif`, or a plain mapping of IFD0
     tags whose 0x8825/0x8769 entries are themselves mappings (handy for tests and other EXIF readers).
     """
-    notes = _Notes()
+    notes = Notes()
     try:
         exif = _load_exif(source, notes)
         try:
@@ -312,17 +220,17 @@ def read_photo_metadata(source: bytes | Image.Image | Image.Exif | Mapping[int, 
             ifd0 = {}
         gps = _sub_ifd(exif, ExifTags.IFD.GPSInfo, "GPS", notes) if ExifTags.IFD.GPSInfo in ifd0 else {}
         exif_ifd = _sub_ifd(exif, ExifTags.IFD.Exif, "Exif", notes) if ExifTags.IFD.Exif in ifd0 else {}
-        lat = _coordinate(gps, GPS_LAT, GPS_LAT_REF, "NS", 90.0, "GPSLatitude", notes)
-        lon = _coordinate(gps, GPS_LON, GPS_LON_REF, "EW", 180.0, "GPSLongitude", notes)
+        lat = read_coordinate(gps, GPS_LAT, GPS_LAT_REF, "NS", 90.0, "GPSLatitude", notes)
+        lon = read_coordinate(gps, GPS_LON, GPS_LON_REF, "EW", 180.0, "GPSLongitude", notes)
         if (lat is None) != (lon is None):
             notes.add("Only one of latitude and longitude is usable; the position is ignored.")
             lat = lon = None
         hpos = None
         if gps.get(GPS_HPOS_ERROR) is not None:
-            hpos = _number(gps.get(GPS_HPOS_ERROR))
+            hpos = as_number(gps.get(GPS_HPOS_ERROR))
             if hpos is None or hpos < 0:
                 notes.add(
-                    f"GPSHPositioningError is not a non-negative number: {_short(gps.get(GPS_HPOS_ERROR))}."
+                    f"GPSHPositioningError is not a non-negative number: {shorten(gps.get(GPS_HPOS_ERROR))}."
                 )
                 hpos = None
         return PhotoMetadata(

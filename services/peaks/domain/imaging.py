@@ -6,15 +6,15 @@ import hashlib
 import io
 import re
 import warnings
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
-import numpy as np
 from PIL import Image, ImageCms, ImageOps
+
+from services.peaks.domain.phash import perceptual_hashes
 
 Format = Literal["jpeg", "png", "webp", "heic"]
 
@@ -24,8 +24,6 @@ DEFAULT_MAX_BYTES = 25_000_000
 # JPEG draft target for hashing: pHash looks at a 32x32 reduction, so a 1/8-scale DCT decode
 # (a 4000x3000 photo becomes 500x375) keeps all the information it uses at a fraction of the cost.
 HASH_DRAFT_SIDE = 256
-# 64-bit pHash (8x8 DCT coefficients), the default size of the imagehash library's phash.
-HASH_SIZE = 8
 
 # Brands of the ISO-BMFF `ftyp` box that mean HEIF/HEIC stills (AVIF is `avif`, not accepted).
 _HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs"}
@@ -181,32 +179,6 @@ def _reduced_decode(img: Image.Image, side: int, *, gray: bool = False, nbytes: 
     return oriented
 
 
-def perceptual_hashes(img: Image.Image) -> tuple[str, str]:
-    """64-bit pHash of `img` and of its mirror image, as 16-digit hex strings."""
-    # pHash reduces to 32x32 (LANCZOS) first; reduce once and mirror the small image (the filter is
-    # symmetric, so this is the mirror's reduction) instead of resampling the full image twice.
-    small = (img if img.mode == "L" else img.convert("L")).resize((_PHASH_SIDE, _PHASH_SIDE), Image.Resampling.LANCZOS)
-    return _phash(small), _phash(ImageOps.mirror(small))
-
-
-# pHash as imagehash.phash computes it (hash_size 8, highfreq_factor 4), without SciPy: the 2-D DCT-II
-# (scipy.fftpack.dct's unnormalised scaling) of the 32x32 grey image, cut to its 8x8 low frequencies,
-# is `D @ X @ D.T` with D the first 8 rows of the 32-point DCT-II matrix; a bit is set where the
-# coefficient exceeds the median of the 64. Same bits in the same order (row-major, most significant
-# first), so hashes stored before the change compare unchanged; tests/peaks/test_domain_imaging.py
-# checks it against imagehash. Measurements and the decision: docs/dependencies.md, "Perceptual hash".
-_PHASH_SIDE = HASH_SIZE * 4
-_DCT_LOW = 2.0 * np.cos(
-    np.pi * np.arange(HASH_SIZE)[:, None] * (2 * np.arange(_PHASH_SIDE)[None, :] + 1) / (2 * _PHASH_SIDE)
-)
-
-
-def _phash(small: Image.Image) -> str:
-    """64-bit pHash of a 32x32 grey image, as imagehash.phash's 16-digit hex string."""
-    low = _DCT_LOW @ np.asarray(small, dtype=np.float64) @ _DCT_LOW.T
-    return np.packbits(low > np.median(low)).tobytes().hex()
-
-
 def _sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -258,28 +230,6 @@ def inspect(
         phash_mirror=phash_mirror,
         hash_source_size=hash_source_size,
     )
-
-
-def hash_distance(a: str, b: str) -> int:
-    """Hamming distance between two hex pHashes (0 = same picture, 24+ = different photos of one spot)."""
-    if len(a) != len(b):
-        raise ValueError(f"pHashes of different lengths cannot be compared: {a!r}, {b!r}")
-    return (int(a, 16) ^ int(b, 16)).bit_count()
-
-
-def closest(phash: str, phash_mirror: str, others: Iterable[str]) -> tuple[int, bool] | None:
-    """Smallest distance from this photo (or its mirror) to any of `others`; (distance, mirrored) or None."""
-    best: tuple[int, bool] | None = None
-    mine, mirror = int(phash, 16), int(phash_mirror, 16)
-    for other in others:  # one popcount per candidate: called over every photo of a peak
-        o = int(other, 16)
-        for candidate, mirrored in ((mine, False), (mirror, True)):
-            d = (candidate ^ o).bit_count()
-            if best is None or d < best[0]:
-                best = (d, mirrored)
-        if best is not None and best[0] == 0:
-            break
-    return best
 
 
 def _to_srgb(img: Image.Image, icc: bytes | None) -> Image.Image:

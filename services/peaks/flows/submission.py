@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from services.peaks.domain import exif, imaging, reference, verification
 from services.peaks.domain.errors import FlowError, InputError
+from services.peaks.domain.phash import closest
 from services.peaks.domain.programme import resolve_peak
 from services.peaks.domain.reference import Season
 from services.peaks.flows.certification import on_approved
@@ -141,7 +142,7 @@ def nearest_other(session: Session, *, climber_id: str, peak_code: str, phash: s
     """
     rows = session.execute(select(Photo.phash).where(Photo.peak_code == peak_code,
                                                      Photo.climber_id != climber_id)).scalars()
-    return imaging.closest(phash, phash_mirror, rows)
+    return closest(phash, phash_mirror, rows)
 
 
 def history_for(session: Session, *, climber_id: str, peak_code: str, season: Season, facts: imaging.ImageFacts,

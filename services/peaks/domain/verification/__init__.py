@@ -15,8 +15,8 @@ from datetime import datetime
 from services.peaks.domain.exif import PhotoMetadata
 from services.peaks.domain.imaging import ImageError, ImageFacts
 from services.peaks.domain.reference import Peak, Season
-from services.peaks.domain.verification import checks
-from services.peaks.domain.verification.checks import capture_day, capture_instant, distance_m
+from services.peaks.domain.verification import capture, checks
+from services.peaks.domain.verification.capture import capture_day, capture_instant, distance_m
 from services.peaks.domain.verification.verdict import (
     DEFAULT_PARAMS,
     Check,
@@ -85,8 +85,8 @@ def verify(
     if now.tzinfo is None:
         raise ValueError("`now` must be an aware datetime")
     results = checks.image_checks(facts, params)
-    results += checks.position_checks(meta, peak, season, params)
-    results += checks.time_checks(meta, season, now, params)
+    results += capture.position_checks(meta, peak, season, params)
+    results += capture.time_checks(meta, season, now, params)
     results += checks.programme_checks(
         facts=facts,
         peak=peak,
