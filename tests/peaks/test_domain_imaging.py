@@ -17,6 +17,7 @@ from services.peaks.domain.imaging import (
     UnsupportedFormat,
 )
 from services.peaks.domain.verification import DEFAULT_PARAMS
+from tests.peaks import hostile_files
 
 THRESHOLD = DEFAULT_PARAMS.near_duplicate_threshold
 
@@ -55,7 +56,7 @@ def test_inspect_accepts_each_supported_format(fmt):
 
 
 def test_png_bomb_is_refused_from_its_header():
-    bomb = synth.make_png_bomb(20_000, 20_000)
+    bomb = hostile_files.make_png_bomb(20_000, 20_000)
     assert len(bomb) < 2_000  # tiny file, 400 megapixels declared
     with pytest.raises(ImageTooLarge, match="400,000,000 pixels"):
         imaging.inspect(bomb)
@@ -73,7 +74,7 @@ def test_declared_size_over_max_pixels_is_refused_before_decoding(big_jpeg, monk
 @pytest.mark.parametrize("keep", [0.3, 0.7, 0.98])
 def test_truncated_jpeg_is_corrupt(summit_jpeg, keep):
     with pytest.raises(CorruptImage, match="truncated"):
-        imaging.inspect(synth.truncate(summit_jpeg, keep))
+        imaging.inspect(hostile_files.truncate(summit_jpeg, keep))
 
 
 def test_truncated_png_header_is_corrupt():
@@ -84,7 +85,7 @@ def test_truncated_png_header_is_corrupt():
 
 def test_text_and_oversized_files_are_refused(summit_jpeg):
     with pytest.raises(UnsupportedFormat, match="not a JPEG, PNG, WebP or HEIC"):
-        imaging.inspect(synth.make_text_file())
+        imaging.inspect(hostile_files.make_text_file())
     with pytest.raises(FileTooLarge, match="at most 1,000 bytes"):
         imaging.inspect(summit_jpeg, max_bytes=1_000)
     assert issubclass(FileTooLarge, ImageTooLarge) and issubclass(ImageTooLarge, imaging.ImageError)
@@ -188,6 +189,6 @@ def test_derivative_of_a_big_jpeg_is_small(big_jpeg):
 
 def test_derivative_refuses_what_inspect_refuses():
     with pytest.raises(ImageTooLarge):
-        imaging.make_derivative(synth.make_png_bomb())
+        imaging.make_derivative(hostile_files.make_png_bomb())
     with pytest.raises(ValueError, match="quality"):
         imaging.make_derivative(b"", quality=0)
