@@ -6,7 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from shared.errors import field_problem
+from shared.problems import field_problem
 
 # Coordinates inside sequences are always in GeoJSON order: (lon, lat). Scalar arguments are
 # always named `lat=` / `lon=` so the two orders cannot be confused at a call site.

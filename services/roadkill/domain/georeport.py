@@ -18,7 +18,7 @@ from xml.etree import ElementTree as ET
 
 from services.roadkill.domain import incident_states, speech
 from services.roadkill.domain.reference import default_agencies, default_species
-from shared.errors import Problem
+from shared.problems import Problem
 
 KST = timezone(timedelta(hours=9), "KST")
 SERVICE_CODE = "roadkill"
