@@ -3,20 +3,24 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, Protocol, cast
 
 from services.peaks.config import Settings
 from services.peaks.domain.certificate_pdf import PdfCache
 from services.peaks.domain.ratelimit import TokenBuckets
-from services.peaks.flows.feed import PhotoFeed
-from services.peaks.flows.photo_store import Storage
+from services.peaks.photo_store import Storage
 from shared.platform import Platform
+
+
+class Invalidatable(Protocol):
+    def invalidate(self) -> None: ...
 
 
 @dataclass
 class PeaksParts:
     """Photo store, open-API rate limiter, climber-token cache and certificate PDF cache; the open API's
-    photo feed is built on first use (it hooks every write session, so only services that serve it pay)."""
+    photo feed (`flows.feed.feed_of`) is built on first use (it hooks every write session, so only
+    services that serve it pay)."""
 
     platform: Platform[PeaksParts] = field(repr=False)
     storage: Storage
@@ -24,23 +28,12 @@ class PeaksParts:
     # Tokens known valid: {digest: (valid until, climber id)} (services/peaks/flows/climbers.py).
     climber_tokens: dict[str, tuple[float, str]] = field(default_factory=dict)
     certificate_pdfs: PdfCache = field(default_factory=PdfCache)
-    _feed: PhotoFeed | None = field(default=None, init=False, repr=False)
-    _feed_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    feed: Any = field(default=None, init=False, repr=False)  # flows.feed.PhotoFeed, once built
+    feed_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
-    @property
-    def feed(self) -> PhotoFeed:
-        """The open API's stamp and page cache (one per platform, however many threads ask at once)."""
-        feed = self._feed
-        if feed is None:
-            with self._feed_lock:
-                feed = self._feed
-                if feed is None:
-                    feed = self._feed = PhotoFeed(self.platform)
-        return feed
-
-    def feed_if_built(self) -> PhotoFeed | None:
+    def feed_if_built(self) -> Invalidatable | None:
         """The feed if something has used it (a bulk seed then invalidates it), else None."""
-        return self._feed
+        return self.feed
 
 
 def build_parts(platform: Platform[PeaksParts]) -> PeaksParts:

@@ -13,8 +13,8 @@ from services.peaks import synth
 from services.peaks.domain import open_data, reference
 from services.peaks.domain.reference import KST
 from services.peaks.flows import derivatives
-from services.peaks.flows.photo_store import storage_of
 from services.peaks.models import GalleryView, Photo
+from services.peaks.photo_store import storage_of
 
 from .support import photo, register, upload
 

@@ -30,7 +30,7 @@ from services.peaks import synth
 from services.peaks.domain import reference
 from services.peaks.domain.derivatives import process
 from services.peaks.domain.reference import KST, Season
-from services.peaks.flows.photo_store import storage_of
+from services.peaks.photo_store import storage_of
 from services.peaks.models import Climber, Photo
 from tools.seeding.common import copy_rows, ulid
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select, update
 
 from services.peaks.domain.derivatives import make_derivatives
-from services.peaks.flows.photo_store import StorageError, storage_of
 from services.peaks.models import Photo
+from services.peaks.photo_store import StorageError, storage_of
 
 if TYPE_CHECKING:
     from services.peaks.parts import PeaksPlatform

@@ -171,8 +171,15 @@ class PhotoFeed:
 
 
 def feed_of(platform: PeaksPlatform) -> PhotoFeed:
-    """The platform's feed (`PeaksParts.feed`, built on first use)."""
-    return platform.parts.feed
+    """The platform's feed (`PeaksParts.feed`), built on first use (however many threads ask at once)."""
+    parts = platform.parts
+    feed = parts.feed
+    if feed is None:
+        with parts.feed_lock:
+            feed = parts.feed
+            if feed is None:
+                feed = parts.feed = PhotoFeed(platform)
+    return feed
 
 
 def _kst(value: datetime | None) -> str | None:

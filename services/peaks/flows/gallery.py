@@ -22,8 +22,9 @@ from services.peaks.domain import reference
 from services.peaks.domain.errors import FlowError
 from services.peaks.domain.open_data import SIZES, Query, digest_of, etag_matches, media_token
 from services.peaks.flows.derivatives import derivative_bytes, derivative_key
-from services.peaks.flows.photo_store import StorageError
+from services.peaks.flows.feed import feed_of
 from services.peaks.models import Climber, GalleryView, Photo
+from services.peaks.photo_store import StorageError
 
 if TYPE_CHECKING:
     from services.peaks.parts import PeaksPlatform
@@ -51,7 +52,7 @@ def page(platform: PeaksPlatform, q: Query, *, if_none_match: str | None) -> Ans
     """A page of the public feed (newest first); a first page counts as a gallery view."""
     if q.cursor is None:
         count_view(platform)
-    feed = platform.parts.feed
+    feed = feed_of(platform)
     stamp = feed.stamp()
     etag = feed.etag_for(stamp, q)
     if etag_matches(if_none_match, etag):

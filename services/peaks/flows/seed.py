@@ -17,8 +17,8 @@ from services.peaks.domain.derivatives import process
 from services.peaks.domain.reference import KST
 from services.peaks.domain.tokens import hash_token, new_token
 from services.peaks.flows.certification import ensure_counter
-from services.peaks.flows.photo_store import storage_of
 from services.peaks.models import Climber, Photo
+from services.peaks.photo_store import storage_of
 from shared.db import utcnow
 from shared.ids import new_id
 

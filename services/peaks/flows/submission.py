@@ -23,8 +23,8 @@ from services.peaks.domain.programme import resolve_peak
 from services.peaks.domain.reference import Season
 from services.peaks.flows.certification import on_approved
 from services.peaks.flows.derivatives import DECODE_SLOTS, PENDING
-from services.peaks.flows.photo_store import storage_of
 from services.peaks.models import Climber, Photo
+from services.peaks.photo_store import storage_of
 from services.peaks.schemas import PhotoOut
 from shared.db import advisory_lock
 from shared.ids import new_id

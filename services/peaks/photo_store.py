@@ -1,4 +1,5 @@
-"""Content-addressed photo store on disk: key = SHA-256 of the bytes, written atomically.
+"""Content-addressed photo store on disk (the adapter flows and the parts use; domain never does): key =
+SHA-256 of the bytes, written atomically.
 
 A key looks like `ab/cd/abcd…` (two levels of fan-out keep directories small). Writing the same
 bytes twice is a no-op, so a retried upload never duplicates a file. `put` goes through a
