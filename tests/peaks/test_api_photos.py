@@ -6,12 +6,12 @@ from datetime import datetime
 
 import pytest
 from PIL import Image, ImageOps
-from services.peaks import synth
 from services.peaks.domain import reference
 from services.peaks.domain.reference import KST
 from services.peaks.photo_store import storage_of
 from services.peaks.models import Climber, Photo
 from sqlalchemy import func, select
+from tests.peaks import hostile_files
 
 from .support import ACTIVE, SAFE_SEEDS, check, month_of, photo, register, staff, upload
 
@@ -139,9 +139,9 @@ def test_bad_input_is_refused_with_a_reason_and_leaves_nothing_behind(peaks_clie
     _cid, h = register(c)
     good = photo("gajisan", seed=11)
     cases = {  # name: (request, status, field named in `errors`)
-        "text file named .jpg": (lambda: upload(c, h, "gajisan", synth.make_text_file()), 415, "file"),
-        "truncated JPEG": (lambda: upload(c, h, "gajisan", synth.truncate(good, 0.6)), 422, "file"),
-        "20,000 x 20,000 image": (lambda: upload(c, h, "gajisan", synth.make_png_bomb(), filename="x.png"),
+        "text file named .jpg": (lambda: upload(c, h, "gajisan", hostile_files.make_text_file()), 415, "file"),
+        "truncated JPEG": (lambda: upload(c, h, "gajisan", hostile_files.truncate(good, 0.6)), 422, "file"),
+        "20,000 x 20,000 image": (lambda: upload(c, h, "gajisan", hostile_files.make_png_bomb(), filename="x.png"),
                                   422, "file"),
         "unknown peak": (lambda: upload(c, h, "Hallasan", good), 422, "peak"),
         "inactive peak": (lambda: upload(c, h, "munboksan", photo("munboksan", seed=13)), 422, "peak"),
@@ -165,10 +165,10 @@ def test_bad_input_is_refused_with_a_reason_and_leaves_nothing_behind(peaks_clie
     assert _counts(peaks_app) == before
 
 
-@pytest.mark.parametrize("kind", synth.GARBAGE_KINDS)
+@pytest.mark.parametrize("kind", hostile_files.GARBAGE_KINDS)
 def test_malformed_exif_never_causes_a_500(peaks_client, kind):
     _cid, h = register(peaks_client)
-    r = upload(peaks_client, h, "gajisan", synth.make_garbage_exif_photo(kind, seed=15))
+    r = upload(peaks_client, h, "gajisan", hostile_files.make_garbage_exif_photo(kind, seed=15))
     assert r.status_code == 201, r.text
     assert r.json()["verdict"] in ("needs_review", "rejected", "approved")
 
