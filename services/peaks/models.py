@@ -2,9 +2,9 @@
 
 A `climber` registers once and holds a bearer token (only its SHA-256 is stored). Each upload
 is a `photo` row with the verdict and every check; a photo's files live in the
-content-addressed store (`storage.py`), the row holds their keys. A climber who completes a
+content-addressed store (`photo_store.py`), the row holds their keys. A climber who completes a
 season's active peaks gets one `certificate`; `season_counter` is the per-season row that
-hands out completion ranks and medals first-come (see `photos.maybe_certify`).
+hands out completion ranks and medals first-come (see `flows.certification.maybe_certify`).
 
 Personal data: `climber.contact`, `climber.birth_year`, `climber.shipping_address` and the
 photo's GPS position. None of them may appear in a public response or a log line.

@@ -1,7 +1,7 @@
 """Display and thumbnail derivatives of an accepted upload, both from one reduced decode.
 
 Not on the upload path: an upload is verified from `imaging.inspect`'s 1/8-scale decode and only
-its original is stored; `photos.ensure_derivatives` calls `make_derivatives` on the first request
+its original is stored; `flows.derivatives.ensure_derivatives` calls `make_derivatives` on the first request
 of a photo's image. `process` (inspect + derivatives at once) serves the seeders.
 
 `imaging.make_derivative` decodes the file once per size and asks the JPEG decoder for a

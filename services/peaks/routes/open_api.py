@@ -2,7 +2,7 @@
 verification, webhook subscriptions.
 
 Every answer to a recognised key carries `X-RateLimit-Limit/Remaining/Reset` (a per-key token
-bucket, `services.peaks.ratelimit`); over the limit → 429 problem+json with `Retry-After`. GETs
+bucket, `services.peaks.domain.ratelimit`); over the limit → 429 problem+json with `Retry-After`. GETs
 answer cross-origin requests (CORS, `SPEC.cors_get_prefixes`). Photo pages carry an ETag computed
 from a cached data version stamp (no rendering, no query), so `If-None-Match` → 304 is cheap;
 see `services.peaks.flows.feed`.
