@@ -7,7 +7,7 @@ personal data: ids, peak, season, display name at most (which is public on certi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,11 +15,14 @@ from sqlalchemy.orm import Session
 from services.peaks.models import WebhookSubscription
 from shared import outbox
 
+if TYPE_CHECKING:
+    from services.peaks.parts import PeaksPlatform
+
 EVENTS = ("photo.approved", "certificate.issued")
 _SUBJECT = {"photo.approved": ("photo", "id"), "certificate.issued": ("certificate", "number")}
 
 
-def notify_subscribers(session: Session, platform, event: str, payload: Mapping[str, Any], *,
+def notify_subscribers(session: Session, platform: PeaksPlatform, event: str, payload: Mapping[str, Any], *,
                        subject_type: str | None = None, subject_id: str | None = None,
                        peak_code: str | None = None) -> list[str]:
     """Enqueues `event` to every active subscription that asked for it; returns the outbox ids.

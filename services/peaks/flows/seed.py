@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
@@ -22,13 +23,16 @@ from services.peaks.photo_store import storage_of
 from shared.db import utcnow
 from shared.ids import new_id
 
+if TYPE_CHECKING:
+    from services.peaks.parts import PeaksPlatform
+
 log = logging.getLogger("services.peaks.flows.seed")
 
 DEMO_CLIMBERS = (("Jiwoo (demo)", 3), ("Minseo (demo)", 2), ("Hyunwoo (demo)", 2))
 DEMO_SEEDS = range(119, 126)
 
 
-def seed(platform) -> None:
+def seed(platform: PeaksPlatform) -> None:
     now = platform.clock()
     with platform.db.session() as s:
         for season in reference.seasons():
@@ -42,7 +46,7 @@ def _demo_season(now: datetime) -> reference.Season:
     return reference.current_season(now) or (started[-1] if started else reference.seasons()[0])
 
 
-def _demo(platform, now: datetime) -> None:
+def _demo(platform: PeaksPlatform, now: datetime) -> None:
     with platform.db.session() as s:
         if s.scalar(select(func.count()).select_from(Climber)):
             return
