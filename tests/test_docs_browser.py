@@ -19,7 +19,7 @@ from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
 
 from shared import testing
-from shared.platform import DOCS_ASSETS_PATH, DOCS_ASSETS_VERSION
+from shared.api_docs import DOCS_ASSETS_PATH, DOCS_ASSETS_VERSION
 from tests.browser import PageChecker
 from tests.reliability.support import SERVICES, create_app, quiet_settings
 
@@ -121,7 +121,7 @@ def test_docs_pages_and_assets_headers(server):
             again = h.get(url, params={"v": DOCS_ASSETS_VERSION},
                           headers={"if-none-match": versioned.headers["etag"]})
             assert again.status_code == 304
-        # ReDoc's bundle as served names no CDN (its Redocly logo is drawn locally, see shared/platform.py).
+        # ReDoc's bundle as served names no CDN (its Redocly logo is drawn locally, see shared/api_docs.py).
         redoc_js = h.get(f"{DOCS_ASSETS_PATH}/redoc.standalone.js").text
         assert "Redoc" in redoc_js and "cdn.redoc.ly" not in redoc_js
         missing = h.get(f"{DOCS_ASSETS_PATH}/nothing-here.js")
