@@ -13,12 +13,13 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, MetaData, Table, create_engine, event, insert, text
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
-from shared.settings import OperatorError, ServiceSettings
+from shared.db_errors import connection_error
+from shared.settings import ServiceSettings
 
 log = logging.getLogger("shared.db")
 
@@ -118,42 +119,6 @@ def _make_engine(settings: ServiceSettings, *, immediate: bool) -> Engine:
         connect_args={"connect_timeout": 5, "options": f"-csearch_path={schema},public"},
     )
     return engine
-
-
-def connection_error(exc: BaseException, settings: ServiceSettings, *,
-                     at_connect: bool = False) -> OperatorError | None:
-    """An OperatorError for "cannot reach or open the database", else None (a genuine bug stays a bug).
-
-    `at_connect`: the error came from opening a connection, so it is a connection failure whatever
-    its text. The message shows the URL with its password masked and the driver's first line with
-    any occurrence of the password removed (drivers name host, port and user, not the password).
-    """
-    if not isinstance(exc, OperationalError | InterfaceError):
-        return None
-    text = str(exc.orig if exc.orig is not None else exc).strip()
-    if not (at_connect or _looks_like_connection_failure(text)):
-        return None
-    reason = (text.splitlines()[0] if text else type(exc).__name__).removeprefix("connection failed: ")
-    password = make_url(settings.resolved_database_url).password
-    if password:
-        reason = reason.replace(password, "***")
-    if settings.is_sqlite:
-        hint = "check that the SQLite file's directory exists and is writable, or fix DATABASE_URL"
-    else:
-        hint = "start PostgreSQL, or fix host, port, user, password or database name in DATABASE_URL"
-    return OperatorError(f"cannot connect to the database {settings.masked_database_url}: {reason}", hint)
-
-
-_CONNECTION_MARKERS = ("connection", "connect to server", "could not translate host name", "name or service not known",
-                       "timeout expired", "password authentication failed", "authentication failed",
-                       "does not exist", "no pg_hba.conf entry", "unable to open database file",
-                       "server closed the connection", "the database system is starting up",
-                       "too many clients", "ssl", "role")
-
-
-def _looks_like_connection_failure(message: str) -> bool:
-    text = message.lower()
-    return any(marker in text for marker in _CONNECTION_MARKERS)
 
 
 class Database:
