@@ -16,11 +16,9 @@ One JSON shape for every case (roadkill incidents, onestop referrals)::
       ]
     }
 
-`load_machine` validates a document (pydantic) and the graph: every state named is declared, the
-initial state exists, a terminal state has no transition out of it except the `"*"` ones (a correction
-such as entered-in-error), a non-terminal state has a way out, every state is reachable from the initial
-one, every actor is declared, names and (from, to) pairs are unique. `Machine.check` answers whether an
-actor may make a move with the data given, raising an error that says what is allowed instead.
+`load_machine` validates the document (pydantic) and its graph (declared states and actors, reachable
+states, a way out of every non-terminal state, none out of a terminal one but `"*"` corrections, unique
+names and pairs). `Machine.check` says whether an actor may make a move, or what is allowed instead.
 Pure: no web framework, no database; a service keeps only its case-specific rules on top.
 """
 from __future__ import annotations
