@@ -6,10 +6,10 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.onestop.config import Settings
+from services.onestop.flows.seed import seed
 from services.onestop.models import metadata, platform_tables
 from services.onestop.parties.autopilot import OnestopAutopilot
 from services.onestop.parts import OnestopParts, OnestopPlatform, build_parts
-from services.onestop.seed import seed
 from shared.parties import PartyRegistry
 from shared.platform import ServiceSpec, build_app
 from shared.reference import read_json
