@@ -13,6 +13,7 @@ from datetime import time as dtime
 from pathlib import Path
 
 import httpx
+
 from bench.common import Ctx, Row, interleave, median, settle, wrk_errors
 from bench.load import wrk
 from bench.server import ROOT, Server
@@ -40,28 +41,29 @@ PHOTO_PEAKS = ("gajisan", "unmunsan", "cheonhwangsan", "sinbulsan", "yeongchuksa
 
 
 def jpeg_3mb(peak_code: str, seed: int, *, size: tuple[int, int] = (4000, 3000), sigma: float = 9.0) -> bytes:
-    """A phone-like 12 MP JPEG of about 3 MB with GPS at the summit (synth's picture plus sensor noise:
+    """A phone-like 12 MP JPEG of about 3 MB with GPS at the summit (sample_photos' picture plus sensor noise:
     the bare synthetic picture compresses to a few hundred KB, far smaller than a real photo)."""
     import numpy as np
     from PIL import Image
-    from services.peaks import synth
-    from services.peaks.domain import reference
+
+    from services.peaks.domain import reference, sample_photos
 
     peak = reference.peaks()[peak_code]
-    img = synth.picture(size, seed)
+    img = sample_photos.picture(size, seed)
     rng = np.random.default_rng(seed)
     noisy = np.asarray(img, dtype=np.int16) + rng.normal(0, sigma, (size[1], size[0], 1)).astype(np.int16)
     img = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
-    exif = synth.build_exif(lat=peak.lat, lon=peak.lon, alt=float(peak.elevation_m),
+    exif = sample_photos.build_exif(lat=peak.lat, lon=peak.lon, alt=float(peak.elevation_m),
                             taken_at=bench_clock()[0] - timedelta(hours=2), offset="+09:00", gps_time=True,
                             hpos_error=5.0, orientation=None)
-    return synth.encode(img, quality=85, exif=exif)
+    return sample_photos.encode(img, quality=85, exif=exif)
 
 
 # -- 5a: verification vs a full-size decode (in-process) -------------------------------------------
 
 def scenario_verify(ctx: Ctx) -> list[Row]:
     from PIL import Image
+
     from services.peaks.domain import exif, imaging, reference, verification
     from services.peaks.domain.verification.verdict import History
 

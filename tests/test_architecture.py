@@ -1,124 +1,118 @@
-"""Import rules, read from the source with `ast` (no imports executed):
+"""The plan of the house (docs/architecture.md), checked on the source.
 
-- `shared` imports no service;
-- no service imports another service (services/registry.py is the composition root);
-- neither `services` nor `shared` imports `tools` (the `cpa` command, demo driver, seeders: tooling only);
-- domain modules import neither FastAPI, Starlette, SQLAlchemy nor any routes module.
+The import rules are import-linter contracts in `.importlinter` (tools above services above shared; wings
+independent; in every wing app -> routes | ui | parties -> flows -> models/schemas/parts/config -> domain; pure
+domain; routes and pages without SQL). The tests below run them and add what a contract cannot say: every
+module sits in a layer, no module is over 300 lines, and no route or page opens a session.
 """
 from __future__ import annotations
 
 import ast
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-COMPOSITION_ROOT = {"services/registry.py"}
-DOMAIN_MODULES = {
-    "roadkill": ["domain"],
-    "peaks": ["reference", "imaging", "exif", "verification", "synth"],
-    "onestop": ["reference", "eligibility", "referral_states", "rrn", "minimisation", "hsds", "vulnerability"],
-}
-WEB_OR_DB = ("fastapi", "starlette", "sqlalchemy")
+SERVICES = ("roadkill", "peaks", "onestop")
+# What may sit directly in a wing; everything else lives in one of its layer packages.
+# `photo_store` is peaks' file store for originals, a typed platform part on the same floor as `parts`.
+WING_MODULES = {"__init__", "app", "config", "models", "schemas", "parts", "photo_store"}
+WING_PACKAGES = {"routes", "ui", "flows", "domain", "parties", "migrations", "data"}
+MAX_LINES = 300
+SESSION_CALLS = {"session", "read_session"}
+SESSION_DEPS = {"SessionDep", "ReadSessionDep"}
 
 
-def module_name(path: Path, root: Path = ROOT) -> str:
-    parts = list(path.relative_to(root).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+def lint_imports(cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    exe = Path(sys.executable).with_name("lint-imports")
+    return subprocess.run([str(exe), "--config", str(cwd / ".importlinter"), "--no-cache"], cwd=cwd,
+                          capture_output=True, text=True, timeout=300, env=env)
 
 
-def imports_of(path: Path, root: Path = ROOT) -> set[str]:
-    """Every module a file imports, relative imports resolved to absolute names."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-    package = module_name(path, root).split(".")
-    if path.name != "__init__.py":
-        package = package[:-1]
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package[: len(package) - node.level + 1]
-                stem = ".".join(base + ([node.module] if node.module else []))
-            else:
-                stem = node.module or ""
-            found.add(stem)
-            # `from pkg import mod` may import a submodule: count pkg.mod as well.
-            found.update(f"{stem}.{alias.name}" for alias in node.names if alias.name != "*")
-    return found
-
-
-def py_files(folder: str) -> list[Path]:
-    return sorted(p for p in (ROOT / folder).rglob("*.py") if "__pycache__" not in p.parts)
+def py_files(*folders: str) -> list[Path]:
+    out: list[Path] = []
+    for folder in folders:
+        out.extend(p for p in (ROOT / folder).rglob("*.py") if "__pycache__" not in p.parts)
+    return sorted(out)
 
 
 def rel(path: Path) -> str:
     return path.relative_to(ROOT).as_posix()
 
 
-def test_shared_imports_no_service():
-    bad = {rel(p): sorted(m for m in imports_of(p) if m == "services" or m.startswith("services."))
-           for p in py_files("shared")}
-    assert {k: v for k, v in bad.items() if v} == {}
+def test_import_contracts_hold():
+    r = lint_imports(ROOT)
+    assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
+    assert "0 broken" in r.stdout
 
 
-@pytest.mark.parametrize("folder", ["services", "shared"])
-def test_runtime_never_imports_tools(folder):
-    """The tooling (tools/) may import the services; nothing the services run may import it."""
-    bad = {rel(p): sorted(m for m in imports_of(p) if m == "tools" or m.startswith("tools."))
-           for p in py_files(folder)}
-    assert {k: v for k, v in bad.items() if v} == {}
+def test_contracts_catch_a_violation(tmp_path):
+    """A domain module importing SQLAlchemy and a route importing a model break the contracts."""
+    shutil.copy(ROOT / ".importlinter", tmp_path / ".importlinter")
+    for pkg in ("tools", "shared", "services"):
+        (tmp_path / pkg).mkdir()
+        (tmp_path / pkg / "__init__.py").write_text("")
+    for svc in SERVICES:
+        base = tmp_path / "services" / svc
+        for layer in ("", "routes", "ui", "parties", "flows", "domain"):
+            (base / layer).mkdir(parents=True, exist_ok=True)
+            (base / layer / "__init__.py").write_text("")
+        for mod in ("app", "models", "schemas", "parts", "config"):
+            (base / f"{mod}.py").write_text("")
+    (tmp_path / "services/roadkill/domain/rules.py").write_text("import sqlalchemy\n")
+    (tmp_path / "services/peaks/routes/photos.py").write_text("from services.peaks import models\n")
+    (tmp_path / "services/onestop/flows/cases.py").write_text("from services.onestop.routes import x\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    r = lint_imports(tmp_path, env)
+    assert r.returncode != 0, r.stdout
+    for contract in ("domain modules import no web framework", "routes and pages hold no SQL", "one inner plan"):
+        assert f"{contract}" in r.stdout and "BROKEN" in r.stdout, r.stdout[-3000:]
 
 
-@pytest.mark.parametrize("service", sorted(DOMAIN_MODULES))
-def test_services_do_not_import_each_other(service):
-    others = [s for s in DOMAIN_MODULES if s != service]
-    bad = {}
-    for p in py_files(f"services/{service}"):
-        hits = sorted(m for m in imports_of(p) for o in others
-                      if m == f"services.{o}" or m.startswith(f"services.{o}.")
-                      or m == "services.registry")
-        if hits:
-            bad[rel(p)] = hits
-    assert bad == {}
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_module_of_a_wing_sits_in_a_layer(service):
+    base = ROOT / "services" / service
+    loose = sorted(p.name for p in base.iterdir()
+                   if (p.suffix == ".py" and p.stem not in WING_MODULES)
+                   or (p.is_dir() and p.name not in WING_PACKAGES and p.name != "__pycache__"))
+    assert loose == [], f"services/{service}: put these in routes/ ui/ flows/ domain/ (docs/architecture.md)"
+    for layer in ("routes", "flows", "domain"):
+        assert (base / layer / "__init__.py").exists(), f"services/{service}/{layer}/ is missing"
 
 
-def test_every_service_module_belongs_to_a_known_service():
-    """Outside the composition root, every module sits in one service folder the rules above cover."""
-    for p in py_files("services"):
-        if rel(p) in COMPOSITION_ROOT or p.parent == ROOT / "services":
-            continue
-        assert rel(p).split("/")[1] in DOMAIN_MODULES, f"unexpected service folder for {rel(p)}"
+def _counted(path: Path) -> bool:
+    parts = path.relative_to(ROOT).parts
+    return "migrations" not in parts and "platform_migrations" not in parts and "data" not in parts
 
 
-def _domain_files() -> list[Path]:
-    out = []
-    for service, names in DOMAIN_MODULES.items():
-        for name in names:
-            for candidate in (ROOT / f"services/{service}/{name}.py", ROOT / f"services/{service}/{name}/__init__.py"):
-                if candidate.exists():
-                    out.append(candidate)
-            pkg = ROOT / f"services/{service}/{name}"
-            if pkg.is_dir():
-                out.extend(p for p in pkg.rglob("*.py") if p.name != "__init__.py")
-    return out
+@pytest.mark.parametrize("path", [p for p in py_files("services", "shared", "tools") if _counted(p)], ids=rel)
+def test_modules_are_small(path):
+    n = len(path.read_text(encoding="utf-8").splitlines())
+    assert n <= MAX_LINES, f"{rel(path)} has {n} lines; split it by responsibility (at most {MAX_LINES})"
 
 
-@pytest.mark.parametrize("path", _domain_files(), ids=rel)
-def test_domain_modules_are_pure(path):
-    bad = sorted(m for m in imports_of(path) if m.split(".")[0] in WEB_OR_DB or "routes" in m.split("."))
-    assert bad == [], f"{rel(path)} is a domain module: no web framework, database or routes imports"
+def _session_uses(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in SESSION_CALLS:
+            found.append(f"line {node.lineno}: .{node.func.attr}()")
+        elif isinstance(node, ast.Name) and node.id in SESSION_DEPS:
+            found.append(f"line {node.lineno}: {node.id}")
+    return found
 
 
-def test_checker_catches_violations(tmp_path):
-    """The rules above notice a violation (guards against a checker that silently sees nothing)."""
-    probe = tmp_path / "services" / "roadkill" / "routing.py"
-    probe.parent.mkdir(parents=True)
-    probe.write_text("from fastapi import APIRouter\nfrom ..peaks import models\nfrom .routes import x\n"
-                     "import sqlalchemy.orm\nfrom . import geo\n")
-    found = imports_of(probe, tmp_path)
-    assert {"fastapi", "services.peaks", "services.peaks.models", "services.roadkill.routes",
-            "services.roadkill.routes.x", "sqlalchemy.orm", "services.roadkill.geo"} <= found
+@pytest.mark.parametrize("path", py_files(*(f"services/{s}/{layer}" for s in SERVICES for layer in ("routes", "ui"))),
+                         ids=rel)
+def test_routes_and_pages_open_no_session(path):
+    assert _session_uses(path) == [], f"{rel(path)}: a route or page calls a flow, which owns the transaction"
+
+
+def test_session_check_sees_a_session(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text("def f(platform, s: SessionDep):\n    with platform.db.session() as t:\n        pass\n")
+    assert len(_session_uses(probe)) == 2

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-from services.peaks import synth
-from services.peaks.domain import reference
+
+from services.peaks.domain import reference, sample_photos
 from services.peaks.domain.reference import KST
 from tests.peaks import hostile_files
 
@@ -27,7 +27,7 @@ def gajisan() -> reference.Peak:
 
 @pytest.fixture(scope="session")
 def summit_jpeg(gajisan: reference.Peak) -> bytes:
-    return synth.make_photo(lat=gajisan.lat, lon=gajisan.lon, alt=1235, taken_at=TAKEN, hpos_error=5, seed=1)
+    return sample_photos.make_photo(lat=gajisan.lat, lon=gajisan.lon, alt=1235, taken_at=TAKEN, hpos_error=5, seed=1)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,7 @@
 """Hostile and broken files for the peaks tests: decompression bombs, truncated uploads, text named .jpg,
 and EXIF with real-world garbage that Pillow itself refuses to write (so the TIFF structure is written here).
 
-Test-only: the sane synthetic photos these start from are services.peaks.synth's.
+Test-only: the sane synthetic photos these start from are services.peaks.domain.sample_photos's.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from PIL import ExifTags, Image
 from PIL.TiffImagePlugin import IFDRational
 
 from services.peaks.domain import exif as tags
-from services.peaks.synth import build_exif, encode, make_photo, picture
+from services.peaks.domain.sample_photos import build_exif, encode, make_photo, picture
 
 KST = timezone(timedelta(hours=9))
 

@@ -4,13 +4,12 @@ from __future__ import annotations
 from datetime import datetime
 from functools import cache
 
-from services.peaks import synth
-from services.peaks.domain import reference
+from services.peaks.domain import reference, sample_photos
 from services.peaks.domain.reference import KST
 
 SERVICE_NAME = "peaks"
 METRES_PER_DEG_LAT = 111_195.0
-# synth.picture pairs seeds whose pHashes are mirror images of each other (1↔2, 3↔4 … 63↔64,
+# sample_photos.picture pairs seeds whose pHashes are mirror images of each other (1↔2, 3↔4 … 63↔64,
 # then 64↔65 … 124↔125), and the seeder uses 119-125: these seeds never collide.
 SAFE_SEEDS = tuple(range(1, 64, 2)) + tuple(range(66, 117, 2))
 ACTIVE = reference.season("2026").peaks  # the seven peaks of the 2026 season
@@ -23,8 +22,8 @@ def photo(peak: str, *, seed: int, month: int = 5, day: int = 2, north_m: float 
     p = reference.peaks()[peak]
     when = taken_at or datetime(2026, month, day, 10, 30, tzinfo=KST)
     if not gps:
-        return synth.make_photo(taken_at=when, seed=seed, size=size)
-    return synth.make_photo(lat=p.lat + north_m / METRES_PER_DEG_LAT, lon=p.lon, alt=p.elevation_m - 5,
+        return sample_photos.make_photo(taken_at=when, seed=seed, size=size)
+    return sample_photos.make_photo(lat=p.lat + north_m / METRES_PER_DEG_LAT, lon=p.lon, alt=p.elevation_m - 5,
                             taken_at=when, hpos_error=5, seed=seed, size=size)
 
 

@@ -6,11 +6,12 @@ from datetime import datetime
 
 import pytest
 from PIL import Image, ImageOps
+from sqlalchemy import func, select
+
 from services.peaks.domain import reference
 from services.peaks.domain.reference import KST
-from services.peaks.photo_store import storage_of
 from services.peaks.models import Climber, Photo
-from sqlalchemy import func, select
+from services.peaks.photo_store import storage_of
 from tests.peaks import hostile_files
 
 from .support import ACTIVE, SAFE_SEEDS, check, month_of, photo, register, staff, upload

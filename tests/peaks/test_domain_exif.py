@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import ExifTags, Image
 from PIL.TiffImagePlugin import IFDRational
-from services.peaks import synth
-from services.peaks.domain import exif
+
+from services.peaks.domain import exif, sample_photos
 from services.peaks.domain.exif import PhotoMetadata, read_photo_metadata
 from services.peaks.domain.reference import KST
 from tests.peaks import hostile_files
@@ -44,15 +44,15 @@ def test_accepts_image_exif_and_mapping(summit_jpeg):
 
 
 def test_heic_metadata_is_read():
-    data = synth.encode(
-        synth.picture((320, 240)), fmt="HEIC", exif=synth.build_exif(lat=35.5, lon=129.0, taken_at=TAKEN)
+    data = sample_photos.encode(
+        sample_photos.picture((320, 240)), fmt="HEIC", exif=sample_photos.build_exif(lat=35.5, lon=129.0, taken_at=TAKEN)
     )
     m = read_photo_metadata(data)
     assert (m.lat, m.lon, m.taken_at()) == (35.5, 129.0, TAKEN)
 
 
 def test_missing_offset_and_southern_western_refs():
-    data = synth.make_photo(lat=-33.5, lon=-70.25, alt=-20, taken_at=TAKEN, offset=None)
+    data = sample_photos.make_photo(lat=-33.5, lon=-70.25, alt=-20, taken_at=TAKEN, offset=None)
     m = read_photo_metadata(data)
     assert (m.lat, m.lon, m.altitude_m) == (-33.5, -70.25, -20)
     assert m.offset is None and m.taken_at() is None
@@ -170,11 +170,11 @@ def _entries(tags: st.SearchStrategy[int]) -> st.SearchStrategy[list]:
     exif_ifd=_entries(st.sampled_from([36867, 36881])),
 )
 def test_wrongly_typed_tags_in_real_files_never_raise(ifd0, gps, exif_ifd):
-    data = synth.encode(synth.picture((32, 32)), exif=hostile_files.raw_exif(ifd0, gps=gps, exif_ifd=exif_ifd))
+    data = sample_photos.encode(sample_photos.picture((32, 32)), exif=hostile_files.raw_exif(ifd0, gps=gps, exif_ifd=exif_ifd))
     _sane(read_photo_metadata(data))
 
 
-_BASE = synth.make_photo(
+_BASE = sample_photos.make_photo(
     lat=35.6203,
     lon=129.0031,
     alt=1241,

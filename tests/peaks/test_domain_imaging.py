@@ -7,8 +7,8 @@ import itertools
 
 import pytest
 from PIL import ExifTags, Image, ImageCms, ImageOps
-from services.peaks import synth
-from services.peaks.domain import imaging, phash
+
+from services.peaks.domain import imaging, phash, sample_photos
 from services.peaks.domain.exif import read_photo_metadata
 from services.peaks.domain.imaging import (
     CorruptImage,
@@ -48,7 +48,7 @@ def test_sniff_format_uses_magic_bytes(head, fmt):
 
 @pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP", "HEIC"])
 def test_inspect_accepts_each_supported_format(fmt):
-    data = synth.encode(synth.picture((400, 300), seed=3), fmt=fmt)
+    data = sample_photos.encode(sample_photos.picture((400, 300), seed=3), fmt=fmt)
     facts = imaging.inspect(data)
     assert (facts.width, facts.height) == (400, 300)
     assert facts.format == ("heic" if fmt == "HEIC" else fmt.lower())
@@ -78,7 +78,7 @@ def test_truncated_jpeg_is_corrupt(summit_jpeg, keep):
 
 
 def test_truncated_png_header_is_corrupt():
-    png = synth.encode(synth.picture((400, 300)), fmt="PNG")
+    png = sample_photos.encode(sample_photos.picture((400, 300)), fmt="PNG")
     with pytest.raises(CorruptImage):
         imaging.inspect(png[:200])
 
@@ -127,7 +127,7 @@ def test_recompressed_resized_and_mirrored_copies_stay_close(summit_jpeg):
 
 
 def test_different_seeds_are_far_apart():
-    hashes = [imaging.inspect(synth.make_photo(seed=s)).phash for s in range(8)]
+    hashes = [imaging.inspect(sample_photos.make_photo(seed=s)).phash for s in range(8)]
     distances = [phash.hash_distance(a, b) for a, b in itertools.combinations(hashes, 2)]
     assert min(distances) > 20
 
@@ -150,8 +150,8 @@ def _segments(jpeg: bytes) -> list[int]:
 
 def test_derivative_carries_no_metadata_at_all(gajisan):
     icc = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
-    src = synth.picture((800, 600), seed=5)
-    exif = synth.build_exif(lat=gajisan.lat, lon=gajisan.lon, alt=1241, hpos_error=4)
+    src = sample_photos.picture((800, 600), seed=5)
+    exif = sample_photos.build_exif(lat=gajisan.lat, lon=gajisan.lon, alt=1241, hpos_error=4)
     data = _reencode(
         src,
         quality=90,
@@ -173,7 +173,7 @@ def test_derivative_carries_no_metadata_at_all(gajisan):
 
 
 def test_derivative_applies_orientation_and_looks_the_same():
-    data = synth.make_photo(size=(640, 480), seed=9, orientation=6)  # 6 = rotate 90 degrees clockwise to view
+    data = sample_photos.make_photo(size=(640, 480), seed=9, orientation=6)  # 6 = rotate 90 degrees clockwise to view
     out = imaging.make_derivative(data, max_side=1280)
     with Image.open(io.BytesIO(out)) as img:
         assert img.size == (480, 640)

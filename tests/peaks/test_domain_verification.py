@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 
 import pytest
 from PIL import ExifTags
-from services.peaks import synth
-from services.peaks.domain import imaging, reference
+
+from services.peaks.domain import imaging, reference, sample_photos
 from services.peaks.domain.exif import read_photo_metadata
 from services.peaks.domain.reference import KST
 from services.peaks.domain.verification import (
@@ -58,7 +58,7 @@ def at(peak: str, *, north_m: float = 0.0, **kw) -> bytes:
     p = reference.peaks()[peak]
     kw.setdefault("taken_at", TAKEN)
     kw.setdefault("alt", p.elevation_m - 5)
-    return synth.make_photo(lat=p.lat + north_m / METRES_PER_DEG_LAT, lon=p.lon, **kw)
+    return sample_photos.make_photo(lat=p.lat + north_m / METRES_PER_DEG_LAT, lon=p.lon, **kw)
 
 
 @pytest.mark.parametrize("season", ["2022", "2026"])
@@ -97,13 +97,13 @@ def test_near_an_approximate_summit_goes_to_review_not_rejection():
 
 
 def test_no_gps_needs_review():
-    v = judge(synth.make_photo(taken_at=TAKEN))
+    v = judge(sample_photos.make_photo(taken_at=TAKEN))
     assert v.verdict == "needs_review"
     assert v.by_code("gps_present").result == "warn" and v.by_code("distance").result == "skip"
 
 
 def test_no_exif_at_all_needs_review():
-    v = judge(synth.encode(synth.picture((640, 480))))
+    v = judge(sample_photos.encode(sample_photos.picture((640, 480))))
     assert v.verdict == "needs_review" and v.by_code("exif_present").result == "warn"
 
 
@@ -134,9 +134,9 @@ def test_missing_offset_is_read_as_kst():
 def test_camera_and_gps_clocks_that_disagree_need_review():
     # GPS fix at 10:30 KST, camera clock two hours later: an edited or borrowed photo, or a broken clock.
     g = reference.peaks()["gajisan"]
-    exif = synth.build_exif(lat=g.lat, lon=g.lon, alt=1236, taken_at=TAKEN)
+    exif = sample_photos.build_exif(lat=g.lat, lon=g.lon, alt=1236, taken_at=TAKEN)
     exif[ExifTags.IFD.Exif] = {**exif[ExifTags.IFD.Exif], 36867: "2026:05:02 12:30:00"}
-    v = judge(synth.encode(synth.picture((640, 480)), exif=exif))
+    v = judge(sample_photos.encode(sample_photos.picture((640, 480)), exif=exif))
     assert (
         v.by_code("time_consistent").result == "warn"
         and "differ by 120 minutes" in v.by_code("time_consistent").reason

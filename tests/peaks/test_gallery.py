@@ -9,8 +9,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
-from services.peaks import synth
-from services.peaks.domain import open_data, reference
+from services.peaks.domain import open_data, reference, sample_photos
 from services.peaks.domain.reference import KST
 from services.peaks.flows import derivatives
 from services.peaks.models import GalleryView, Photo
@@ -47,7 +46,7 @@ def _setup(c):
     _alice, a = register(c, "Alice", consent=True)
     _bob, b = register(c, "Bob", consent=False)
     gaji = reference.peaks()["gajisan"]
-    rotated = synth.make_photo(lat=gaji.lat, lon=gaji.lon, alt=gaji.elevation_m - 5,
+    rotated = sample_photos.make_photo(lat=gaji.lat, lon=gaji.lon, alt=gaji.elevation_m - 5,
                                taken_at=datetime(2026, 5, 2, 10, 30, tzinfo=KST), hpos_error=5, seed=3,
                                size=(640, 480), orientation=6)
     ra = upload(c, a, "gajisan", rotated).json()

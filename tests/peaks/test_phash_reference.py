@@ -15,8 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from PIL import Image, ImageFilter, ImageOps
 
-from services.peaks import synth
-from services.peaks.domain import imaging, phash
+from services.peaks.domain import imaging, phash, sample_photos
 
 SIDE = phash.HASH_SIZE * 4
 
@@ -35,7 +34,7 @@ def _reencode(img: Image.Image, fmt: str = "JPEG", **kw) -> Image.Image:
 
 
 def _variants(seed: int) -> dict[str, Image.Image]:
-    img = Image.open(io.BytesIO(synth.make_photo(seed=seed))).convert("RGB")
+    img = Image.open(io.BytesIO(sample_photos.make_photo(seed=seed))).convert("RGB")
     return {
         "original": img,
         "recompressed": _reencode(img, quality=55),

@@ -46,13 +46,12 @@ def _zip_bytes() -> bytes:
 
 def corpus() -> dict[str, tuple[bytes, str, bool]]:
     """name → (bytes, declared content type, must be refused with 4xx)."""
-    from services.peaks import synth
-    from services.peaks.domain import reference
+    from services.peaks.domain import reference, sample_photos
     from tests.peaks import hostile_files
 
     peak = reference.peaks()["gajisan"]
     taken = datetime.now(KST) - timedelta(hours=1)
-    good = synth.make_photo(lat=peak.lat, lon=peak.lon, alt=1235, taken_at=taken, seed=11)
+    good = sample_photos.make_photo(lat=peak.lat, lon=peak.lon, alt=1235, taken_at=taken, seed=11)
     out: dict[str, tuple[bytes, str, bool]] = {
         "text_named_jpg": (hostile_files.make_text_file(), "image/jpeg", True),
         "empty": (b"", "image/jpeg", True),
@@ -67,7 +66,7 @@ def corpus() -> dict[str, tuple[bytes, str, bool]]:
         # A valid JPEG with a ZIP appended (a classic polyglot): may be accepted, but nothing of the
         # appended payload may ever be served back.
         "jpeg_zip_polyglot": (good + _zip_bytes(), "image/jpeg", False),
-        "jpeg_sent_as_text_plain": (synth.make_photo(lat=peak.lat, lon=peak.lon, taken_at=taken, seed=12),
+        "jpeg_sent_as_text_plain": (sample_photos.make_photo(lat=peak.lat, lon=peak.lon, taken_at=taken, seed=12),
                                     "text/plain", False),
     }
     for kind in hostile_files.GARBAGE_KINDS:

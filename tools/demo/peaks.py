@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageDraw, ImageOps
 
-from services.peaks import synth
+from services.peaks.domain import sample_photos
 from tools.demo.common import DemoError, Part
 
 KST = timezone(timedelta(hours=9))
@@ -21,7 +21,7 @@ NAMES = ("Jiho", "Seoyeon", "Minjun", "Hayoon", "Dohyun", "Jiwoo", "Yuna", "Taey
 
 def picture(rng: random.Random, size: tuple[int, int] = (640, 480)) -> Image.Image:
     """A summit-ish scene whose perceptual hash is random: 63 random signs painted into the 8x8 lowest
-    DCT terms (as services.peaks.synth does with its 126 fixed patterns), so thousands of demo photos,
+    DCT terms (as services.peaks.domain.sample_photos does with its 126 fixed patterns), so thousands of demo photos,
     run after run, never look like near-duplicates of each other by accident."""
     w, h = size
     signs = np.array([rng.choice((-1.0, 1.0)) for _ in range(64)], dtype=np.float32).reshape(8, 8)
@@ -135,10 +135,10 @@ def run(part: Part, n: int) -> None:
         lat, lon = pk["lat"], pk["lon"]
         if away_m:
             lat += away_m / 111_195.0
-        exif = synth.build_exif(lat=lat if gps else None, lon=lon if gps else None,
+        exif = sample_photos.build_exif(lat=lat if gps else None, lon=lon if gps else None,
                                 alt=pk["elevation_m"] - rng.uniform(0, 8) - (300 if away_m else 0) if gps else None,
                                 taken_at=taken, gps_time=gps, hpos_error=round(rng.uniform(3, 12), 1) if gps else None)
-        data = synth.encode(img, quality=rng.randint(80, 92), exif=exif)
+        data = sample_photos.encode(img, quality=rng.randint(80, 92), exif=exif)
         out = api.post("/v1/photos", token=c.token, data={"peak": peak},
                        files={"file": (f"{peak}.jpg", data, "image/jpeg")})
         photo_ids.append(out["id"])

@@ -26,12 +26,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 
-from services.peaks import synth
-from services.peaks.domain import reference
+from services.peaks.domain import reference, sample_photos
 from services.peaks.domain.derivatives import process
 from services.peaks.domain.reference import KST, Season
-from services.peaks.photo_store import storage_of
 from services.peaks.models import Climber, Photo
+from services.peaks.photo_store import storage_of
 from tools.seeding.common import copy_rows, ulid
 
 if TYPE_CHECKING:
@@ -91,7 +90,7 @@ def _images(platform: PeaksPlatform, season: Season) -> list[_Image]:
     out = []
     for i, seed in enumerate(IMAGE_SEEDS):
         peak = peaks[season.peaks[i % len(season.peaks)]]
-        data = synth.make_photo(lat=peak.lat, lon=peak.lon, alt=peak.elevation_m - 3, seed=seed, hpos_error=5,
+        data = sample_photos.make_photo(lat=peak.lat, lon=peak.lon, alt=peak.elevation_m - 3, seed=seed, hpos_error=5,
                                 taken_at=datetime(season.year, 5, 5, 11, 0, tzinfo=KST))
         facts, d = process(data, display_side=st.display_side, thumb_side=st.thumb_side)
         out.append(_Image(store.put(data), store.put(d.display), store.put(d.thumb), facts.width, facts.height,

@@ -1,7 +1,7 @@
 """Seed data: a counter row per season (ranks, medal stock) and, in demo mode, a few demo climbers.
 
-Idempotent: safe at every start. Demo photos are synthetic (synth.make_photo) and inserted as
-already approved, so the gallery and the open API are never empty in a demo; they use synth
+Idempotent: safe at every start. Demo photos are synthetic (sample_photos.make_photo) and inserted as
+already approved, so the gallery and the open API are never empty in a demo; they use sample_photos
 seeds 119–125, which tests avoid, so they never look like near-duplicates of test photos.
 """
 from __future__ import annotations
@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from services.peaks import synth
-from services.peaks.domain import exif, reference
+from services.peaks.domain import exif, reference, sample_photos
 from services.peaks.domain.derivatives import process
 from services.peaks.domain.reference import KST
 from services.peaks.domain.tokens import hash_token, new_token
@@ -63,7 +62,7 @@ def _demo(platform: PeaksPlatform, now: datetime) -> None:
             for i in range(count):
                 peak = reference.peaks()[peaks[(n * 2 + i) % len(peaks)]]
                 taken = datetime(season.year, 5 + i, 3 + n, 10, 30, tzinfo=KST)
-                data = synth.make_photo(lat=peak.lat, lon=peak.lon, alt=peak.elevation_m - 4, taken_at=taken,
+                data = sample_photos.make_photo(lat=peak.lat, lon=peak.lon, alt=peak.elevation_m - 4, taken_at=taken,
                                         seed=next(seeds), hpos_error=5)
                 facts, d = process(data, display_side=st.display_side, thumb_side=st.thumb_side)
                 meta = exif.read_photo_metadata(data)

@@ -1,4 +1,4 @@
-"""Synthetic summit photos with real EXIF for the demo rows, the demo driver, benchmarks and tests.
+"""Sample summit photos with real EXIF: the demo rows seeded at start-up (demo mode), the demo driver, benchmarks and tests.
 
 Deliberately broken files (decompression bombs, garbage EXIF) are test-only: tests/peaks/hostile_files.py.
 """
