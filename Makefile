@@ -40,6 +40,7 @@ bench: $(RUNTIME_STAMP)
 
 lint: $(TEST_STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 
 # Re-resolve after editing pyproject's dependencies (pins that still fit are kept; LOCK_ARGS=--upgrade
 # moves everything to the newest allowed), then commit uv.lock and requirements/. tests/test_lock.py fails

@@ -1,5 +1,6 @@
-"""`shared.deps`: PlatformDep is the app's platform, SessionDep commits before the answer is sent and a
-failed commit answers problem+json (5xx), never a 2xx; ReadSessionDep never writes."""
+"""`shared.deps`: PlatformDep is the app's platform; with the transaction owned by the flow a route calls,
+the row is committed when the answer arrives, an error rolls it back, and a failed commit answers
+problem+json (5xx), never a 2xx."""
 from __future__ import annotations
 
 import dataclasses
@@ -13,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from shared.db import utcnow
-from shared.deps import PlatformDep, ReadSessionDep, SessionDep
+from shared.deps import PlatformDep
 from shared.errors import PROBLEM_JSON, Problem
 from shared.platform import build_app
 from shared.ui.sse import EventHub
@@ -32,18 +33,29 @@ def _routes() -> list[APIRouter]:
         return {"service": platform.spec.name}
 
     @r.post("/notes/{note_id}", status_code=201)
-    def write(platform: PlatformDep, s: SessionDep, note_id: str, refuse: bool = False) -> dict[str, Any]:
+    def write(platform: PlatformDep, note_id: str, refuse: bool = False) -> dict[str, Any]:
+        return add_note(platform, note_id, refuse)
+
+    @r.get("/notes/count")
+    def count(platform: PlatformDep) -> dict[str, int]:
+        return count_notes(platform)
+
+    return [r, *minisvc.routers()]
+
+
+def add_note(platform, note_id: str, refuse: bool) -> dict[str, Any]:
+    """A flow as the plan has them: it owns its transaction."""
+    with platform.db.session() as s:
         s.execute(insert(note).values(id=note_id, text="t", status="new", created_at=platform.clock()))
         if refuse:
             raise Problem(409, "conflict", "refused after the insert")
-        return {"id": note_id}
+    return {"id": note_id}
 
-    @r.get("/notes/count")
-    def count(s: ReadSessionDep) -> dict[str, int]:
+
+def count_notes(platform) -> dict[str, int]:
+    with platform.db.read_session() as s:
         s.execute(insert(note).values(id="read-only", text="t", status="new", created_at=utcnow()))
         return {"count": s.execute(select(func.count()).select_from(note)).scalar_one()}
-
-    return [r, *minisvc.routers()]
 
 
 SPEC = dataclasses.replace(minisvc.SPEC, routers=_routes)
@@ -66,14 +78,14 @@ def test_platform_dep_is_the_apps_platform(client):
     assert seen.pop("platform") is client.app.state.platform
 
 
-def test_session_dep_has_committed_when_the_answer_arrives(client):
+def test_flow_has_committed_when_the_answer_arrives(client):
     r = client.post("/deps/notes/n1")
     assert r.status_code == 201
     # Read on another connection right after the answer: the row is already committed.
     assert _stored(client, "n1")
 
 
-def test_session_dep_rolls_back_when_the_route_fails(client):
+def test_flow_rolls_back_when_it_fails(client):
     r = client.post("/deps/notes/n2", params={"refuse": "true"})
     assert r.status_code == 409 and r.headers["content-type"].startswith(PROBLEM_JSON)
     assert not _stored(client, "n2")
@@ -98,7 +110,7 @@ def test_failed_commit_answers_problem_not_2xx(client, error):
     assert not _stored(client, "n3")
 
 
-def test_read_session_dep_never_writes(client):
+def test_read_session_never_writes(client):
     r = client.get("/deps/notes/count")
     assert r.status_code == 200 and r.json() == {"count": 1}  # its own insert, seen inside, then rolled back
     assert not _stored(client, "read-only")
