@@ -25,6 +25,7 @@ from shared.idempotency import IdempotencyMiddleware
 from shared.middleware import PlatformMiddleware
 from shared.observability import Metrics, check_database, configure_logging, health_router
 from shared.parties import PartyRegistry
+from shared.reference import read_json
 from shared.relay import Relay
 from shared.settings import ServiceSettings
 from shared.sim import Autopilot, AutopilotPolicy, sim_router
@@ -68,6 +69,13 @@ class ServiceSpec(Generic[PartsT]):
     # Extra fields of `GET /v1/about` computed per request (e.g. the service clock), merged over `about`.
     about_extra: Callable[[Platform], dict[str, Any]] | None = None
     parts: Callable[[Platform[PartsT]], PartsT] | None = None
+
+    @classmethod
+    def in_folder(cls, folder: Path, **fields: Any) -> ServiceSpec[Any]:
+        """The spec of a service laid out by the plan: its parties and about text from `data/`, its
+        Alembic history in `migrations/`."""
+        return cls(parties=PartyRegistry.from_json(folder / "data" / "parties.json"),
+                   about=read_json(folder / "data" / "about.json"), migrations_dir=folder / "migrations", **fields)
 
 
 class Platform(Generic[PartsT]):

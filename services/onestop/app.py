@@ -10,9 +10,7 @@ from services.onestop.flows.seed import seed
 from services.onestop.models import metadata, platform_tables
 from services.onestop.parties.autopilot import OnestopAutopilot
 from services.onestop.parts import OnestopParts, OnestopPlatform, build_parts
-from shared.parties import PartyRegistry
 from shared.platform import ServiceSpec, build_app
-from shared.reference import read_json
 
 HERE = Path(__file__).parent
 
@@ -42,17 +40,15 @@ def _on_startup(platform: OnestopPlatform) -> None:
     platform.autopilot_policy.configure(platform.settings)
 
 
-SPEC: ServiceSpec[OnestopParts] = ServiceSpec(
+SPEC: ServiceSpec[OnestopParts] = ServiceSpec.in_folder(
+    HERE,
     name="onestop",
     title='One-stop finance, employment and welfare referrals — Buk-gu, Gwangju',
     description='Counsellors at one centre assess a resident once, see which agencies can help and why, record consent per agency (PIPA Art. 17(2)), and send closed-loop referrals that carry only the consented data. Agencies answer through their own API; stalled or declined referrals come up at case-management meetings.',
     version="0.1.0",
-    parties=PartyRegistry.from_json(HERE / "data" / "parties.json"),
     metadata=metadata,
     tables=platform_tables,
-    migrations_dir=HERE / "migrations",
     routers=_routers,
-    about=read_json(HERE / "data" / "about.json"),
     seed=seed,
     autopilot_policy=OnestopAutopilot(),
     tags=TAGS,

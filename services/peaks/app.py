@@ -18,9 +18,7 @@ from services.peaks.domain.service_clock import (
 from services.peaks.flows.seed import seed
 from services.peaks.models import metadata, platform_tables
 from services.peaks.parts import build_parts
-from shared.parties import PartyRegistry
 from shared.platform import Platform, ServiceSpec, build_app
-from shared.reference import read_json
 
 HERE = Path(__file__).parent
 
@@ -36,21 +34,19 @@ def _routers():
     return [m.router for m in (catalogue, climbers, photos, review, gallery, open_api, certificates)] + ui.routers
 
 
-SPEC = ServiceSpec(
+SPEC = ServiceSpec.in_folder(
+    HERE,
     name="peaks",
     title='Yeongnam Alps summit certification — Ulju-gun',
     description="Climbers upload a photo at each of the Yeongnam Alps summits; photos are verified (EXIF GPS, time, duplicates), doubtful ones reviewed, and finishers certified with the five municipalities' names. Partner municipalities pull photos and figures through an open API.",
     version="0.1.0",
-    parties=PartyRegistry.from_json(HERE / "data" / "parties.json"),
     metadata=metadata,
     tables=platform_tables,
-    migrations_dir=HERE / "migrations",
     routers=_routers,
     seed=seed,
     body_limits={"/v1/photos": PHOTO_BODY_LIMIT},
     cors_get_prefixes=["/open/v1/"],
     parts=build_parts,
-    about=read_json(HERE / "data" / "about.json"),
     about_extra=lambda platform: {"clock": describe(platform.clock)},
 )
 

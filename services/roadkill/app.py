@@ -11,9 +11,7 @@ from services.roadkill.models import metadata, platform_tables
 from services.roadkill.parties.autopilot import RoadkillPolicy
 from services.roadkill.parts import RoadkillParts, RoadkillPlatform, build_parts
 from shared.errors import Problem
-from shared.parties import PartyRegistry
 from shared.platform import ServiceSpec, build_app
-from shared.reference import read_json
 
 HERE = Path(__file__).parent
 
@@ -46,17 +44,15 @@ def _on_startup(platform: RoadkillPlatform) -> None:
     platform.parts.network  # noqa: B018 - load the road network before the first request
 
 
-SPEC: ServiceSpec[RoadkillParts] = ServiceSpec(
+SPEC: ServiceSpec[RoadkillParts] = ServiceSpec.in_folder(
+    HERE,
     name="roadkill",
     title='Roadkill report router — Chungcheongnam-do',
     description='Voice reports from a navigation partner are parsed, routed to the road agency in charge, merged with duplicates and handed off ACRC → MOLIT → road agency → Ministry of Environment as signed webhooks, with a trace of every hop. Also an Open311 GeoReport v2 interface.',
     version="0.1.0",
-    parties=PartyRegistry.from_json(HERE / "data" / "parties.json"),
     metadata=metadata,
     tables=platform_tables,
-    migrations_dir=HERE / "migrations",
     routers=_routers,
-    about=read_json(HERE / "data" / "about.json"),
     seed=_seed,
     autopilot_policy=RoadkillPolicy(),
     error_formatters=[("/open311/", _open311_errors)],
