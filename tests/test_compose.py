@@ -41,9 +41,8 @@ def test_service(compose, name):
     port = SERVICES[name].port
     assert f"{port}:{port}" in [str(p) for p in svc["ports"]]
     cmd = command_text(svc)
-    assert re.search(rf"\bcpa migrate {name}\b.*&&.*\buvicorn\b", cmd), cmd
-    assert f"--factory services.{name}.app:create_app" in cmd or (
-        "--factory" in cmd and f"services.{name}.app:create_app" in cmd)
+    # `cpa serve` checks settings, database and port first (two lines and exit 2), then runs uvicorn.
+    assert re.search(rf"\bcpa migrate {name}\b.*&&.*\bcpa serve {name}\b", cmd), cmd
     assert f"--port {port}" in cmd and "--host 0.0.0.0" in cmd
     env = svc["environment"]
     assert env["DATABASE_URL"].startswith("postgresql+psycopg://") and "@postgres:5432/" in env["DATABASE_URL"]
