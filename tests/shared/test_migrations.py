@@ -164,6 +164,11 @@ def _old_history(name: str, tmp_path: Path) -> Path:
     spec = importlib.import_module(f"services.{name}.app").SPEC
     old = tmp_path / f"old_{name}_migrations"
     shutil.copytree(OLD_HISTORIES / name, old / "versions")
+    # The three services' old platform revisions were the same file but for their revision id.
+    revision = OLD_PLATFORM_REVISION[name]
+    text = (OLD_HISTORIES / "platform_tables.template").read_text(encoding="utf-8")
+    (old / "versions" / f"20261129_{revision}_platform_tables.py").write_text(
+        text.replace("REVISION_ID", revision), encoding="utf-8")
     shutil.copy(spec.migrations_dir / "env.py", old / "env.py")
     return old
 
