@@ -11,7 +11,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, MetaData, Table, create_engine, event, insert, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Integer,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    insert,
+    text,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -34,6 +45,10 @@ NAMING_CONVENTION = {
 }
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+# Surrogate integer keys: BIGINT on PostgreSQL, INTEGER on SQLite (its autoincrement needs INTEGER).
+SEQUENCE_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def new_metadata() -> MetaData:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.metadata
 import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
@@ -9,6 +10,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import anyio
@@ -71,11 +73,20 @@ class ServiceSpec(Generic[PartsT]):
     parts: Callable[[Platform[PartsT]], PartsT] | None = None
 
     @classmethod
-    def in_folder(cls, folder: Path, **fields: Any) -> ServiceSpec[Any]:
-        """The spec of a service laid out by the plan: its parties and about text from `data/`, its
-        Alembic history in `migrations/`."""
-        return cls(parties=PartyRegistry.from_json(folder / "data" / "parties.json"),
+    def in_folder(cls, folder: Path, models: ModuleType, **fields: Any) -> ServiceSpec[Any]:
+        """The spec of a service laid out by the plan: named after its folder, its tables from its
+        `models` module (`metadata`, `platform_tables`), its parties and about text from `data/`, its
+        Alembic history in `migrations/`, its version the distribution's."""
+        return cls(name=folder.name, version=_distribution_version(), metadata=models.metadata,
+                   tables=models.platform_tables, parties=PartyRegistry.from_json(folder / "data" / "parties.json"),
                    about=read_json(folder / "data" / "about.json"), migrations_dir=folder / "migrations", **fields)
+
+
+def _distribution_version() -> str:
+    try:
+        return importlib.metadata.version("cpa")
+    except importlib.metadata.PackageNotFoundError:  # a source tree that was never installed
+        return "0+unknown"
 
 
 class Platform(Generic[PartsT]):

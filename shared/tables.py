@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import (
-    BigInteger,
     Boolean,
     Column,
     Float,
@@ -19,9 +18,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from shared.db import JSONType, UTCDateTime
-
-_ID = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrement needs INTEGER
+from shared.db import SEQUENCE_ID, JSONType, UTCDateTime, new_metadata
 
 
 @dataclass(frozen=True)
@@ -33,6 +30,12 @@ class PlatformTables:
     inbox: Table
     trace: Table
     endpoint: Table
+
+
+def service_metadata() -> tuple[MetaData, PlatformTables]:
+    """Fresh metadata for one service's tables, already holding the platform tables."""
+    metadata = new_metadata()
+    return metadata, define_platform_tables(metadata)
 
 
 def define_platform_tables(metadata: MetaData) -> PlatformTables:
@@ -49,7 +52,7 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
     )
     idempotency = Table(
         "idempotency_record", metadata,
-        Column("id", _ID, primary_key=True, autoincrement=True),
+        Column("id", SEQUENCE_ID, primary_key=True, autoincrement=True),
         Column("scope", String(64), nullable=False),
         Column("key", String(255), nullable=False),
         Column("request_hash", String(64), nullable=False),
@@ -86,7 +89,7 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
     )
     attempt = Table(
         "delivery_attempt", metadata,
-        Column("id", _ID, primary_key=True, autoincrement=True),
+        Column("id", SEQUENCE_ID, primary_key=True, autoincrement=True),
         Column("message_id", String(40), ForeignKey("outbox_message.id", ondelete="CASCADE"),
                nullable=False, index=True),
         Column("attempt_no", Integer, nullable=False),
@@ -100,7 +103,7 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
     )
     inbox = Table(
         "inbox_message", metadata,
-        Column("id", _ID, primary_key=True, autoincrement=True),
+        Column("id", SEQUENCE_ID, primary_key=True, autoincrement=True),
         Column("receiver", String(40), nullable=False),
         Column("webhook_id", String(64), nullable=False),
         Column("kind", String(80), nullable=False),
@@ -116,7 +119,7 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
     )
     trace = Table(
         "trace_event", metadata,
-        Column("seq", _ID, primary_key=True, autoincrement=True),
+        Column("seq", SEQUENCE_ID, primary_key=True, autoincrement=True),
         Column("message_id", String(40), nullable=True, index=True),
         Column("channel", String(16), nullable=False),  # webhook (hub → party) | api (party → hub)
         Column("from_party", String(40), nullable=False),

@@ -5,9 +5,9 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from services.onestop import models
 from services.onestop.config import Settings
 from services.onestop.flows.seed import seed
-from services.onestop.models import metadata, platform_tables
 from services.onestop.parties.autopilot import OnestopAutopilot
 from services.onestop.parts import OnestopParts, OnestopPlatform, build_parts
 from shared.platform import ServiceSpec, build_app
@@ -42,12 +42,9 @@ def _on_startup(platform: OnestopPlatform) -> None:
 
 SPEC: ServiceSpec[OnestopParts] = ServiceSpec.in_folder(
     HERE,
-    name="onestop",
+    models,
     title='One-stop finance, employment and welfare referrals — Buk-gu, Gwangju',
     description='Counsellors at one centre assess a resident once, see which agencies can help and why, record consent per agency (PIPA Art. 17(2)), and send closed-loop referrals that carry only the consented data. Agencies answer through their own API; stalled or declined referrals come up at case-management meetings.',
-    version="0.1.0",
-    metadata=metadata,
-    tables=platform_tables,
     routers=_routers,
     seed=seed,
     autopilot_policy=OnestopAutopilot(),

@@ -11,12 +11,10 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import JSONType, UTCDateTime, new_metadata
-from shared.tables import define_platform_tables
+from shared.db import SEQUENCE_ID, JSONType, UTCDateTime
+from shared.tables import service_metadata
 
-metadata = new_metadata()
-platform_tables = define_platform_tables(metadata)
-_SEQ = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrement needs INTEGER
+metadata, platform_tables = service_metadata()
 
 
 class Base(DeclarativeBase):
@@ -141,7 +139,7 @@ class ReferralEvent(Base):
 
     __tablename__ = "referral_event"
 
-    id: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(SEQUENCE_ID, primary_key=True, autoincrement=True)
     referral_id: Mapped[str] = mapped_column(ForeignKey("referral.id"), index=True)
     party: Mapped[str] = mapped_column(String(40))
     via: Mapped[str] = mapped_column(String(16))  # key | demo | autopilot | system
@@ -160,7 +158,7 @@ class AccessLog(Base):
 
     __tablename__ = "access_log"
 
-    id: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(SEQUENCE_ID, primary_key=True, autoincrement=True)
     resident_id: Mapped[str] = mapped_column(String(40))
     party: Mapped[str] = mapped_column(String(40))
     via: Mapped[str] = mapped_column(String(16))

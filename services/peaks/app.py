@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from services.peaks import models
 from services.peaks.config import Settings
 from services.peaks.domain.service_clock import (
     HEADER,
@@ -16,7 +17,6 @@ from services.peaks.domain.service_clock import (
     system_now,
 )
 from services.peaks.flows.seed import seed
-from services.peaks.models import metadata, platform_tables
 from services.peaks.parts import build_parts
 from shared.platform import Platform, ServiceSpec, build_app
 
@@ -36,12 +36,9 @@ def _routers():
 
 SPEC = ServiceSpec.in_folder(
     HERE,
-    name="peaks",
+    models,
     title='Yeongnam Alps summit certification — Ulju-gun',
     description="Climbers upload a photo at each of the Yeongnam Alps summits; photos are verified (EXIF GPS, time, duplicates), doubtful ones reviewed, and finishers certified with the five municipalities' names. Partner municipalities pull photos and figures through an open API.",
-    version="0.1.0",
-    metadata=metadata,
-    tables=platform_tables,
     routers=_routers,
     seed=seed,
     body_limits={"/v1/photos": PHOTO_BODY_LIMIT},

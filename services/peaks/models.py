@@ -17,11 +17,10 @@ from typing import Any
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import JSONType, UTCDateTime, new_metadata
-from shared.tables import define_platform_tables
+from shared.db import JSONType, UTCDateTime
+from shared.tables import service_metadata
 
-metadata = new_metadata()
-platform_tables = define_platform_tables(metadata)
+metadata, platform_tables = service_metadata()
 
 
 class Base(DeclarativeBase):

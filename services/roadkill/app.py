@@ -6,8 +6,8 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
+from services.roadkill import models
 from services.roadkill.config import Settings
-from services.roadkill.models import metadata, platform_tables
 from services.roadkill.parties.autopilot import RoadkillPolicy
 from services.roadkill.parts import RoadkillParts, RoadkillPlatform, build_parts
 from shared.errors import Problem
@@ -46,12 +46,9 @@ def _on_startup(platform: RoadkillPlatform) -> None:
 
 SPEC: ServiceSpec[RoadkillParts] = ServiceSpec.in_folder(
     HERE,
-    name="roadkill",
+    models,
     title='Roadkill report router — Chungcheongnam-do',
     description='Voice reports from a navigation partner are parsed, routed to the road agency in charge, merged with duplicates and handed off ACRC → MOLIT → road agency → Ministry of Environment as signed webhooks, with a trace of every hop. Also an Open311 GeoReport v2 interface.',
-    version="0.1.0",
-    metadata=metadata,
-    tables=platform_tables,
     routers=_routers,
     seed=_seed,
     autopilot_policy=RoadkillPolicy(),

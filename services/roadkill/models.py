@@ -13,12 +13,10 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from shared.db import JSONType, UTCDateTime, new_metadata
-from shared.tables import define_platform_tables
+from shared.db import SEQUENCE_ID, JSONType, UTCDateTime
+from shared.tables import service_metadata
 
-metadata = new_metadata()
-platform_tables = define_platform_tables(metadata)
-_SEQ = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrement needs INTEGER
+metadata, platform_tables = service_metadata()
 
 
 class Base(DeclarativeBase):
@@ -118,7 +116,7 @@ class IncidentEvent(Base):
 
     __tablename__ = "incident_event"
 
-    id: Mapped[int] = mapped_column(_SEQ, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(SEQUENCE_ID, primary_key=True, autoincrement=True)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incident.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime())
     actor: Mapped[str] = mapped_column(String(40))  # party code
