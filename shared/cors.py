@@ -33,11 +33,12 @@ class PathCORSMiddleware:
 
 
 async def _refuse_preflight(scope: Scope, receive: Receive, send: Send, method: str) -> None:
-    from shared.errors import PROBLEM_BASE, PROBLEM_JSON
+    from shared.errors import PROBLEM_JSON, problem_body
 
-    body = json.dumps({"type": PROBLEM_BASE + "cors-method-not-allowed", "title": "Bad Request", "status": 400,
-                       "detail": f"Cross-origin {method[:20]} is not allowed here; the open API allows GET only.",
-                       "instance": scope["path"]}).encode()
+    body = json.dumps(problem_body(
+        scope.get("app"), 400, "cors-method-not-allowed",
+        f"Cross-origin {method[:20]} is not allowed here; the open API allows GET only.",
+        instance=scope["path"])).encode()
     await send({"type": "http.response.start", "status": 400,
                 "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()),
                             (b"vary", b"Origin")]})

@@ -13,10 +13,10 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.problems import PROBLEM_BASE, PROBLEM_JSON, Problem, field_problem
+from shared.problems import PROBLEM_BASE, PROBLEM_JSON, Problem, field_problem, json_pointer, problem_type
 
-__all__ = ["PROBLEM_BASE", "PROBLEM_JSON", "ErrorFormatter", "Problem", "field_problem", "install_error_handlers",
-           "problem_response"]
+__all__ = ["PROBLEM_BASE", "PROBLEM_JSON", "ErrorFormatter", "Problem", "base_url_of", "field_problem",
+           "install_error_handlers", "problem_body", "problem_response"]
 
 log = logging.getLogger("shared.errors")
 
@@ -26,13 +26,26 @@ log = logging.getLogger("shared.errors")
 ErrorFormatter = Callable[[Request, Problem], Response]
 
 
+def base_url_of(app: Any) -> str:
+    """The service's public base URL (`PUBLIC_BASE_URL`), under which problem `type`s resolve."""
+    platform = getattr(getattr(app, "state", None), "platform", None)
+    return platform.settings.base_url if platform is not None else ""
+
+
+def problem_body(app: Any, status: int, slug: str, detail: str, **extensions: Any) -> dict[str, Any]:
+    """A problem body for the ASGI middlewares that answer before the app runs (absolute `type`)."""
+    title = slug.replace("-", " ").capitalize()
+    return {"type": problem_type(slug, base_url_of(app)), "title": title, "status": status, "detail": detail,
+            **extensions}
+
+
 def problem_response(request: Request, problem: Problem) -> Response:
     for prefix, formatter in getattr(request.app.state, "error_formatters", ()):
         if request.url.path.startswith(prefix):
             return formatter(request, problem)
     headers = dict(problem.headers)
-    return JSONResponse(problem.body(instance=request.url.path), status_code=problem.status,
-                        media_type=PROBLEM_JSON, headers=headers)
+    return JSONResponse(problem.body(instance=request.url.path, base_url=base_url_of(request.app)),
+                        status_code=problem.status, media_type=PROBLEM_JSON, headers=headers)
 
 
 def _loc_to_field(loc: Sequence[Any]) -> str:
@@ -46,7 +59,9 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for err in exc.errors():
         loc = err.get("loc", ())
+        where = [str(p) for p in loc[1:]] if len(loc) > 1 else []
         item: dict[str, Any] = {"field": _loc_to_field(loc), "in": str(loc[0]) if loc else "body",
+                                "pointer": json_pointer(where),
                                 "message": err.get("msg", "invalid"), "type": err.get("type", "")}
         ctx = err.get("ctx") or {}
         accepted = {k: v for k, v in ctx.items() if k in {"expected", "ge", "le", "gt", "lt", "min_length",
@@ -59,7 +74,13 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 
 
 def install_error_handlers(app: FastAPI, formatters: Sequence[tuple[str, ErrorFormatter]] = ()) -> None:
+    """Every error as problem+json, documented as it is: the `Problem` schema on every operation of the
+    OpenAPI document (`shared.openapi`) and a page at each problem `type` URI (`shared.problem_pages`)."""
+    from shared import openapi, problem_pages  # local: both import shared.auth, which imports this module
+
     app.state.error_formatters = list(formatters)
+    app.include_router(problem_pages.router())
+    openapi.install(app)
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> Response:

@@ -10,7 +10,8 @@ from urllib.parse import parse_qsl
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.errors import PROBLEM_BASE, PROBLEM_JSON
+from shared.body_limits import BodyLimits, anonymous_limit, presents_valid_credential
+from shared.errors import PROBLEM_JSON, problem_body
 
 access_log = logging.getLogger("access")
 
@@ -66,13 +67,19 @@ class _TooLarge(StarletteHTTPException):
     other exception into a 400) and the problem handler answers 413.
     """
 
-    def __init__(self, limit: int, path: str):
-        super().__init__(413, f"Request body exceeds the limit of {limit:,} bytes for {path}.")
+    def __init__(self, limit: int, path: str, anonymous: bool = False):
+        super().__init__(413, _too_large_detail(limit, path, anonymous))
 
 
-def _problem_bytes(status: int, slug: str, detail: str) -> bytes:
-    return json.dumps({"type": PROBLEM_BASE + slug, "title": slug.replace("-", " ").capitalize(),
-                       "status": status, "detail": detail}).encode()
+def _too_large_detail(limit: int, path: str, anonymous: bool) -> str:
+    if anonymous:
+        return (f"Request body exceeds the limit of {limit:,} bytes for callers without a valid API key or "
+                f"token ({path}); authenticate to send more.")
+    return f"Request body exceeds the limit of {limit:,} bytes for {path}."
+
+
+def _problem_bytes(status: int, slug: str, detail: str, app: object = None) -> bytes:
+    return json.dumps(problem_body(app, status, slug, detail)).encode()
 
 
 class PlatformMiddleware:
@@ -81,29 +88,25 @@ class PlatformMiddleware:
     def __init__(self, app: ASGIApp, *, max_body: int, body_limits: dict[str, int] | None = None,
                  metrics=None, service: str = ""):
         self.app = app
-        self.max_body = max_body
-        self.body_limits = sorted((body_limits or {}).items(), key=lambda kv: -len(kv[0]))
+        self.limits = BodyLimits(max_body, body_limits)
         self.metrics = metrics
         self.service = service
-
-    def _limit(self, path: str) -> int:
-        for prefix, limit in self.body_limits:
-            if path.startswith(prefix):
-                return limit
-        return self.max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         start = time.perf_counter()
         path = scope["path"]
-        limit = self._limit(path)
+        limit = self.limits.for_path(path)
+        anonymous = anonymous_limit(scope)
+        anonymous = limit if anonymous is None else min(anonymous, limit)
+        authenticated: bool | None = None  # looked up only for a body over the anonymous limit
         request_id = os.urandom(8).hex()
         status_holder = {"status": 500, "started": False}
         headers = dict(scope.get("headers") or [])
 
         async def reply(status: int, slug: str, detail: str) -> None:
-            body = _problem_bytes(status, slug, detail)
+            body = _problem_bytes(status, slug, detail, scope.get("app"))
             await send_wrapper({"type": "http.response.start", "status": status,
                                 "headers": [(b"content-type", PROBLEM_JSON.encode()),
                                             (b"content-length", str(len(body)).encode()),
@@ -126,12 +129,18 @@ class PlatformMiddleware:
         declared = headers.get(b"content-length")
         if declared is not None:
             try:
-                too_big = int(declared) > limit
+                size = int(declared)
             except ValueError:
-                too_big = False
-            if too_big:
-                await reply(413, "payload-too-large",
-                            f"Request body exceeds the limit of {limit:,} bytes for {path}.")
+                size = 0
+            refused = None
+            if size > limit:
+                refused = _too_large_detail(limit, path, False)
+            elif size > anonymous:
+                authenticated = await presents_valid_credential(scope)
+                if not authenticated:
+                    refused = _too_large_detail(anonymous, path, True)
+            if refused is not None:
+                await reply(413, "payload-too-large", refused)
                 self._observe(scope, 413, start, request_id)
                 return
         # NUL characters: PostgreSQL text cannot hold them (an insert would fail with a 500) and
@@ -157,13 +166,18 @@ class PlatformMiddleware:
         chunks: list[bytes] = []
 
         async def limited_receive() -> Message:
-            nonlocal received, tail, suspect
+            nonlocal received, tail, suspect, authenticated
             message = await receive()
             if message["type"] == "http.request":
                 chunk = message.get("body", b"")
                 received += len(chunk)
                 if received > limit:
                     raise _TooLarge(limit, path)
+                if received > anonymous:
+                    if authenticated is None:
+                        authenticated = await presents_valid_credential(scope)
+                    if not authenticated:
+                        raise _TooLarge(anonymous, path, anonymous=True)
                 if text_body:
                     chunks.append(chunk)
                     window = tail + chunk
@@ -190,10 +204,9 @@ class PlatformMiddleware:
             if not status_holder["started"]:
                 await self._problem(scope, receive, send_wrapper, exc.problem)
             status_holder["status"] = exc.problem.status
-        except _TooLarge:
+        except _TooLarge as exc:
             if not status_holder["started"]:
-                await reply(413, "payload-too-large",
-                            f"Request body exceeds the limit of {limit:,} bytes for {path}.")
+                await reply(413, "payload-too-large", exc.detail)
             status_holder["status"] = 413
         finally:
             self._observe(scope, status_holder["status"], start, request_id)

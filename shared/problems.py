@@ -8,7 +8,19 @@ from http import HTTPStatus
 from typing import Any
 
 PROBLEM_JSON = "application/problem+json"
+# Problem `type`s are absolute URIs under the service's base URL (`PUBLIC_BASE_URL`): `problem_type`.
+# Each resolves to a page describing the problem and how to fix it (`shared.problem_pages`).
 PROBLEM_BASE = "/problems/"
+
+
+def problem_type(slug: str, base_url: str = "") -> str:
+    """The `type` URI of a problem: `<base_url>/problems/<slug>` (relative when no base is known)."""
+    return base_url.rstrip("/") + PROBLEM_BASE + slug
+
+
+def json_pointer(parts: Any) -> str:
+    """RFC 6901 pointer to a field, from its path parts (`("items", 0, "name")` → `/items/0/name`)."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 # Slugs used when an HTTP status is raised without a more specific problem.
 _STATUS_SLUGS = {
@@ -32,12 +44,16 @@ class Problem(Exception):
         self.extensions = extensions
         super().__init__(f"{status} {self.slug}: {self.detail}")
 
-    def body(self, instance: str | None = None) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": PROBLEM_BASE + self.slug, "title": self.title,
+    def body(self, instance: str | None = None, base_url: str = "") -> dict[str, Any]:
+        out: dict[str, Any] = {"type": problem_type(self.slug, base_url), "title": self.title,
                                "status": self.status, "detail": self.detail}
         if instance:
             out["instance"] = instance
         out.update(self.extensions)
+        if isinstance(out.get("errors"), list):  # every invalid field also named by a JSON Pointer
+            out["errors"] = [{**e, "pointer": json_pointer(str(e["field"]).split("."))}
+                             if isinstance(e, dict) and "field" in e and "pointer" not in e else e
+                             for e in out["errors"]]
         return out
 
 

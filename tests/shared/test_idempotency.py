@@ -38,13 +38,13 @@ def test_same_key_different_body_is_422(client):
     r = client.post("/v1/notes", json={"text": "two"}, headers=h)
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
     body = r.json()
-    assert body["type"] == "/problems/idempotency-key-reused" and body["errors"][0]["field"] == "Idempotency-Key"
+    assert body["type"].endswith("/problems/idempotency-key-reused") and body["errors"][0]["field"] == "Idempotency-Key"
     assert notes(client) == 1
 
 
 def test_bad_key_is_400(client):
     r = client.post("/v1/notes", json={"text": "x"}, headers={**ALICE, "idempotency-key": "x" * 300})
-    assert r.status_code == 400 and r.json()["type"] == "/problems/bad-idempotency-key"
+    assert r.status_code == 400 and r.json()["type"].endswith("/problems/bad-idempotency-key")
 
 
 def test_failed_request_is_not_stored(client):
@@ -76,7 +76,7 @@ def test_concurrent_duplicate_one_201_one_409(make_settings):
             t.join()
         assert sorted(r.status_code for r in results) == [201, 409]
         conflict = next(r for r in results if r.status_code == 409)
-        assert conflict.json()["type"] == "/problems/idempotency-in-flight" and conflict.headers["retry-after"]
+        assert conflict.json()["type"].endswith("/problems/idempotency-in-flight") and conflict.headers["retry-after"]
         # After the first finished, a retry replays its response.
         again = httpx.post(f"{server.url}/v1/notes", json=body, headers={**ALICE, "idempotency-key": "race-1"})
         created = next(r for r in results if r.status_code == 201)
