@@ -6,9 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from services.onestop.domain import rrn
 from services.onestop.domain.consent_policy import consent_policy
-from shared.errors import Problem
+from shared.pii_guard import RRNGuarded
 
 EmploymentStatus = Literal["employed", "self-employed", "unemployed", "not-in-labour-force"]
 Gender = Literal["female", "male", "other"]
@@ -25,25 +24,12 @@ OutcomeCode = Literal["debt-adjusted", "loan-granted", "job-placed", "benefit-gr
 EARLIEST_BIRTH = date(1900, 1, 1)
 
 
-class Input(BaseModel):
-    """Base of every request body: unknown fields refused, and no resident registration number anywhere."""
+class Input(RRNGuarded):
+    """Base of every request body: unknown fields refused, and no resident registration number anywhere
+    (checked on the raw body, before any field is parsed, so an RRN in any field — known or not, nested
+    or not — is refused with its path and never reaches storage or logs)."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_rrn(cls, data: Any) -> Any:
-        # Checked on the raw body, before any field is parsed, so an RRN in any field (known
-        # or not, nested or not) is refused with its path and never reaches storage or logs.
-        paths = rrn.rrn_paths(data) if isinstance(data, dict) else []
-        if paths:
-            message = ("looks like a resident registration number (주민등록번호); the centre never stores "
-                       "one (PIPA Art. 24-2): remove it")
-            raise Problem(422, "rrn-refused",
-                          f"Resident registration numbers are refused (PIPA Art. 24-2); found in: {', '.join(paths)}.",
-                          title="Resident registration number refused",
-                          errors=[{"field": p, "message": message} for p in paths])
-        return data
 
 
 # --------------------------------------------------------------------------- residents

@@ -12,7 +12,7 @@ from services.onestop.domain.minimisation import (
     project_payload,
     referral_payload,
 )
-from services.onestop.domain.rrn import RRNFound
+from shared.rrn import RRNFound
 
 RESIDENT = {
     "name": "김민수",

@@ -12,7 +12,7 @@ from typing import Any
 
 from services.onestop.domain.consent_policy import ConsentCategory, ConsentPolicy, consent_policy
 from services.onestop.domain.reference import directory
-from services.onestop.domain.rrn import assert_no_rrn
+from shared.rrn import assert_no_rrn
 
 
 class ConsentScopeError(ValueError):
