@@ -115,13 +115,16 @@ class UIKit:
 
     `spec` may be None: the spec is then read from the app's platform (`shared.deps`) at request
     time, which lets a service create the kit at import time, before its SPEC exists.
+    `assets` names the service's own stylesheets (.css) and scripts (.js, deferred) in `static_dirs`:
+    every page links them after the kit's ui.css and ui.js.
     `versions` maps a topic to a function of the platform whose value changes when the topic's
     data changes; it is polled (1 s) for every open stream, so changes made by another process
     still reach the page. A topic `name:detail` falls back to the version of `name`.
     """
 
     def __init__(self, spec: Any = None, *, pages: Sequence[NavItem] = (), templates_dirs: Sequence[Path] = (),
-                 static_dirs: Sequence[Path] = (), versions: Mapping[str, PlatformVersion] | None = None):
+                 static_dirs: Sequence[Path] = (), assets: Sequence[str] = (),
+                 versions: Mapping[str, PlatformVersion] | None = None):
         self.spec = spec
         self.pages = list(pages)
         self.templates = make_templates(templates_dirs)
@@ -129,6 +132,8 @@ class UIKit:
         self.versions = dict(DEFAULT_VERSIONS if versions is None else versions)
         self._local_hub = EventHub()  # only for apps without a platform (tests, demos)
         self.templates.env.globals["static_url"] = self.static.url
+        # The service's own stylesheets and scripts (from static_dirs), linked by base.html after the kit's.
+        self.templates.env.globals["service_assets"] = list(assets)
         self.router = self._build_router()
 
     # ---- helpers for service routes -------------------------------------------------------

@@ -54,7 +54,7 @@ kit = UIKit(
            NavItem("Access log", "/ui/access-log", "Who read a resident's data, when and why"),
            NavItem("Meetings", "/ui/meetings", "Case-management meetings: generated agenda and decisions"),
            NavItem("Linkage", "/ui/linkage", "Sent, accepted, completed and rejected per agency")],
-    templates_dirs=[HERE / "templates"], static_dirs=[HERE / "static"],
+    templates_dirs=[HERE / "templates"], static_dirs=[HERE / "static"], assets=["onestop.css", "onestop.js"],
     versions={**DEFAULT_VERSIONS, "referrals": queries.referrals_version, "access": queries.access_version})
 kit.templates.env.globals.update(local_time=local, HUB=HUB)
 

@@ -49,7 +49,7 @@ kit = UIKit(
            NavItem("Statistics", "/ui/stats", "Participants, completions, approvals per peak, gallery views"),
            NavItem("Review queue", "/ui/review", "Act as Ulju-gun or a partner and decide doubtful photos"),
            NavItem("Certificates", "/ui/certificates", "Certificates with the five municipalities' names and QR")],
-    templates_dirs=[HERE / "templates"], static_dirs=[HERE / "static"],
+    templates_dirs=[HERE / "templates"], static_dirs=[HERE / "static"], assets=["peaks.css", "peaks.js"],
     versions={**DEFAULT_VERSIONS, LIVE: queries.photos_version})
 
 

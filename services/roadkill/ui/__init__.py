@@ -43,7 +43,7 @@ kit = UIKit(
            NavItem("Agency console", "/ui/console", "Act as ACRC, MOLIT, a road agency or ME"),
            NavItem("Analytics", "/ui/analytics", "Incidents by species and month, time to clear by agency"),
            NavItem("Report", "/ui/report", "File a voice report as the navigation partner (T-map)")],
-    templates_dirs=[HERE / "templates"], static_dirs=[HERE / "static"],
+    templates_dirs=[HERE / "templates"], static_dirs=[HERE / "static"], assets=["roadkill.css", "roadkill.js"],
     versions={**DEFAULT_VERSIONS, "incidents": pages.incidents_version})
 kit.templates.env.globals.update(local_time=data.iso_local, suggest_complaint_no=complaint_number,
                                  pretty_json=lambda v: json.dumps(v, ensure_ascii=False, indent=2, sort_keys=True))

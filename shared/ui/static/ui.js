@@ -13,12 +13,17 @@
  *  button[data-api]                same request without a form; body from data-body (JSON); data-confirm asks first.
  *  [data-live-src][data-live-topics="a b"]   replaced by the HTML at data-live-src when a topic is published
  *                                  (one EventSource per page on body[data-events-url]); {party} is expanded.
+ *     data-live-party="code"       always fetched as this party (e.g. views of personal data for one role)
+ *     data-live-load               also fetched once when the page opens
+ *  ?party=<code> in the page URL   act as that party (quick-switch links); regions whose data-live-src
+ *                                  names {party} are fetched for the acting party when the page opens.
  *  [data-party-only="a b"], [data-role-only="r"]   hidden unless the acting party matches.
  *  button[data-disclosure="id"]    shows/hides #id (aria-expanded kept in sync).
  *  [role=tablist] > [role=tab][aria-controls]   arrow keys/Home/End move between tabs.
  *  button[data-copy="#sel"]        copies the text of #sel.
  *  [data-acting-party-label]       shows "as <party>".
- *  JS API: window.CPA.{api, actingParty, setActingParty, authHeaders, announce, subscribe, refresh, on}
+ *  JS API: window.CPA.{api, actingParty, setActingParty, authHeaders, announce, subscribe, refresh, on,
+ *                     clearErrors, showProblem (problem+json shown next to the form's fields)}
  *  Events dispatched on document: cpa:party, cpa:success (detail {data, response, source}), cpa:updated, cpa:event.
  */
 (function () {
@@ -273,7 +278,8 @@
     region.setAttribute("aria-busy", "true");
     try {
       const response = await fetch(expand(region.dataset.liveSrc), {
-        headers: Object.assign({ Accept: "text/html" }, authHeaders()), credentials: "same-origin" });
+        headers: Object.assign({ Accept: "text/html" }, authHeaders(region.dataset.liveParty || undefined)),
+        credentials: "same-origin" });
       if (response.ok) {
         const html = await response.text();
         const focusedId = region.contains(document.activeElement) ? document.activeElement.id : "";
@@ -386,6 +392,18 @@
     applyParty();
   }
 
+  function loadRegions() {
+    document.querySelectorAll("[data-live-load]").forEach(refresh);
+    const wanted = new URLSearchParams(window.location.search).get("party");
+    const sel = switcher();
+    const known = sel && wanted && Array.from(sel.options).some(function (o) { return o.value === wanted; });
+    if (known && sel.value !== wanted) {
+      window.CPA.setActingParty(wanted);  // re-fetches the regions whose source names {party}
+      return;
+    }
+    document.querySelectorAll("[data-live-src*='{party}']:not([data-live-load])").forEach(refresh);
+  }
+
   /* ---- small keyboard-usable widgets -------------------------------------------------------- */
   function enhance(root) {
     root.querySelectorAll("[role=tablist]").forEach(function (list) {
@@ -448,6 +466,7 @@
 
   window.CPA = { api: api, actingParty: actingParty, authHeaders: authHeaders, announce: announce,
                  refresh: refresh, on: on, subscribe: on, expand: expand,
+                 clearErrors: clearErrors, showProblem: showProblem,
                  setActingParty: function (code) {
                    const sel = switcher();
                    if (sel) { sel.value = code; sel.dispatchEvent(new Event("change")); }
@@ -460,4 +479,6 @@
   initSwitcher();
   enhance(document);
   connect();
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", loadRegions);
+  else loadRegions();
 })();

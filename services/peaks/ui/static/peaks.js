@@ -104,44 +104,6 @@
   }
 
   /* ---- upload ------------------------------------------------------------------------------- */
-  function clearErrors(form) {
-    form.querySelectorAll("[data-error-for]").forEach(function (p) { p.hidden = true; p.textContent = ""; });
-    form.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
-    const box = form.querySelector("[data-form-error]");
-    if (box) { box.hidden = true; box.textContent = ""; }
-  }
-
-  function showProblem(form, problem) {
-    const errors = Array.isArray(problem.errors) ? problem.errors : [];
-    let first = null;
-    const rest = [];
-    errors.forEach(function (err) {
-      const name = String(err.field || "").split(".").pop();
-      const el = name && form.querySelector('[name="' + CSS.escape(name) + '"]');
-      const slot = name && form.querySelector('[data-error-for="' + CSS.escape(name) + '"]');
-      if (!el || !slot) { rest.push(err); return; }
-      el.setAttribute("aria-invalid", "true");
-      slot.textContent = err.message || "invalid";
-      slot.hidden = false;
-      if (!first) first = el;
-    });
-    const box = form.querySelector("[data-form-error]");
-    const title = (problem.title || "Error") + (problem.status ? " (" + problem.status + ")" : "");
-    if (box) {
-      box.textContent = "";
-      const head = document.createElement("strong");
-      head.textContent = title;
-      box.appendChild(head);
-      if (problem.detail) box.appendChild(document.createTextNode(": " + problem.detail));
-      rest.forEach(function (err) {
-        box.appendChild(document.createTextNode(" " + (err.field ? err.field + ": " : "") + (err.message || "")));
-      });
-      box.hidden = false;
-    }
-    (first || box).focus();
-    CPA.announce(title + (problem.detail ? ": " + problem.detail : ""), true);
-  }
-
   async function showVerdict(region, photoId) {
     const headers = tokenHeaders();
     if (!region || !photoId || !headers) return;
@@ -154,15 +116,15 @@
   }
 
   async function upload(form, submitter) {
-    clearErrors(form);
+    CPA.clearErrors(form);
     const headers = tokenHeaders();
     if (!headers) {
-      showProblem(form, { title: "Register first", detail: "Uploads are sent with a climber token: register in step 1." });
+      CPA.showProblem(form, { title: "Register first", detail: "Uploads are sent with a climber token: register in step 1." });
       return;
     }
     const fileInput = form.querySelector("input[type=file]");
     if (!fileInput || !fileInput.files || !fileInput.files.length) {
-      showProblem(form, { title: "Check the form", errors: [{ field: "file", message: "Choose the summit photo to upload." }] });
+      CPA.showProblem(form, { title: "Check the form", errors: [{ field: "file", message: "Choose the summit photo to upload." }] });
       return;
     }
     const data = new FormData();
@@ -179,13 +141,13 @@
           method: "POST", body: data, credentials: "same-origin",
           headers: Object.assign({ Accept: "application/json, application/problem+json", "Idempotency-Key": key }, headers) });
       } catch (e) {
-        showProblem(form, { title: "Network error", detail: "The service could not be reached. Try again." });
+        CPA.showProblem(form, { title: "Network error", detail: "The service could not be reached. Try again." });
         return;
       }
       let body = null;
       try { body = await response.json(); } catch (e) { body = null; }
       if (!response.ok) {
-        showProblem(form, body && typeof body === "object" ? body : { title: response.statusText, status: response.status });
+        CPA.showProblem(form, body && typeof body === "object" ? body : { title: response.statusText, status: response.status });
         return;
       }
       const words = { approved: "approved", needs_review: "waiting for review", rejected: "rejected" };

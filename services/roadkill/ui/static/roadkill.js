@@ -1,6 +1,4 @@
 /* Roadkill pages, after the kit's ui.js (both deferred):
- *  - honours ?party=<code> (the console's quick-switch links) and loads the regions whose source
- *    names {party} for the acting party (the server cannot know it when rendering the page);
  *  - catch-up refresh: when the event stream (re)opens, every live region is fetched once more. The
  *    stream only reports changes after its first version poll, so a change made between the page
  *    render and that poll (or while reconnecting) would otherwise never reach the page;
@@ -9,19 +7,6 @@
  *    catch up as soon as the trainer leaves them; their own forms still refresh them on success. */
 (function () {
   "use strict";
-
-  function start() {
-    const cpa = window.CPA;
-    if (!cpa) return;
-    const wanted = new URLSearchParams(window.location.search).get("party");
-    const sel = document.querySelector("select[data-party-switcher]");
-    const known = sel && wanted && Array.from(sel.options).some(function (o) { return o.value === wanted; });
-    if (known && sel.value !== wanted) {
-      cpa.setActingParty(wanted);  // re-fetches the regions whose source names {party}
-      return;
-    }
-    document.querySelectorAll("[data-live-src*='{party}']").forEach(function (el) { cpa.refresh(el); });
-  }
 
   function catchUpOnOpen() {
     let timer = null;
@@ -67,6 +52,4 @@
 
   catchUpOnOpen();
   document.querySelectorAll("[data-live-pause-while-editing]").forEach(pauseWhileEditing);
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
-  else start();
 })();
