@@ -118,6 +118,16 @@ class Versioned(Frozen):
         return self
 
 
+def unique_by(items: tuple[Any, ...], key: str, attr: str = "code") -> dict[str, Any]:
+    """The items of list `key` by their `attr`; a ValueError naming `key[i]` if two share one (for validators)."""
+    found: dict[str, Any] = {}
+    for i, item in enumerate(items):
+        if (value := getattr(item, attr)) in found:
+            raise ValueError(f"{key}[{i}].{attr}: duplicate {attr} {value!r}")
+        found[value] = item
+    return found
+
+
 # --------------------------------------------------------------------------- reading
 
 

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, AwareDatetime, Field, ValidationInfo, field_validator, model_validator
 
-from shared.reference import Frozen, Items, Versioned, load, read_versioned, validate
+from shared.reference import Frozen, Items, Versioned, load, read_versioned, unique_by, validate
 from shared.reference import (
     ReferenceDataError as ReferenceDataError,  # re-exported for the rule and policy readers
 )
@@ -187,11 +187,7 @@ class Directory(Versioned):
             ("locations", self.location_list, "key"),
             ("agencies", self.agency_list, "code"),
         ):
-            seen: set[str] = set()
-            for i, item in enumerate(items):
-                if (value := getattr(item, attr)) in seen:
-                    raise ValueError(f"{key}[{i}]: duplicate {attr} {value!r}")
-                seen.add(value)
+            unique_by(items, key, attr)
         if self.operator not in self.agencies:
             raise ValueError(f"operator: {self.operator!r} is not an agency code")
         for term in self.taxonomy_terms:

@@ -8,7 +8,7 @@ from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
-from shared.reference import Frozen, Items, ReferenceDataError, Text, load, read_json
+from shared.reference import Frozen, Items, ReferenceDataError, Text, load, read_json, unique_by
 
 __all__ = [
     "DATA_DIR",
@@ -28,14 +28,6 @@ __all__ = [
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 SizeClass = Literal["small", "medium", "large"]
 SIZE_CLASSES = frozenset(get_args(SizeClass))
-
-
-def _unique_codes(items: tuple[Agency, ...] | tuple[Species, ...], key: str) -> None:
-    seen: set[str] = set()
-    for i, item in enumerate(items):
-        if item.code in seen:
-            raise ValueError(f"{key}[{i}]: duplicate code {item.code!r}")
-        seen.add(item.code)
 
 
 class Agency(Frozen):
@@ -63,7 +55,7 @@ class Agencies(Frozen):
 
     @model_validator(mode="after")
     def _distinct(self) -> Agencies:
-        _unique_codes(self.agencies, "agencies")
+        unique_by(self.agencies, "agencies")
         return self
 
     @cached_property
@@ -99,7 +91,7 @@ class SpeciesList(Frozen):
 
     @model_validator(mode="after")
     def _distinct_with_unknown(self) -> SpeciesList:
-        _unique_codes(self.species, "species")
+        unique_by(self.species, "species")
         if not any(s.code == "unknown" for s in self.species):
             raise ValueError("needs a species with code 'unknown' for unrecognised reports")
         return self
