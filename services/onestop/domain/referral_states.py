@@ -19,22 +19,22 @@ Actor = Literal["hub", "agency"]
 ACTORS: tuple[Actor, ...] = ("hub", "agency")
 
 
-class TransitionError(ValueError):
-    """Base class: a requested status change cannot be made; the message says what is accepted."""
+# The shared machine's errors, worded for the referral API.
+TransitionError = states.TransitionError
 
 
-class UnknownState(TransitionError):
+class UnknownState(states.UnknownState):
     def __init__(self, state: str, known: list[str]) -> None:
-        self.state, self.known = state, known
-        super().__init__(f"unknown referral status {state!r}; known: {', '.join(known)}")
+        super().__init__(state, known)
+        self.args = (f"unknown referral status {state!r}; known: {', '.join(known)}",)
 
 
-class IllegalTransition(TransitionError):
+class IllegalTransition(states.IllegalTransition):
     """The move is not in the table, or the actor is not the party allowed to make it."""
 
     def __init__(self, current: str, target: str, actor: str, allowed: list[str], message: str) -> None:
-        self.current, self.target, self.actor, self.allowed = current, target, actor, allowed
-        super().__init__(message)
+        super().__init__(current, target, actor, allowed)
+        self.args = (message,)
 
 
 class MissingReason(TransitionError):
