@@ -19,13 +19,14 @@ STATES_FILE = DATA_DIR / "incident_states.json"
 Transition = states.Transition
 
 
-class IllegalTransition(ValueError):
+class IllegalTransition(states.IllegalTransition):
     """An event that the incident's current state does not allow; `allowed` lists what it does."""
 
     def __init__(self, state: str, event: str, allowed: list[str]):
-        self.state, self.event, self.allowed = state, event, allowed
+        super().__init__(state, event, None, allowed)
+        self.event = event
         listed = ", ".join(allowed) if allowed else "none (the incident is closed)"
-        super().__init__(f"'{event}' is not allowed while the incident is '{state}'; allowed now: {listed}")
+        self.args = (f"'{event}' is not allowed while the incident is '{state}'; allowed now: {listed}",)
 
 
 @dataclass(frozen=True)
