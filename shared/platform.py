@@ -27,6 +27,7 @@ from shared.idempotency import IdempotencyMiddleware
 from shared.middleware import PlatformMiddleware
 from shared.observability import Metrics, check_database, configure_logging, health_router
 from shared.parties import PartyRegistry
+from shared.pii_guard import RRNQueryGuard
 from shared.reference import read_json
 from shared.relay import Relay
 from shared.settings import ServiceSettings
@@ -219,6 +220,9 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     app.include_router(sim_router())
     api_docs.install(app)
     app.add_middleware(IdempotencyMiddleware)
+    # Outside the idempotency layer: a query or path holding a resident registration number is refused
+    # before anything records the request.
+    app.add_middleware(RRNQueryGuard)
     if spec.cors_get_prefixes:
         app.add_middleware(PathCORSMiddleware, prefixes=spec.cors_get_prefixes)
     app.add_middleware(PlatformMiddleware, max_body=settings.max_body_bytes, body_limits=spec.body_limits,

@@ -1,20 +1,26 @@
 """Pydantic request and response models of the roadkill API."""
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
 from services.roadkill.domain.reference import default_species
 from services.roadkill.domain.report_result import IntakeResult
+from shared.pii_guard import RRNGuarded
 
 EVENT_TYPES = ("complaint_registered", "assigned", "acknowledged", "dispatched", "closed", "transferred")
 
 
-class ReportIn(BaseModel):
-    """What the navigation partner's voice assistant produced for one driver's report."""
+class ReportIn(RRNGuarded):
+    """What the navigation partner's voice assistant produced for one driver's report.
+
+    A resident registration number is refused in every field but the driver's words (`transcript`,
+    `road_name`), where it is masked before anything parses, stores or forwards them (`shared.pii_guard`).
+    """
 
     model_config = ConfigDict(allow_inf_nan=False, str_strip_whitespace=True)
+    rrn_redacted: ClassVar[frozenset[str]] = frozenset({"transcript", "road_name"})
 
     reporter: str = Field(min_length=1, max_length=128,
                           description="The partner's pseudonymous subscriber id; stored only as a keyed hash")
@@ -80,10 +86,12 @@ class ReportAccepted(BaseModel):
     decision: DecisionOut
 
 
-class EventIn(BaseModel):
-    """An agency's step on an incident; which fields are needed depends on `type`."""
+class EventIn(RRNGuarded):
+    """An agency's step on an incident; which fields are needed depends on `type`. A resident registration
+    number is refused in every field and masked in the free text (`note`, `reason`)."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
+    rrn_redacted: ClassVar[frozenset[str]] = frozenset({"note", "reason"})
 
     type: Literal["complaint_registered", "assigned", "acknowledged", "dispatched", "closed", "transferred"]
     version: int | None = Field(default=None, ge=1, description="The incident version you read (optimistic lock)")

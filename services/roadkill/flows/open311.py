@@ -13,11 +13,14 @@ from services.roadkill.flows import intake
 from services.roadkill.models import incident, report
 from services.roadkill.parts import RoadkillPlatform
 from services.roadkill.schemas import ReportIn
+from shared import rrn
 
 
 def create_request(platform: RoadkillPlatform, data: ReportIn, *, partner: str, personal_hashes: dict[str, str],
                    token: str, description: str) -> IntakeResult:
-    """One service request in one transaction: intake (merge or new incident) and the reporter's own words."""
+    """One service request in one transaction: intake (merge or new incident) and the reporter's own words
+    (a resident registration number in them masked first: it is stored nowhere and reaches no party)."""
+    description = rrn.redact(description)
     with platform.db.session() as session:
         result = intake.submit_report(session, platform, data, partner=partner, source="open311",
                                       personal_hashes=personal_hashes, token=token)

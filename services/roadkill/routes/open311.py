@@ -34,6 +34,7 @@ from services.roadkill.schemas import (
 from shared.auth import PUBLIC
 from shared.errors import Problem
 from shared.ids import keyed_hash
+from shared.pii_guard import refuse_rrn
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 PERSONAL_FIELDS = ("email", "phone", "first_name", "last_name", "device_id", "account_id")
@@ -143,6 +144,12 @@ def _route(fmt: str) -> None:
         account_id: str | None = Form(default=None, max_length=300, description="Stored only as a keyed hash"),
         media_url: str | None = Form(default=None, max_length=2000, description="Accepted, not stored"),
     ) -> Response:
+        # 0. A resident registration number in a field other than the description → 400 naming the field
+        # (the description is accepted with the number masked).
+        refuse_rrn({"api_key": api_key, "service_code": service_code, "lat": lat, "long": long,
+                    "address_string": address_string, "address_id": address_id, "attribute[species]": species,
+                    "attribute[lane]": lane, "email": email, "phone": phone, "first_name": first_name,
+                    "last_name": last_name, "device_id": device_id, "account_id": account_id, "media_url": media_url})
         # 1. Malformed whoever sends it → 400.
         _service_code_ok(service_code)
         if lat is None or long is None:
