@@ -87,6 +87,8 @@ def test_board_lists_incidents_and_filters(demo):
     html = _assert_page(demo.get("/ui/incidents", params={"agency": "kec"}))
     assert f'data-count="{len(kec)}"' in html and kec
     assert 'data-live-src="/ui/partials/board?agency=kec"' in html
+    # the filter form keeps the choice: the agency selected, both selects offering "all"
+    assert re.search(r'<option value="kec"\s+selected>', html) and ">All agencies<" in html and ">All statuses<" in html
     part = demo.get("/ui/partials/board", params={"status": "closed"})
     assert part.status_code == 200 and 'data-count="0"' in part.text
     bad = demo.get("/ui/incidents", params={"status": "nonsense"})

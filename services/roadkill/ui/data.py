@@ -185,9 +185,9 @@ def _class_name(code: str) -> str:
 
 
 def filters(platform: RoadkillPlatform) -> dict[str, Any]:
-    """Options of the board's filters."""
-    agencies = [party_label(platform, c) for c in platform.parties.with_role("road_agency")]
-    return {"states": [state_label(c) for c in incident_states.machine().codes], "agencies": agencies}
+    """Options (value, label) of the board's filters."""
+    states = [(c, f"{lab['en']} · {lab['ko']}") for c in incident_states.machine().codes for lab in [state_label(c)]]
+    return {"states": states, "agencies": agency_options(platform)}
 
 
 def agency_options(platform: RoadkillPlatform) -> list[tuple[str, str]]:
