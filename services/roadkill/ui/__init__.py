@@ -135,7 +135,7 @@ def _acting(p: RoadkillPlatform, request: Request) -> Principal | None:
     return p.keys.resolve(key)
 
 
-QUICK_NAMES = {"acrc": "ACRC", "molit": "MOLIT", "kec": "KEC", "daejeon-rolm": "Daejeon ROLM",
+QUICK_NAMES = {"acrc": "ACRC", "molit": "MLIT", "kec": "KEC", "daejeon-rolm": "Daejeon ROLM",
                "chungnam-road": "Chungnam road office", "me": "ME"}
 
 
