@@ -8,8 +8,9 @@ from pydantic import BaseModel, Field, HttpUrl
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from shared import outbox, trace, webhooks
+from shared import case_account, outbox, trace, webhooks
 from shared.auth import PUBLIC, Principal, RequireParty
+from shared.case_figures import live_figures
 from shared.db import utcnow
 from shared.deps import PlatformDep
 from shared.errors import Problem
@@ -26,12 +27,21 @@ def ops_router(spec) -> APIRouter:
     OperatorDep = Annotated[Principal, Depends(operator)]
     router = APIRouter(prefix="/v1", tags=["operations"])
 
-    @router.get("/about", operation_id="about", dependencies=[PUBLIC])
-    def about(platform: PlatformDep) -> dict[str, Any]:
-        """The collaboration profile of this case along the handbook's six considerations."""
-        if spec.about_extra is None:
-            return spec.about
-        return {**spec.about, **spec.about_extra(platform)}
+    account = case_account.account_of(spec.about)
+    if account is not None:
+        @router.get("/about", operation_id="about", dependencies=[PUBLIC])
+        def about(platform: PlatformDep) -> case_account.About:
+            """The case's account: the handbook's overview and considerations, figures, model, our extensions;
+            every fact with its provenance (`by`: handbook + table, source, assumption, extension); live counts."""
+            extra = spec.about_extra(platform) if spec.about_extra is not None else None
+            return case_account.about_response(account, live=live_figures(platform), extra=extra)
+    else:
+        @router.get("/about", operation_id="about", dependencies=[PUBLIC])
+        def about_text(platform: PlatformDep) -> dict[str, Any]:
+            """What this service says about itself."""
+            if spec.about_extra is None:
+                return spec.about
+            return {**spec.about, **spec.about_extra(platform)}
 
     @router.get("/parties", operation_id="list_parties", dependencies=[PUBLIC])
     def parties() -> list[dict[str, Any]]:

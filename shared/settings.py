@@ -103,6 +103,11 @@ def load_settings(settings_cls: type[S], **overrides) -> S:
         raise explain_validation_error(exc, settings_cls) from None
 
 
+# The services' default addresses (`make run`), for the three-cases page; CASES_BASE_URLS (JSON) overrides.
+CASES_BASE_URLS = {"roadkill": "http://127.0.0.1:8001", "peaks": "http://127.0.0.1:8002",
+                   "onestop": "http://127.0.0.1:8003"}
+
+
 class ServiceSettings(BaseSettings):
     """Base settings; each service subclasses it and sets `service` and `port`."""
 
@@ -122,6 +127,9 @@ class ServiceSettings(BaseSettings):
     var_dir: Path = Path("var")
     secret_key: SecretStr = SecretStr(DEMO_SECRET)  # `.get_secret_value()` where it is used
     public_base_url: str | None = None  # where simulated parties reach the hub; default http://host:port
+    # Where the three-cases page (`shared.ui.cases`) reads each service's /v1/about over HTTP.
+    cases_base_urls: dict[str, str] = Field(default_factory=lambda: dict(CASES_BASE_URLS))
+    cases_timeout_s: float = Field(default=1.0, gt=0, le=10)
 
     relay_enabled: bool = True
     relay_poll_interval_s: float = 0.2

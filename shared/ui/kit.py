@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from shared.auth import PUBLIC
 from shared.deps import find_platform
 from shared.errors import Problem
-from shared.ui import charts, sequence
+from shared.ui import cases, charts, sequence
 from shared.ui.about import case_view
 from shared.ui.sse import EventHub, VersionFn, hub_for, sse_response
 
@@ -154,7 +154,8 @@ class UIKit:
         spec = self.spec_of(request)
         platform = find_platform(request)
         demo = bool(platform.settings.demo_mode) if platform is not None else True
-        nav = [NavItem("About", "/ui/", "The case, its parties and the six considerations"), *self.pages]
+        nav = [NavItem("About", "/ui/", "The case as the handbook reports it, each fact with its source"),
+               *self.pages, NavItem("Three cases", "/ui/three-cases", "The three cases side by side")]
         case = case_view(spec)
         return {"request": request, "service": {"name": spec.name, "title": spec.title, "version": spec.version,
                                                 "description": spec.description},
@@ -190,6 +191,14 @@ class UIKit:
         @router.get("/", response_class=HTMLResponse, name="ui_landing", dependencies=[PUBLIC])
         def landing(request: Request) -> HTMLResponse:
             return kit.render(request, "ui/landing.html", page_title="About this case", activity=_activity(request))
+
+        @router.get("/three-cases", response_class=HTMLResponse, name="ui_three_cases", dependencies=[PUBLIC])
+        async def three_cases(request: Request) -> HTMLResponse:
+            platform = find_platform(request)
+            if platform is None:
+                raise Problem(404, "not-found", "The three-cases page needs a running service.")
+            return kit.render(request, "ui/three_cases.html", cases.page_context(await cases.columns(platform)),
+                              page_title="The three cases side by side")
 
         @router.get("/partials/activity", response_class=HTMLResponse, name="ui_activity", dependencies=[PUBLIC])
         def activity(request: Request) -> HTMLResponse:

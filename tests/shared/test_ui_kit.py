@@ -173,12 +173,22 @@ def test_publish_after_commit_only_on_commit():
 
 # ---- the kit's routes ------------------------------------------------------------------------------
 
-ABOUT = {"case": "Notes between parties", "case_ko": "메모 협업",
-         "purpose": "Shows a note travelling from a writer to a reader.",
-         "considerations": {"diversity_of_participants": {"value": "public and private", "detail": "three parties"},
-                            "resource_sharing": {"budget": False, "people": True, "information": True,
-                                                 "technology": False, "detail": "notes only"}},
-         "parties": [{"code": "alice", "role": "Writes notes"}], "source": "test fixture"}
+def _ours(text: str) -> dict[str, str]:
+    return {"text": text, "by": "assumption"}
+
+
+# A case account (shared.case_account) with most considerations left empty: they read "not stated".
+ABOUT = {"version": "1", "service": "minisvc", "case": "Notes between parties", "case_ko": "메모 협업",
+         "handbook": "none: a test fixture", "purpose": [_ours("Shows a note travelling from a writer to a reader.")],
+         "contents": [], "system_flow": [], "results": [], "figures": [],
+         "roles": [{"name": "Alice", "party": "alice", "does": [_ours("Writes notes")]}],
+         "considerations": {"diversity_of_participants": [_ours("public and private")],
+                            "service_fields": {"kind": _ours("software"), "fields": []},
+                            "policy_effects": [], "targets": [], "sustainability": [],
+                            "resource_sharing": {r: {"level": "not stated", "fact": _ours("notes only")}
+                                                 for r in ("budget", "people", "information", "technology")},
+                            "innovation": {"applied": [], "applicability": []}},
+         "model_fit": {"model": "social-innovation", "why": []}, "source": "test fixture"}
 
 
 def kit_app(settings: Any, templates_dir: Path | None = None):
