@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("roadkill", "peaks", "onestop")
 # What may sit directly in a wing; everything else lives in one of its layer packages.
 # `photo_store` is peaks' file store for originals, a typed platform part on the same floor as `parts`.
-WING_MODULES = {"__init__", "app", "config", "models", "schemas", "parts", "photo_store"}
-WING_PACKAGES = {"routes", "ui", "flows", "domain", "parties", "migrations", "data"}
+WING_MODULES = {"__init__", "app", "config", "models", "schemas", "answers", "parts", "photo_store"}
+WING_PACKAGES = {"routes", "ui", "flows", "domain", "parties", "migrations", "data", "answers"}
 MAX_LINES = 300
 SESSION_CALLS = {"session", "read_session"}
 SESSION_DEPS = {"SessionDep", "ReadSessionDep"}

@@ -6,10 +6,12 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
 
+from services.onestop.answers import Referral, ReferralDetail, ReferralPage, ReferralTrace
 from services.onestop.flows import referral_status, referrals
 from services.onestop.routes.deps import Counsellor, IfMatch, PlatformDep
 from services.onestop.schemas import CancelReferral, Status, StatusChange
 from shared import trace
+from shared.answers import MERMAID
 
 router = APIRouter(prefix="/v1", tags=["referrals"])
 
@@ -17,20 +19,20 @@ router = APIRouter(prefix="/v1", tags=["referrals"])
 @router.get("/referrals")
 def list_referrals(p: PlatformDep, who: Counsellor, agency: Annotated[str | None, Query(max_length=40)] = None,
                    status: Status | None = None, cursor: Annotated[str | None, Query(max_length=200)] = None,
-                   limit: Annotated[int, Query(ge=1, le=200)] = 50) -> dict[str, Any]:
+                   limit: Annotated[int, Query(ge=1, le=200)] = 50) -> ReferralPage:
     """All referrals, newest first (cursor pagination)."""
     return referrals.list_all(p, agency=agency, status=status, cursor=cursor, limit=limit)
 
 
 @router.get("/referrals/{referral_id}")
-def get_referral(p: PlatformDep, who: Counsellor, referral_id: str) -> dict[str, Any]:
+def get_referral(p: PlatformDep, who: Counsellor, referral_id: str) -> ReferralDetail:
     """A referral with its history: who changed what, when."""
     return referrals.read_as_hub(p, referral_id=referral_id)
 
 
 @router.post("/referrals/{referral_id}/cancel")
 def cancel_referral(p: PlatformDep, who: Counsellor, referral_id: str, body: CancelReferral,
-                    version: IfMatch = None) -> dict[str, Any]:
+                    version: IfMatch = None) -> Referral:
     """Cancels a referral (reason required); the agency is told."""
     return referral_status.change_as_hub(p, referral_id=referral_id, who=who, status="cancelled",
                                          reason=body.reason, note=body.note, version=body.version or version)
@@ -38,13 +40,13 @@ def cancel_referral(p: PlatformDep, who: Counsellor, referral_id: str, body: Can
 
 @router.post("/referrals/{referral_id}/status")
 def change_referral_status(p: PlatformDep, who: Counsellor, referral_id: str, body: StatusChange,
-                           version: IfMatch = None) -> dict[str, Any]:
+                           version: IfMatch = None) -> Referral:
     """A status change the requester may make (cancelled, entered-in-error), by the transition table."""
     return referral_status.change_as_hub(p, referral_id=referral_id, who=who, status=body.status,
                                          reason=body.reason, note=body.note, version=body.version or version)
 
 
-@router.get("/referrals/{referral_id}/trace")
+@router.get("/referrals/{referral_id}/trace", response_model=ReferralTrace, responses=MERMAID)
 def get_referral_trace(p: PlatformDep, who: Counsellor, referral_id: str,
                        format: Literal["json", "mermaid"] = "json"):
     """Every message about the referral, with the fields that left the hub; JSON or a Mermaid diagram."""

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, Literal
+from typing import Literal
 
 from fastapi import APIRouter
 from fastapi.responses import Response
 
+from services.onestop.answers import Linkage
 from services.onestop.flows import stats
 from services.onestop.routes.deps import Counsellor, PlatformDep
+from shared.answers import text_answer
 from shared.errors import Problem
 
 router = APIRouter(prefix="/v1/stats", tags=["stats"])
@@ -22,13 +24,14 @@ def _check(since: date | None, until: date | None) -> None:
 
 @router.get("/linkage")
 def get_linkage(p: PlatformDep, who: Counsellor, since: date | None = None,
-                until: date | None = None) -> dict[str, Any]:
+                until: date | None = None) -> Linkage:
     """Per agency and field: sent, accepted, completed, rejected by reason, median days; vulnerable groups."""
     _check(since, until)
     return stats.linkage(p, since=since, until=until)
 
 
-@router.get("/linkage.csv")
+@router.get("/linkage.csv", response_class=Response,
+            responses=text_answer("text/csv", "The figures as CSV (small group counts shown as <5)"))
 def get_linkage_csv(p: PlatformDep, who: Counsellor, since: date | None = None, until: date | None = None,
                     table: Literal["agencies", "groups"] = "agencies") -> Response:
     """The same figures as CSV for the consultative body (small group counts shown as <5)."""
