@@ -118,7 +118,7 @@ class Versioned(Frozen):
         return self
 
 
-def unique_by(items: tuple[Any, ...], key: str, attr: str = "code") -> dict[str, Any]:
+def unique_by(items: tuple[Any, ...], key: str = "", attr: str = "code") -> dict[str, Any]:
     """The items of list `key` by their `attr`; a ValueError naming `key[i]` if two share one (for validators)."""
     found: dict[str, Any] = {}
     for i, item in enumerate(items):
@@ -126,6 +126,15 @@ def unique_by(items: tuple[Any, ...], key: str, attr: str = "code") -> dict[str,
             raise ValueError(f"{key}[{i}].{attr}: duplicate {attr} {value!r}")
         found[value] = item
     return found
+
+
+def _distinct_codes(items: tuple[Any, ...]) -> tuple[Any, ...]:
+    unique_by(items)
+    return items
+
+
+# A list field of reference items whose `code`s are distinct (the error names the field and the index).
+Coded = Annotated[Items[T], AfterValidator(_distinct_codes)]
 
 
 # --------------------------------------------------------------------------- reading

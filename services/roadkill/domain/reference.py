@@ -8,7 +8,7 @@ from typing import Literal, get_args
 
 from pydantic import Field, model_validator
 
-from shared.reference import Frozen, Items, ReferenceDataError, Text, load, read_json, unique_by
+from shared.reference import Coded, Frozen, Items, ReferenceDataError, Text, Versioned, load, read_json
 
 __all__ = [
     "DATA_DIR",
@@ -46,17 +46,11 @@ class Agency(Frozen):
         return data
 
 
-class Agencies(Frozen):
+class Agencies(Versioned):
     """agencies.json: every agency a report may be routed to or copied to."""
 
-    version: Text
     source: Text
-    agencies: Items[Agency] = Field(min_length=1)
-
-    @model_validator(mode="after")
-    def _distinct(self) -> Agencies:
-        unique_by(self.agencies, "agencies")
-        return self
+    agencies: Coded[Agency] = Field(min_length=1)
 
     @cached_property
     def by_code(self) -> dict[str, Agency]:
@@ -82,16 +76,14 @@ class Species(Frozen):
     aliases_en: Items[Text] = ()
 
 
-class SpeciesList(Frozen):
+class SpeciesList(Versioned):
     """species.json: the species a report may name; it must contain an `unknown` entry."""
 
-    version: Text
     source: Text
-    species: Items[Species] = Field(min_length=1)
+    species: Coded[Species] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _distinct_with_unknown(self) -> SpeciesList:
-        unique_by(self.species, "species")
+    def _has_unknown(self) -> SpeciesList:
         if not any(s.code == "unknown" for s in self.species):
             raise ValueError("needs a species with code 'unknown' for unrecognised reports")
         return self
