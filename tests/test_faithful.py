@@ -182,6 +182,15 @@ def test_unsourced_four_thousand_cases_figure_is_gone(served):
     assert "4,000" not in text and "4000" not in text and "eight months" not in text
 
 
+def test_no_season_credits_its_rules_to_the_handbook():
+    """The handbook describes the scheme (Table 5), not any year's rules: those are press reports or assumptions."""
+    seasons = json.loads((ROOT / "services/peaks/data/seasons.json").read_text(encoding="utf-8"))
+    for season in seasons["seasons"]:
+        assert "handbook" not in season["sources"], season["id"]
+        assert season["sources"] or season["assumptions"], season["id"]
+    assert "none of the year-by-year rules" in seasons["sources"]["handbook"]
+
+
 def test_peak_elevations_are_our_assumption_not_handbook_figures():
     peaks = json.loads((ROOT / "services/peaks/data/peaks.json").read_text(encoding="utf-8"))
     for peak in peaks["peaks"]:
