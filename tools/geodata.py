@@ -1,29 +1,172 @@
-"""Regenerate the approximate Chungnam roads.geojson and areas.geojson shipped with the roadkill service.
+"""Build the boundary and road GeoJSON shipped with the roadkill and peaks services.
 
-Run: `python -m tools.geodata` from the repository root (the hand-drawn input: tools/geodata_sketch.py).
+Run from the repository root:
 
-Nothing here is official data. The province outline, the municipal "seed" points and the road
-waypoints were drawn by hand from the city/county hall coordinates in the case brief and general
-knowledge of where towns and roads are. Municipal areas are a power diagram (weighted Voronoi)
-around several seeds per municipality, clipped to the outline and merged per municipality, so
-they tile the province exactly. A deployment replaces the two GeoJSON files with official data
-(e.g. the national road and administrative-boundary datasets) without changing code.
+    python -m tools.geodata SOURCE_DIR
+
+SOURCE_DIR holds Statistics Korea's census administrative boundaries, base year 2018 (통계청 SGIS
+통계지역경계, collected 2018-12-24, published as TopoJSON by the open southkorea/southkorea-maps project,
+folder kostat/2018), decoded to GeoJSON FeatureCollections in WGS84 ([lon, lat]) whose features carry the
+KOSTAT census `code`, `name` (Korean) and `name_eng`:
+
+    chungnam-municipalities.geojson       Chungnam's si/gun (codes 34…, Cheonan as its two gu 34011 and
+                                          34012), Daejeon's five gu (25…) and Sejong (29010)
+    chungnam-submunicipalities.geojson    Chungnam's eup (읍), myeon (면) and dong (동): si/gun code + 2 digits
+    yeongnam-alps-municipalities.geojson  Ulju-gun 26310, Gyeongju-si 37020, Cheongdo-gun 37360,
+                                          Miryang-si 38080, Yangsan-si 38100
+
+Licence of the boundaries: Korea Open Government License Type 1 (free use, change and redistribution with
+attribution); the written files carry ATTRIBUTION in their metadata and features.
+
+What is done to them: invalid rings (quantisation self-intersections) are repaired, the eup/myeon/dong
+and the two enclaves are cleaned into one gap- and overlap-free coverage and simplified together
+(shared borders stay shared) with a tolerance of TOLERANCE_DEG, coordinates are rounded to GRID_DEG;
+municipalities are the union of their eup/myeon/dong and the province the union of its municipalities,
+so the areas tile the province exactly. The road network (tools/geodata_sketch.py) stays an approximate
+hand-drawn sketch; `check` refuses to write it unless every vertex lies in the province and outside
+Daejeon and Sejong.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
-import random
+import re
+from pathlib import Path
+from typing import Any
 
-from services.roadkill.domain.geo import LocalProjection, point_in_polygon, point_in_ring, ring_area_m2
+import shapely
+from shapely.geometry import LineString, mapping, shape
+
+from services.roadkill.domain.geo import LocalProjection
 from services.roadkill.domain.reference import DATA_DIR
-from tools.geodata_sketch import MUNICIPALITIES, OUTLINE, ROADS, URBAN
+from tools.geodata_sketch import ENCLAVES, MUNICIPALITIES, ROADS, YEONGNAM_ALPS
 
-# The provenance the shipped files carry (named when this was build_geodata.py; kept so they regenerate
-# byte for byte).
-SOURCE = "hand-drawn approximation from city/county hall coordinates and general knowledge (build_geodata.py)"
+PEAKS_DATA_DIR = DATA_DIR.parent.parent / "peaks" / "data"
+ATTRIBUTION = ("Statistics Korea (통계청), SGIS census administrative boundaries 2018; Korea Open Government "
+               "License Type 1 (공공누리 제1유형)")
+SOURCE = "Statistics Korea (KOSTAT) census boundaries 2018"
+TOLERANCE_DEG = 0.0003  # about 30 m: the source is quantised to about 5-7 m
+PEAKS_TOLERANCE_DEG = 0.0005  # about 50 m: the peaks map only draws the five areas
+GRID_DEG = 1e-5  # coordinates rounded to 5 decimals (about 1 m)
+GAP_DEG = 0.0002  # slivers narrower than this between neighbouring areas are closed by the cleaning
+VERSION = "2018-census"
+ROADS_SOURCE = ("hand-drawn approximation through the towns each road serves (tools/geodata_sketch.py), kept "
+                "inside the Statistics Korea 2018 province outline")
 PROJ = LocalProjection(36.5, 126.9)
+KIND_OF_SUFFIX = {"동": "dong", "읍": "eup", "면": "myeon"}
+
+
+# --------------------------------------------------------------------------- reading the census files
+
+
+def polygonal(geom: shapely.Geometry) -> shapely.Geometry:
+    """The polygonal part of a repaired geometry (quantisation left a few self-intersecting rings)."""
+    fixed = shapely.make_valid(geom)
+    parts = [g for g in shapely.get_parts(fixed) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts)
+
+
+def read(src: Path, name: str) -> list[tuple[dict[str, Any], shapely.Geometry]]:
+    doc = json.loads((src / name).read_text(encoding="utf-8"))
+    return [(f["properties"], polygonal(shape(f["geometry"]))) for f in doc["features"]]
+
+
+def romanised(name_eng: str, kind: str) -> str:
+    """'Mokcheoneup' → 'Mokcheon-eup' (the published romanisation sometimes drops the hyphen)."""
+    name = name_eng.strip()
+    if not name.lower().endswith("-" + kind) and name.lower().endswith(kind):
+        name = name[: -len(kind)] + "-" + kind
+    name = re.sub(r"\s*(\d+)\s*\([a-z]+\)", r" \1", name)  # 'Buseong 2(i)-dong' → 'Buseong 2-dong'
+    name = re.sub(r"\s+", " ", re.sub(r"(?<=[a-z])(?=\d)", " ", name))  # 'Daecheon1-dong' → 'Daecheon 1-dong'
+    return name[0].upper() + name[1:]
+
+
+def coverage(geoms: list[shapely.Geometry], tolerance: float) -> list[shapely.Geometry]:
+    """Clean and simplify neighbouring areas together, so borders stay shared; RFC 7946 orientation."""
+    cleaned = shapely.coverage_clean(geoms, gap_width=GAP_DEG)
+    simplified = shapely.coverage_simplify(cleaned, tolerance)
+    gridded = shapely.set_precision(simplified, GRID_DEG)
+    out = [shapely.orient_polygons(polygonal(g), exterior_cw=False) for g in gridded]
+    if not shapely.coverage_is_valid(out):
+        raise SystemExit("the simplified areas overlap or their shared borders do not match")
+    return out
+
+
+# --------------------------------------------------------------------------- building the features
+
+
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 5)
+    if isinstance(value, list | tuple):
+        return [_rounded(v) for v in value]
+    return value
+
+
+def feature(props: dict[str, Any], geom: shapely.Geometry) -> dict[str, Any]:
+    g = mapping(geom)
+    return {"type": "Feature", "properties": props,
+            "geometry": {"type": g["type"], "coordinates": _rounded(g["coordinates"])}}
+
+
+def build_areas(src: Path) -> dict[str, Any]:
+    """Province, municipalities, their eup/myeon/dong and the Daejeon and Sejong enclaves."""
+    districts = [(p, g) for p, g in read(src, "chungnam-submunicipalities.geojson")]
+    enclave_parts = [(p, g) for p, g in read(src, "chungnam-municipalities.geojson")
+                     if p["code"][:2] in {prefix for _, _, prefix in ENCLAVES.values()}]
+    geoms = coverage([g for _, g in districts] + [g for _, g in enclave_parts], TOLERANCE_DEG)
+    district_geoms, enclave_geoms = geoms[: len(districts)], geoms[len(districts):]
+    owner = {k: code for code, m in MUNICIPALITIES.items() for k in m[3]}
+    by_municipality: dict[str, list[shapely.Geometry]] = {code: [] for code in MUNICIPALITIES}
+    district_features = []
+    for (p, _), g in zip(districts, district_geoms, strict=True):
+        municipality = owner[p["code"][:5]]
+        kind = KIND_OF_SUFFIX[p["name"][-1]]
+        if kind == "dong" and MUNICIPALITIES[municipality][2] != "city":
+            raise SystemExit(f"{p['code']} {p['name']}: a dong outside a city")
+        by_municipality[municipality].append(g)
+        district_features.append(feature({
+            "code": p["code"], "name": romanised(p["name_eng"], kind), "name_ko": p["name"], "kind": kind,
+            "municipality": municipality, "kostat_code": p["code"], "source": SOURCE}, g))
+    features = []
+    municipal_geoms = {code: shapely.coverage_union_all(gs) for code, gs in by_municipality.items()}
+    province = shapely.coverage_union_all(list(municipal_geoms.values()))
+    features.append(feature({"code": "chungnam", "name": "Chungcheongnam-do", "name_ko": "충청남도",
+                             "kind": "province", "kostat_code": "34", "source": SOURCE}, province))
+    for code, (name, name_ko, kind, kostat, (lat, lon)) in MUNICIPALITIES.items():
+        features.append(feature({"code": code, "name": name, "name_ko": name_ko, "kind": kind,
+                                 "kostat_code": "+".join(kostat), "seat": [lon, lat], "source": SOURCE},
+                                municipal_geoms[code]))
+    features.extend(district_features)
+    for code, (name, name_ko, prefix) in ENCLAVES.items():
+        parts = [g for (p, _), g in zip(enclave_parts, enclave_geoms, strict=True) if p["code"][:2] == prefix]
+        features.append(feature({"code": code, "name": name, "name_ko": name_ko, "kind": "enclave",
+                                 "kostat_code": prefix, "source": SOURCE}, shapely.coverage_union_all(parts)))
+    return {"type": "FeatureCollection", "name": "chungnam-areas-kostat-2018",
+            "metadata": {"version": VERSION, "approximate": False, "source": SOURCE, "attribution": ATTRIBUTION,
+                         "licence": "Korea Open Government License Type 1 (KOGL-Type1)",
+                         "changes": f"repaired, cleaned and simplified together with a tolerance of "
+                                    f"{TOLERANCE_DEG}° (about 30 m); coordinates rounded to {GRID_DEG}°; "
+                                    "municipalities and province are unions of the eup/myeon/dong",
+                         "crs": "EPSG:4326 (lon, lat)"},
+            "features": features}
+
+
+def build_peaks_areas(src: Path) -> dict[str, Any]:
+    """The five Yeongnam Alps local governments, for the peaks map."""
+    rows = read(src, "yeongnam-alps-municipalities.geojson")
+    geoms = coverage([g for _, g in rows], PEAKS_TOLERANCE_DEG)
+    features = [feature({"code": YEONGNAM_ALPS[p["code"]], "name_ko": p["name"], "kostat_code": p["code"],
+                         "source": SOURCE}, g) for (p, _), g in zip(rows, geoms, strict=True)]
+    return {"type": "FeatureCollection", "name": "yeongnam-alps-municipalities-kostat-2018",
+            "metadata": {"version": VERSION, "source": SOURCE, "attribution": ATTRIBUTION,
+                         "licence": "Korea Open Government License Type 1 (KOGL-Type1)",
+                         "changes": f"repaired and simplified together with a tolerance of {PEAKS_TOLERANCE_DEG}° "
+                                    f"(about 50 m); coordinates rounded to {GRID_DEG}°",
+                         "crs": "EPSG:4326 (lon, lat)"},
+            "features": sorted(features, key=lambda f: f["properties"]["code"])}
 
 
 def densify(waypoints: list[tuple[float, float]], step_km: float = 3.0) -> list[tuple[float, float]]:
@@ -45,189 +188,72 @@ def densify(waypoints: list[tuple[float, float]], step_km: float = 3.0) -> list[
     return out
 
 
-def clip(poly: list[tuple[float, float]], a: float, b: float, c: float) -> list[tuple[float, float]]:
-    """Sutherland–Hodgman: keep the part of a planar polygon where a*x + b*y <= c."""
-    out: list[tuple[float, float]] = []
-    for i, cur in enumerate(poly):
-        prev = poly[i - 1]
-        fc, fp = a * cur[0] + b * cur[1] - c, a * prev[0] + b * prev[1] - c
-        if (fc <= 0) != (fp <= 0):
-            t = fp / (fp - fc)
-            out.append((prev[0] + t * (cur[0] - prev[0]), prev[1] + t * (cur[1] - prev[1])))
-        if fc <= 0:
-            out.append(cur)
-    return out
-
-
-def municipal_rings() -> dict[str, list[tuple[float, float]]]:
-    """Power-diagram cells of every seed, clipped to the outline and merged per municipality."""
-    seeds = [(code, PROJ.to_xy(*pt)) for code, m in MUNICIPALITIES.items() for pt in [m[3], *m[4]]]
-    outline_xy = [PROJ.to_xy(lat, lon) for lon, lat in OUTLINE]
-    edges: dict[str, list[tuple[tuple[float, float], tuple[float, float]]]] = {c: [] for c in MUNICIPALITIES}
-    for i, (code, (sx, sy)) in enumerate(seeds):
-        cell = outline_xy
-        for j, (_, (tx, ty)) in enumerate(seeds):
-            if i != j:
-                # |p - s|^2 <= |p - t|^2  <=>  2 p·(t - s) <= |t|^2 - |s|^2
-                cell = clip(cell, 2 * (tx - sx), 2 * (ty - sy), tx * tx + ty * ty - sx * sx - sy * sy)
-        pts = [tuple(round(v, 6) for v in PROJ.to_latlon(x, y))[::-1] for x, y in cell]
-        pts = [p for k, p in enumerate(pts) if p != pts[k - 1]]
-        edges[code].extend((pts[k - 1], pts[k]) for k in range(len(pts)))
-    # Edges shared by two cells of the same municipality appear once in each direction: drop both.
-    rings: dict[str, list[tuple[float, float]]] = {}
-    for code, es in edges.items():
-        es_set = set(es)
-        keep = [e for e in es if (e[1], e[0]) not in es_set]
-        nxt = {a: b for a, b in keep}
-        if len(nxt) != len(keep):
-            raise SystemExit(f"{code}: merged boundary is not a simple ring")
-        start = keep[0][0]
-        ring, p = [start], nxt[start]
-        while p != start:
-            ring.append(p)
-            p = nxt[p]
-        if len(ring) != len(keep):
-            raise SystemExit(f"{code}: merged boundary splits into several rings")
-        rings[code] = ring
-    return rings
-
-
-def circle(lat: float, lon: float, radius_km: float, n: int = 16) -> list[tuple[float, float]]:
-    proj = LocalProjection(lat, lon)
-    pts = []
-    for k in range(n):
-        a = 2 * math.pi * k / n
-        plat, plon = proj.to_latlon(radius_km * 1000 * math.cos(a), radius_km * 1000 * 0.8 * math.sin(a))
-        pts.append((round(plon, 6), round(plat, 6)))
-    return pts
-
-
-def closed(ring: list[tuple[float, float]]) -> list[list[float]]:
-    ccw = ring if ring_area_m2(ring) > 0 else ring[::-1]  # RFC 7946: exterior rings counter-clockwise
-    return [list(p) for p in [*ccw, ccw[0]]]
-
-
-def build() -> tuple[dict, dict]:
-    outline = [(lon, lat) for lon, lat in OUTLINE]
-    rings = municipal_rings()
-    area_features = [
-        {
-            "type": "Feature",
-            "properties": {
-                "code": "chungnam",
-                "name": "Chungcheongnam-do",
-                "name_ko": "충청남도",
-                "kind": "province",
-                "approximate": True,
-                "source": SOURCE,
-            },
-            "geometry": {"type": "Polygon", "coordinates": [closed(outline)]},
-        }
-    ]
-    for code, (name, name_ko, kind, hall, _) in MUNICIPALITIES.items():
-        area_features.append(
-            {
-                "type": "Feature",
-                "properties": {
-                    "code": code,
-                    "name": name,
-                    "name_ko": name_ko,
-                    "kind": kind,
-                    "seat": [hall[1], hall[0]],
-                    "approximate": True,
-                    "source": SOURCE,
-                },
-                "geometry": {"type": "Polygon", "coordinates": [closed(rings[code])]},
-            }
-        )
-    for city, name, name_ko, (lat, lon), r in URBAN:
-        area_features.append(
-            {
-                "type": "Feature",
-                "properties": {
-                    "code": f"{city}-urban",
-                    "city": city,
-                    "name": name,
-                    "name_ko": name_ko,
-                    "kind": "urban",
-                    "approximate": True,
-                    "source": SOURCE,
-                },
-                "geometry": {"type": "Polygon", "coordinates": [closed(circle(lat, lon, r))]},
-            }
-        )
-    road_features = [
-        {
-            "type": "Feature",
-            "properties": {
-                "id": rid,
-                "name": name,
-                "name_ko": name_ko,
-                "road_class": cls,
-                "route_no": no,
-                "divided": div,
-                "approximate": True,
-                "source": SOURCE,
-            },
-            "geometry": {"type": "LineString", "coordinates": [list(p) for p in densify(wps)]},
-        }
+def build_roads() -> dict[str, Any]:
+    features = [
+        {"type": "Feature",
+         "properties": {"id": rid, "name": name, "name_ko": name_ko, "road_class": cls, "route_no": no,
+                        "divided": div, "approximate": True, "source": ROADS_SOURCE},
+         "geometry": {"type": "LineString", "coordinates": [list(p) for p in densify(wps)]}}
         for rid, name, name_ko, cls, no, div, wps in ROADS
     ]
-    note = (
-        "APPROXIMATE data for demonstration and training, not official: {what} were hand-drawn from "
-        "city/county hall coordinates and general knowledge. Replace this file with official data in the "
-        "same format (GeoJSON, same properties) to deploy; no code change is needed."
-    )
-    meta = {"version": "2026-11-29", "approximate": True, "source": SOURCE, "crs": "EPSG:4326 (lon, lat)"}
-    roads = {
-        "type": "FeatureCollection",
-        "name": "chungnam-roads-approximate",
-        "metadata": {**meta, "note": note.format(what="road alignments and route numbers")},
-        "features": road_features,
-    }
-    areas = {
-        "type": "FeatureCollection",
-        "name": "chungnam-areas-approximate",
-        "metadata": {**meta, "note": note.format(what="the province outline and municipal areas")},
-        "features": area_features,
-    }
-    return roads, areas
+    note = ("APPROXIMATE data for demonstration and training, not official: road alignments and route numbers "
+            "were hand-drawn through the towns each road serves and kept inside the province's census outline. "
+            "Replace this file with official road data in the same format (GeoJSON, same properties) to "
+            "deploy; no code change is needed.")
+    return {"type": "FeatureCollection", "name": "chungnam-roads-approximate",
+            "metadata": {"version": "2026-12-03", "approximate": True, "source": ROADS_SOURCE, "note": note,
+                         "crs": "EPSG:4326 (lon, lat)"},
+            "features": features}
 
 
-def check(roads: dict, areas: dict) -> None:
+# --------------------------------------------------------------------------- checks
+
+
+def check(roads: dict[str, Any], areas: dict[str, Any]) -> None:
     """Refuse to write data that breaks what the service relies on."""
-    by_code = {f["properties"]["code"]: f["geometry"]["coordinates"] for f in areas["features"]}
-    outline = by_code["chungnam"]
+    geoms = {f["properties"]["code"]: shape(f["geometry"]) for f in areas["features"]}
+    kinds = {f["properties"]["code"]: f["properties"] for f in areas["features"]}
+    province = geoms["chungnam"]
+    enclaves = shapely.union_all([geoms[c] for c in ENCLAVES])
+    shapely.prepare(province)
+    shapely.prepare(enclaves)
     for f in roads["features"]:
+        rid = f["properties"]["id"]
         for lon, lat in f["geometry"]["coordinates"]:
-            if not point_in_polygon(lon, lat, outline):
-                raise SystemExit(f"road {f['properties']['id']} leaves the outline at {lat}, {lon}")
+            if not shapely.intersects_xy(province, lon, lat) or shapely.intersects_xy(enclaves, lon, lat):
+                raise SystemExit(f"road {rid} leaves the province at {lat}, {lon}")
+        if LineString(f["geometry"]["coordinates"]).crosses(enclaves):
+            raise SystemExit(f"road {rid} crosses Daejeon or Sejong")
     for code, m in MUNICIPALITIES.items():
-        lat, lon = m[3]
-        owners = [c for c in MUNICIPALITIES if point_in_polygon(lon, lat, by_code[c])]
+        lat, lon = m[4]
+        owners = [c for c in MUNICIPALITIES if shapely.intersects_xy(geoms[c], lon, lat)]
         if owners != [code]:
             raise SystemExit(f"hall of {code} falls in {owners}")
-    for city, *_ in URBAN:
-        for lon, lat in by_code[f"{city}-urban"][0]:
-            if not point_in_polygon(lon, lat, by_code[city]):
-                raise SystemExit(f"urban area of {city} leaves the city at {lat}, {lon}")
-    rnd = random.Random(1)
-    for _ in range(20000):
-        lon, lat = rnd.uniform(126.1, 127.7), rnd.uniform(35.95, 37.05)
-        n = sum(point_in_polygon(lon, lat, by_code[c]) for c in MUNICIPALITIES)
-        if n != (1 if point_in_ring(lon, lat, outline[0]) else 0):
-            raise SystemExit(f"partition broken at {lat}, {lon}: {n} municipalities")
+    if not shapely.coverage_is_valid([geoms[c] for c in MUNICIPALITIES]):
+        raise SystemExit("municipal areas overlap")
+    for code, props in kinds.items():
+        parent = props.get("municipality")
+        if parent and geoms[code].difference(geoms[parent]).area > 1e-9:
+            raise SystemExit(f"{code} ({props['name']}) leaves {parent}")
 
 
-def main() -> None:
-    roads, areas = build()
+def write(path: Path, doc: dict[str, Any]) -> None:
+    text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+    # One feature per line keeps diffs of the shipped files readable.
+    text = text.replace('{"type":"Feature"', '\n{"type":"Feature"')
+    path.write_text(text + "\n", encoding="utf-8")
+    print(f"wrote {path} ({len(doc['features'])} features, {path.stat().st_size / 1e6:.2f} MB)")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m tools.geodata", description=__doc__.split("\n")[0])
+    parser.add_argument("source", type=Path, help="folder with the 2018 census boundaries as GeoJSON")
+    args = parser.parse_args(argv)
+    roads, areas = build_roads(), build_areas(args.source)
     check(roads, areas)
-    for name, doc in (("roads.geojson", roads), ("areas.geojson", areas)):
-        text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
-        # One feature per line keeps diffs of the shipped files readable.
-        text = text.replace('{"type":"Feature"', '\n{"type":"Feature"')
-        (DATA_DIR / name).write_text(text + "\n", encoding="utf-8")
-        print(f"wrote {DATA_DIR / name} ({len(doc['features'])} features)")
+    write(DATA_DIR / "roads.geojson", roads)
+    write(DATA_DIR / "areas.geojson", areas)
+    write(PEAKS_DATA_DIR / "municipalities.geojson", build_peaks_areas(args.source))
 
 
 if __name__ == "__main__":

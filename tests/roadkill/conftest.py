@@ -19,7 +19,7 @@ SERVICE_NAME = "roadkill"
 EXPRESSWAY = (36.86, 127.1652)  # Gyeongbu Expressway, digitised north → south: heading 185 = forward
 NATIONAL = (36.8653, 126.900)  # National Route 34, farmland between Dangjin and Asan
 PROVINCIAL = (36.65, 127.0101)  # Provincial Road 619
-OFF_ROAD = (36.30, 126.75)  # Boryeong, far from mapped roads
+OFF_ROAD = (36.30, 126.67)  # Misan-myeon, Boryeong, over 4 km from every mapped road
 SEOUL = (37.5665, 126.978)
 
 

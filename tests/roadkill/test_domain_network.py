@@ -41,14 +41,17 @@ lat_in_bbox = st.floats(35.9, 37.1)
 lon_in_bbox = st.floats(126.0, 127.8)
 
 
-def test_shipped_files_are_labelled_approximate() -> None:
-    for path in (DEFAULT_ROADS, DEFAULT_AREAS):
-        doc = json.loads(path.read_text(encoding="utf-8"))
-        assert doc["metadata"]["approximate"] is True
-        assert "approximate" in doc["name"] and "APPROXIMATE" in doc["metadata"]["note"]
-        assert all(
-            f["properties"]["approximate"] is True and f["properties"]["source"] for f in doc["features"]
-        )
+def test_shipped_files_say_what_they_are() -> None:
+    roads = json.loads(DEFAULT_ROADS.read_text(encoding="utf-8"))
+    assert roads["metadata"]["approximate"] is True
+    assert "approximate" in roads["name"] and "APPROXIMATE" in roads["metadata"]["note"]
+    assert all(f["properties"]["approximate"] is True and f["properties"]["source"] for f in roads["features"])
+    # The areas are Statistics Korea's census boundaries, with the licence's attribution beside them.
+    areas = json.loads(DEFAULT_AREAS.read_text(encoding="utf-8"))
+    assert areas["metadata"]["approximate"] is False
+    assert "Statistics Korea" in areas["metadata"]["attribution"]
+    assert "Korea Open Government License Type 1" in areas["metadata"]["attribution"]
+    assert all("Statistics Korea" in f["properties"]["source"] for f in areas["features"])
 
 
 def test_network_contents() -> None:
@@ -61,7 +64,10 @@ def test_network_contents() -> None:
         assert max(b - a for a, b in zip(road.cum_m, road.cum_m[1:], strict=False)) < 5_500
     areas = NETWORK.areas
     assert {a.code for a in areas.municipalities} == MUNICIPALITIES
-    assert {a.city for a in areas.urban} >= {"cheonan", "asan", "gongju", "nonsan", "seosan", "boryeong"}
+    # Every city has urban dong, no county has one (census 2018).
+    assert {a.municipality for a in areas.urban} == {
+        code for code in MUNICIPALITIES if areas.by_code[code].kind == "city"
+    }
     agencies = default_agencies().by_code
     assert MUNICIPALITIES | {
         "kec",
@@ -87,9 +93,9 @@ def test_species_reference() -> None:
 def test_areas_tile_the_province(lat: float, lon: float) -> None:
     owners = [a.code for a in NETWORK.areas.municipalities if a.contains(lat=lat, lon=lon)]
     assert len(owners) == (1 if NETWORK.areas.in_province(lat=lat, lon=lon) else 0)
-    urban = NETWORK.areas.urban_area_at(lat=lat, lon=lon)
-    if urban is not None:
-        assert owners == [urban.city]
+    district = NETWORK.areas.district_at(lat=lat, lon=lon)
+    if district is not None:
+        assert owners == [district.municipality]
 
 
 def test_halls_are_in_their_own_area() -> None:

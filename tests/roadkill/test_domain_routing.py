@@ -69,7 +69,7 @@ def test_local_road_goes_to_the_municipality() -> None:
 
 
 def test_far_from_roads_goes_to_the_containing_county() -> None:
-    d = decide_jurisdiction(NETWORK, lat=36.30, lon=126.75)
+    d = decide_jurisdiction(NETWORK, lat=36.30, lon=126.67)  # Misan-myeon, Boryeong
     assert (d.road_id, d.agency, d.municipality) == (None, "boryeong", "boryeong")
     _assert_explained(d)
     assert "No mapped road" in d.explanation

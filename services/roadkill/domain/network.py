@@ -1,4 +1,4 @@
-"""Load the road network and municipal areas (GeoJSON) into indexes for nearest-road and area lookups."""
+"""Load the road network and the census areas (GeoJSON) into indexes for nearest-road and area lookups."""
 
 from __future__ import annotations
 
@@ -8,17 +8,16 @@ from pathlib import Path
 from typing import Any
 
 from services.roadkill.domain import geo
-from services.roadkill.domain.reference import DATA_DIR, read_json
-from services.roadkill.domain.road_index import (
+from services.roadkill.domain.areas import (
     AREA_KINDS,
+    DISTRICT_KINDS,
     MUNICIPAL_KINDS,
-    ROAD_CLASSES,
     Area,
     AreaIndex,
     NetworkDataError,
-    Road,
-    RoadNetwork,
 )
+from services.roadkill.domain.reference import DATA_DIR, read_json
+from services.roadkill.domain.road_index import ROAD_CLASSES, Road, RoadNetwork
 
 DEFAULT_ROADS = DATA_DIR / "roads.geojson"
 DEFAULT_AREAS = DATA_DIR / "areas.geojson"
@@ -132,9 +131,9 @@ def _load_roads(doc: dict[str, Any], path: Path) -> list[Road]:
     return roads
 
 
-def _load_areas(path: Path) -> list[Area]:
+def _load_areas(doc: dict[str, Any], path: Path) -> list[Area]:
     areas: list[Area] = []
-    for where, props, geom in _features(read_json(path), path):
+    for where, props, geom in _features(doc, path):
         code = _prop(props, "code", str, where)
         where = f"{where} ({code})"
         kind = _prop(props, "kind", str, where)
@@ -150,24 +149,24 @@ def _load_areas(path: Path) -> list[Area]:
         polys = tuple(_polygon(p, f"{where}.geometry.coordinates[{i}]") for i, p in enumerate(raw_polys))
         if not polys:
             raise NetworkDataError(f"{where}.geometry: empty MultiPolygon")
-        city = props.get("city")
-        if kind == "urban" and not isinstance(city, str):
-            raise NetworkDataError(f"{where}.properties.city: an urban area must name its city code")
+        municipality = props.get("municipality")
+        if kind in DISTRICT_KINDS and not isinstance(municipality, str):
+            raise NetworkDataError(f"{where}.properties.municipality: a {kind} must name its city or county code")
         seat = _position(props["seat"], f"{where}.properties.seat") if props.get("seat") is not None else None
-        areas.append(
-            Area(
+        try:
+            areas.append(Area.of(
                 code=code,
                 name=_prop(props, "name", str, where),
                 name_ko=_prop(props, "name_ko", str, where, code),
                 kind=kind,
-                city=city if kind == "urban" else None,
+                municipality=municipality if kind in DISTRICT_KINDS else None,
                 seat=seat,
                 polygons=polys,
-                bbox=geo.bbox_of([pt for p in polys for pt in p[0]]),
                 approximate=_prop(props, "approximate", bool, where, False),
                 source=_prop(props, "source", str, where, str(path)),
-            )
-        )
+            ))
+        except NetworkDataError as exc:
+            raise NetworkDataError(f"{where}.geometry: {exc}") from None
     codes = [a.code for a in areas if a.kind in MUNICIPAL_KINDS]
     if not codes:
         raise NetworkDataError(f"{path}: no city or county areas")
@@ -175,21 +174,26 @@ def _load_areas(path: Path) -> list[Area]:
         raise NetworkDataError(f"{path}: duplicate municipality codes")
     kinds = {a.code: a.kind for a in areas}
     for a in areas:
-        if a.kind == "urban" and kinds.get(a.city or "") != "city":
+        if a.kind in DISTRICT_KINDS and kinds.get(a.municipality or "") not in MUNICIPAL_KINDS:
             raise NetworkDataError(
-                f"{path}: urban area {a.code!r} names {a.city!r}, which is not a city area"
+                f"{path}: {a.kind} {a.code!r} names {a.municipality!r}, which is not a city or county area"
             )
+        if a.kind == "dong" and kinds[a.municipality or ""] != "city":
+            raise NetworkDataError(f"{path}: dong {a.code!r} is in {a.municipality!r}, which is not a city")
     return areas
 
 
 def load_network(roads_path: Path | None = None, areas_path: Path | None = None) -> RoadNetwork:
-    """Load and validate the road and area GeoJSON files (default: the shipped approximate data)."""
+    """Load and validate the road and area GeoJSON files (default: the shipped files, data/README.md)."""
     roads_path = Path(roads_path or DEFAULT_ROADS)
     doc = read_json(roads_path)
     meta = doc.get("metadata") if isinstance(doc.get("metadata"), dict) else {}
+    areas_path = Path(areas_path or DEFAULT_AREAS)
+    areas_doc = read_json(areas_path)
+    areas_meta = areas_doc.get("metadata") if isinstance(areas_doc.get("metadata"), dict) else {}
     return RoadNetwork(
         _load_roads(doc, roads_path),
-        AreaIndex(_load_areas(Path(areas_path or DEFAULT_AREAS))),
+        AreaIndex(_load_areas(areas_doc, areas_path), attribution=str(areas_meta.get("attribution", ""))),
         version=str(meta.get("version", "")),
         source=str(meta.get("source", roads_path)),
     )

@@ -1,5 +1,5 @@
-"""The road network in memory: roads, municipal areas and the spatial indexes behind nearest-road and
-containing-area lookups (loaded from GeoJSON by `network`)."""
+"""The road network in memory: roads and the spatial index behind nearest-road lookups, with the areas
+(`areas.AreaIndex`) beside them (loaded from GeoJSON by `network`)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,11 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from services.roadkill.domain import geo
-from services.roadkill.domain.reference import ReferenceDataError
+from services.roadkill.domain.areas import AreaIndex, NetworkDataError
+
+__all__ = ["ROAD_CLASSES", "NetworkDataError", "Road", "RoadHit", "RoadNetwork", "SegmentGrid"]
 
 ROAD_CLASSES = ("expressway", "national", "provincial", "local")
-MUNICIPAL_KINDS = frozenset({"city", "county"})
-AREA_KINDS = frozenset({"province", "urban"}) | MUNICIPAL_KINDS
-
-
-class NetworkDataError(ReferenceDataError):
-    """The roads or areas GeoJSON is malformed; the message names the file, feature and field."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,26 +34,6 @@ class Road:
 
 
 @dataclass(frozen=True, slots=True)
-class Area:
-    code: str
-    name: str
-    name_ko: str
-    kind: str  # province | city | county | urban
-    city: str | None  # owning city code for urban areas
-    seat: geo.LonLat | None  # city/county hall, used only as a fallback on boundary slivers
-    polygons: tuple[tuple[tuple[geo.LonLat, ...], ...], ...]  # MultiPolygon coordinates
-    bbox: tuple[float, float, float, float]
-    approximate: bool
-    source: str
-
-    def contains(self, *, lat: float, lon: float) -> bool:
-        x0, y0, x1, y1 = self.bbox
-        if not (x0 <= lon <= x1 and y0 <= lat <= y1):
-            return False
-        return geo.point_in_multipolygon(lon, lat, self.polygons)
-
-
-@dataclass(frozen=True, slots=True)
 class RoadHit:
     """A road near a point: the closest point of that road and how far it is."""
 
@@ -67,39 +43,6 @@ class RoadHit:
     @property
     def distance_m(self) -> float:
         return self.hit.distance_m
-
-
-class AreaIndex:
-    """Which municipality / urban district contains a point, and whether it is in the province."""
-
-    def __init__(self, areas: Sequence[Area]) -> None:
-        provinces = [a for a in areas if a.kind == "province"]
-        if len(provinces) != 1:
-            raise NetworkDataError(
-                f"areas: expected exactly one feature of kind 'province', found {len(provinces)}"
-            )
-        self.province: Area = provinces[0]
-        self.municipalities: tuple[Area, ...] = tuple(a for a in areas if a.kind in MUNICIPAL_KINDS)
-        self.urban: tuple[Area, ...] = tuple(a for a in areas if a.kind == "urban")
-        self.by_code: dict[str, Area] = {a.code: a for a in areas}
-
-    def in_province(self, *, lat: float, lon: float) -> bool:
-        return self.province.contains(lat=lat, lon=lon)
-
-    def municipality_at(self, *, lat: float, lon: float) -> Area | None:
-        """The city or county whose area contains the point (areas tile the province)."""
-        return next((a for a in self.municipalities if a.contains(lat=lat, lon=lon)), None)
-
-    def nearest_seat(self, *, lat: float, lon: float) -> Area:
-        """The municipality whose hall is nearest: a fallback for points on a boundary sliver."""
-        return min(
-            (a for a in self.municipalities if a.seat is not None),
-            key=lambda a: geo.haversine_m(lat, lon, a.seat[1], a.seat[0]),  # type: ignore[index]
-        )
-
-    def urban_area_at(self, *, lat: float, lon: float) -> Area | None:
-        """The urban (dong) district containing the point, if any; its `city` owns those road sections."""
-        return next((a for a in self.urban if a.contains(lat=lat, lon=lon)), None)
 
 
 class SegmentGrid:

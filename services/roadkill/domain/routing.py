@@ -8,8 +8,9 @@ import unicodedata
 from dataclasses import dataclass, fields
 
 from services.roadkill.domain import geo
+from services.roadkill.domain.areas import Area
 from services.roadkill.domain.reference import Agencies, default_agencies
-from services.roadkill.domain.road_index import Area, RoadHit, RoadNetwork
+from services.roadkill.domain.road_index import RoadHit, RoadNetwork
 
 # Rough bounding box of the Republic of Korea including Jeju and the outer islands.
 KOREA_LAT = (33.0, 38.7)
@@ -147,6 +148,20 @@ def _municipality(network: RoadNetwork, *, lat: float, lon: float) -> Area:
     return area or network.areas.nearest_seat(lat=lat, lon=lon)
 
 
+def _outside(network: RoadNetwork, *, lat: float, lon: float) -> OutsideRegionError:
+    enclave = network.areas.enclave_at(lat=lat, lon=lon)
+    where = (
+        f" (it is in {enclave.name}, {enclave.name_ko}, a metropolitan government of its own inside the "
+        "province's outline)"
+        if enclave is not None
+        else ""
+    )
+    return OutsideRegionError(
+        f"position lat={lat}, lon={lon} is outside Chungcheongnam-do{where}; this platform routes reports "
+        "only for its 15 cities and counties"
+    )
+
+
 def decide_jurisdiction(
     network: RoadNetwork,
     *,
@@ -177,10 +192,7 @@ def decide_jurisdiction(
         # A road may cut a corner of the coarse outline between two vertices; the report itself counts.
         at_lat, at_lon = lat, lon
     if not network.areas.in_province(lat=at_lat, lon=at_lon):
-        raise OutsideRegionError(
-            f"position lat={lat}, lon={lon} is outside Chungcheongnam-do; this platform routes reports "
-            "only for its 15 cities and counties"
-        )
+        raise _outside(network, lat=lat, lon=lon)
     municipality = _municipality(network, lat=at_lat, lon=at_lon)
     urban_area = network.areas.urban_area_at(lat=at_lat, lon=at_lon)
     urban = urban_area is not None
@@ -201,13 +213,14 @@ def decide_jurisdiction(
             rule = "expressways are managed by Korea Expressway Corporation (Road Act, delegated by MOLIT)"
             rule_ko = "고속국도는 한국도로공사가 관리합니다 (도로법, 국토교통부 위임)"
         elif road.road_class in ("national", "provincial") and urban_area is not None:
-            agency_code = urban_area.city or municipality.code
+            agency_code = urban_area.municipality or municipality.code
             rule = (
                 f"{label} sections inside the urban (dong) districts of a city are managed by that city "
-                f"(Road Act), here {agencies.get(agency_code).name_en}"
+                f"(Road Act), here {agencies.get(agency_code).name_en} ({urban_area.name} is one of its dong)"
             )
             rule_ko = (
-                f"시의 동 지역 구간은 해당 시가 관리합니다 (도로법): {agencies.get(agency_code).name_ko}"
+                f"시의 동 지역 구간은 해당 시가 관리합니다 (도로법): {agencies.get(agency_code).name_ko} "
+                f"{urban_area.name_ko}"
             )
         elif road.road_class == "national":
             agency_code = "daejeon-rolm"

@@ -23,7 +23,7 @@ DEMO_REPORTS = (
     (36.8653, 126.900, 270.0, "There's a dead raccoon dog on the shoulder"),
     (36.65, 127.0101, None, "지방도에 고양이 로드킬 있어요"),
     (36.85, 127.1402, 0.0, "a cat was run over in the first lane"),
-    (36.30, 126.75, None, "꿩이 죽어 있어요"),
+    (36.30, 126.67, None, "꿩이 죽어 있어요"),  # Misan-myeon, Boryeong: off the mapped roads
 )
 
 
