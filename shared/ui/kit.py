@@ -16,7 +16,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from sqlalchemy import func, select
 
 from shared.auth import PUBLIC
-from shared.deps import find_platform
+from shared.deps import PlatformDep, find_platform
 from shared.errors import Problem
 from shared.ui import cases, charts, sequence
 from shared.ui.about import case_view
@@ -168,6 +168,19 @@ class UIKit:
         """`kit.render(request, "console.html", {"items": items}, act_as=True)`."""
         ctx = self.context(request, **{**(context or {}), **extra})
         return self.templates.TemplateResponse(request, name, ctx, status_code=status_code)
+
+    def live_page(self, router: APIRouter, path: str, *, name: str, page: str, body: str, title: str,
+                  context: Callable[[Any], Mapping[str, Any]]) -> None:
+        """A page at `path` and its live region at `/partials{path}` on `router`, both rendered from
+        `context(platform)`: `page` extends base.html and includes `body`, which the region re-renders."""
+
+        @router.get(path, response_class=HTMLResponse, name=name)
+        def page_view(request: Request, platform: PlatformDep) -> HTMLResponse:
+            return self.render(request, page, context(platform), page_title=title)
+
+        @router.get(f"/partials{path}", response_class=HTMLResponse, name=f"{name}_partial")
+        def partial_view(request: Request, platform: PlatformDep) -> HTMLResponse:
+            return self.render(request, body, context(platform))
 
     def stream(self, request: Request, topics: Sequence[str]) -> Response:
         """An SSE response for `topics` (with polling fallback when a platform is present)."""

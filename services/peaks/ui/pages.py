@@ -156,15 +156,8 @@ def gallery_image(platform: PlatformDep, photo_id: str,
 
 # ---- statistics --------------------------------------------------------------------------------------
 
-@pages.get("/stats", response_class=HTMLResponse, name="pk_stats")
-def stats_page(request: Request, platform: PlatformDep) -> HTMLResponse:
-    return _render(request, "pk_stats.html", {"st": queries.statistics(platform), "live": LIVE},
-                   page_title="Statistics")
-
-
-@pages.get("/partials/stats", response_class=HTMLResponse, name="pk_stats_partial")
-def stats_partial(request: Request, platform: PlatformDep) -> HTMLResponse:
-    return _render(request, "pk_stats_body.html", {"st": queries.statistics(platform), "live": LIVE})
+kit.live_page(pages, "/stats", name="pk_stats", page="pk_stats.html", body="pk_stats_body.html", title="Statistics",
+              context=lambda platform: {"st": queries.statistics(platform), "live": LIVE})
 
 
 # ---- review queue ------------------------------------------------------------------------------------

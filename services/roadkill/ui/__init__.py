@@ -94,14 +94,8 @@ def _map_ctx(p: RoadkillPlatform) -> dict[str, Any]:
             "hotspot_stroke": svgmap.HOTSPOT_STROKE, "network_version": net.version}
 
 
-@pages.get("/map", response_class=HTMLResponse, name="rk_map")
-def map_page(request: Request, p: PlatformDep) -> HTMLResponse:
-    return kit.render(request, "rk_map.html", _map_ctx(p), page_title="Map of Chungcheongnam-do")
-
-
-@pages.get("/partials/map", response_class=HTMLResponse, name="rk_map_partial")
-def map_partial(request: Request, p: PlatformDep) -> HTMLResponse:
-    return kit.render(request, "rk_map_body.html", _map_ctx(p))
+kit.live_page(pages, "/map", name="rk_map", page="rk_map.html", body="rk_map_body.html",
+              title="Map of Chungcheongnam-do", context=_map_ctx)
 
 
 # ---- one incident ----------------------------------------------------------------------------------
@@ -174,18 +168,8 @@ def console_partial(request: Request, p: PlatformDep, party: str = Query(default
 
 # ---- analytics --------------------------------------------------------------------------------------
 
-def _analytics_ctx(p: RoadkillPlatform) -> dict[str, Any]:
-    return {"a": data.analytics(p)}
-
-
-@pages.get("/analytics", response_class=HTMLResponse, name="rk_analytics")
-def analytics_page(request: Request, p: PlatformDep) -> HTMLResponse:
-    return kit.render(request, "rk_analytics.html", _analytics_ctx(p), page_title="Analytics")
-
-
-@pages.get("/partials/analytics", response_class=HTMLResponse, name="rk_analytics_partial")
-def analytics_partial(request: Request, p: PlatformDep) -> HTMLResponse:
-    return kit.render(request, "rk_analytics_body.html", _analytics_ctx(p))
+kit.live_page(pages, "/analytics", name="rk_analytics", page="rk_analytics.html", body="rk_analytics_body.html",
+              title="Analytics", context=lambda p: {"a": data.analytics(p)})
 
 
 # ---- voice report as the navigation partner -------------------------------------------------------------
