@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"},
                                  examples=["2026-05-04T10:15:00.123456+09:00"])]
@@ -16,9 +16,23 @@ Day = Annotated[str, Field(json_schema_extra={"format": "date"}, examples=["2026
 
 
 class Answer(BaseModel):
-    """Base of every answer: the documented fields; a field a flow adds later is passed on, not dropped."""
+    """Base of every answer: the documented fields, as the flow gave them.
+
+    A field the flow left out stays out (an optional field is absent, not null: who may see what is
+    decided by the flows), and a field a flow adds later is passed on, not dropped.
+    """
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    @model_serializer(mode="wrap")
+    def _as_given(self, handler: SerializerFunctionWrapHandler):  # no return type: the schema stays the model's
+        data = handler(self)
+        if not isinstance(data, dict):
+            return data
+        unset = {f.serialization_alias or f.alias or name for name, f in type(self).model_fields.items()
+                 if name not in self.model_fields_set} | {name for name in type(self).model_fields
+                                                          if name not in self.model_fields_set}
+        return {k: v for k, v in data.items() if k not in unset}
 
 
 class TraceEvent(Answer):
@@ -68,3 +82,26 @@ def binary_answer(media_type: str, description: str) -> dict[Any, Any]:
 
 # A trace: JSON by default, a Mermaid sequence diagram with `format=mermaid`.
 MERMAID = text_answer("text/vnd.mermaid", "The trace as JSON, or with `format=mermaid` a Mermaid sequence diagram")
+
+
+class Geometry(Answer):
+    type: str = Field(examples=["Point"])
+    coordinates: list[Any] = Field(description="GeoJSON coordinates (longitude first)", examples=[[126.9, 36.6]])
+
+
+class Feature(Answer):
+    type: str = Field(examples=["Feature"])
+    geometry: Geometry | None = None
+    properties: dict[str, Any] | None = None
+
+
+class FeatureCollection(Answer):
+    """A GeoJSON FeatureCollection (RFC 7946), served as application/geo+json."""
+
+    type: str = Field(examples=["FeatureCollection"])
+    features: list[Feature]
+
+
+def geojson_answer(description: str) -> dict[Any, Any]:
+    schema = {"$ref": "#/components/schemas/FeatureCollection"}
+    return {200: {"description": description, "content": {"application/geo+json": {"schema": schema}}}}

@@ -1,10 +1,9 @@
 """Agency API: each agency's inbox and its steps on an incident (ACRC, MOLIT, road agencies; own keys)."""
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Query
 
+from services.roadkill.answers import Inbox, IncidentStates
 from services.roadkill.domain import incident_states, presenters
 from services.roadkill.flows import handoff, queries
 from services.roadkill.routes.deps import Agency, PlatformDep
@@ -16,7 +15,7 @@ router = APIRouter(prefix="/v1", tags=["agency"])
 
 @router.get("/agency/inbox")
 def agency_inbox(p: PlatformDep, who: Agency, cursor: str | None = Query(default=None, max_length=500),
-                 limit: int = Query(default=50, ge=1, le=200)) -> dict[str, Any]:
+                 limit: int = Query(default=50, ge=1, le=200)) -> Inbox:
     """Incidents waiting for the calling party's next step, oldest first (ACRC: to register; MOLIT: to
     assign; a road agency: its own incidents to acknowledge, dispatch, close or transfer)."""
     rows, nxt = queries.inbox(p, who.party, cursor, limit)
@@ -34,7 +33,7 @@ def post_event(p: PlatformDep, who: Agency, incident_id: str, body: EventIn) -> 
 
 
 @router.get("/incident-states", dependencies=[PUBLIC])
-def incident_state_table() -> dict[str, Any]:
+def incident_state_table() -> IncidentStates:
     """The incident state machine as data: states, outcomes and who may make which step."""
     m = incident_states.machine()
     return {"version": m.version, "initial": m.initial, "states": list(m.states), "outcomes": list(m.outcomes),

@@ -13,13 +13,15 @@ from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import AwareDatetime
 
+from services.roadkill.answers import Summary
 from services.roadkill.domain.prevention import Filters
 from services.roadkill.domain.reference import default_species
 from services.roadkill.flows import analytics, exports
 from services.roadkill.routes.deps import AnalyticsReader, ExportReader, PlatformDep
+from shared.answers import geojson_answer
 from shared.errors import field_problem
 
 router = APIRouter(prefix="/v1", tags=["analytics"])
@@ -38,14 +40,15 @@ def _filters(since: datetime | None, until: datetime | None, species: str | None
 def summary(platform: PlatformDep, who: AnalyticsReader,
             since: AwareDatetime | None = Query(default=None, description="first reported at or after (with offset)"),
             until: AwareDatetime | None = Query(default=None, description="first reported before (with offset)"),
-            species: str | None = Query(default=None, max_length=32)) -> dict[str, Any]:
+            species: str | None = Query(default=None, max_length=32)) -> Summary:
     """Counts by species, month (Korean time), road class and agency, with each agency's outcomes and its
     median and 90th-percentile time to clear (minutes, incidents closed as removed). Duplicates excluded."""
     f = _filters(since, until, species)
     return analytics.summary(platform, f)
 
 
-@router.get("/analytics/hotspots", responses={200: {"content": {GEOJSON: {}}}})
+@router.get("/analytics/hotspots", response_class=Response,
+            responses=geojson_answer("Road segments as GeoJSON features; the test's figures as foreign members"))
 def hotspots(platform: PlatformDep, who: AnalyticsReader,
              method: Literal["malo"] = Query(default="malo", description="Malo et al. (2004) Poisson test"),
              segment_m: float = Query(default=500.0, ge=100.0, le=10_000.0, allow_inf_nan=False,

@@ -12,6 +12,7 @@ from services.roadkill.domain.network import DEFAULT_AREAS, DEFAULT_ROADS
 from services.roadkill.flows import intake
 from services.roadkill.routes.deps import PlatformDep
 from services.roadkill.schemas import DecisionOut
+from shared.answers import geojson_answer
 from shared.auth import PUBLIC
 
 router = APIRouter(prefix="/v1", tags=["routing"])
@@ -45,14 +46,14 @@ def _serve(request: Request, path: Path) -> Response:
 
 
 @router.get("/roads.geojson", dependencies=[PUBLIC], response_class=Response,
-            responses={200: {"content": {GEOJSON: {}}}})
+            responses=geojson_answer("The road network (LineString features)"))
 def roads(request: Request) -> Response:
     """The approximate road network used for routing (GeoJSON; replaceable by official data)."""
     return _serve(request, DEFAULT_ROADS)
 
 
 @router.get("/areas.geojson", dependencies=[PUBLIC], response_class=Response,
-            responses={200: {"content": {GEOJSON: {}}}})
+            responses=geojson_answer("The municipal and urban-district areas (Polygon features)"))
 def areas(request: Request) -> Response:
     """The approximate municipal and urban-district areas used for routing (GeoJSON)."""
     return _serve(request, DEFAULT_AREAS)
