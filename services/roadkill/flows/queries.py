@@ -63,11 +63,17 @@ def _acted_on(party: str):
     return select(incident_event.c.incident_id).where(incident_event.c.actor == party)
 
 
+def not_found(incident_id: str) -> Problem:
+    """The one answer for an incident that does not exist and for one the caller may not see: the same
+    status, type and text, so an agency does not learn that other agencies' incidents exist."""
+    return Problem(404, "not-found", f"No incident {incident_id}.")
+
+
 def read_incident_in(session: Session, incident_id: str):
     """(incident, reports, history) in three indexed queries; 404 when unknown."""
     row = session.execute(select(incident).where(incident.c.id == incident_id)).first()
     if row is None:
-        raise Problem(404, "not-found", f"No incident {incident_id}.")
+        raise not_found(incident_id)
     reports = session.execute(select(report).where(report.c.incident_id == incident_id)
                               .order_by(report.c.reported_at, report.c.id)).all()
     events = session.execute(select(incident_event).where(incident_event.c.incident_id == incident_id)
@@ -75,7 +81,8 @@ def read_incident_in(session: Session, incident_id: str):
     return row, reports, events
 
 
-def _was_involved(session: Session, incident_row, party: str) -> bool:
+def was_involved(session: Session, incident_row, party: str) -> bool:
+    """Whether `party` may see the incident: an overseer, the agency in charge, or one that acted on it."""
     if party in OVERSEERS or incident_row.agency == party:
         return True
     return session.execute(select(incident_event.c.id).where(
@@ -91,8 +98,8 @@ def read_incident(platform: RoadkillPlatform, incident_id: str, party: str | Non
 
 def _visible(session: Session, incident_id: str, party: str | None):
     found = read_incident_in(session, incident_id)
-    if party is not None and not _was_involved(session, found[0], party):
-        raise Problem(404, "not-found", f"No incident {incident_id} among yours.")
+    if party is not None and not was_involved(session, found[0], party):
+        raise not_found(incident_id)
     return found
 
 
