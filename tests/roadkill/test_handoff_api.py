@@ -43,7 +43,7 @@ def test_full_chain_by_hand(client, platform):
     assert r.json() == {"incident_id": inc, "status": "closed", "agency": "kec", "version": 6, "allowed_next": []}
     hops = [(m.to_party, m.kind) for m in _outbox(platform, inc)]
     assert hops == [("acrc", "complaint.filed"), ("molit", "complaint.forwarded"), ("kec", "incident.assigned"),
-                    ("me", "processing.record"), ("tmap", "incident.status")]
+                    ("molit", "outcome.record"), ("me", "processing.record"), ("tmap", "incident.status")]
     detail = client.get(f"/v1/incidents/{inc}", headers=auth("chungnam")).json()
     assert [h["type"] for h in detail["history"]] == ["received", "complaint_registered", "assigned",
                                                       "acknowledged", "dispatched", "closed"]
@@ -177,7 +177,7 @@ def test_trace_json_and_mermaid(client):
     events = client.get(f"/v1/incidents/{inc}/trace", headers=auth("chungnam")).json()["events"]
     assert [(e["from"], e["to"], e["kind"]) for e in events] == [
         ("chungnam", "acrc", "complaint.filed"), ("acrc", "chungnam", "incident.complaint_registered"),
-        ("chungnam", "molit", "complaint.forwarded"), ("molit", "chungnam", "incident.assigned"),
+        ("acrc", "molit", "complaint.forwarded"), ("molit", "chungnam", "incident.assigned"),
         ("chungnam", "kec", "incident.assigned")]
     assert "complaint.transcript" in events[0]["fields"] and "location.lat" in events[4]["fields"]
     r = client.get(f"/v1/incidents/{inc}/trace", params={"format": "mermaid"}, headers=auth("molit"))

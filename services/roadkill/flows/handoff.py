@@ -1,8 +1,11 @@
-"""The handoff chain: platform → ACRC → MOLIT → road agency → ME and the partner, via the outbox.
+"""The handoff chain: platform → ACRC → MLIT → road agency → MLIT, ME and the partner, via the outbox.
 
-Every payload is built here, per receiving party, with only the fields that party needs: ACRC and
-the road agencies never get the reporter hash, the Ministry of Environment gets no personal data at
-all. Agencies' steps arrive through `apply_event` (the agency API) and move the state machine of
+The roles are the handbook's (Table 3): ACRC receives the civil complaint and shares it onward, so the
+complaint reaches MLIT (official acronym MOLIT; party code `molit`) as ACRC's act, relayed by the hub;
+MLIT handles the incident and accumulates the outcome data; ME accumulates the processing data.
+Every payload is built here, per receiving party, with only the fields that party needs: ACRC, MLIT and
+the road agencies never get the reporter hash; MLIT's outcome record and ME's processing record carry no
+personal data at all. Agencies' steps arrive through `apply_event` (the agency API) and move the state machine of
 data/incident_states.json.
 """
 from __future__ import annotations
@@ -50,8 +53,10 @@ def file_complaint(session: Session, platform: RoadkillPlatform, inc: dict[str, 
                    summary=f"civil complaint filed ({inc['species']} on {inc['road_name'] or 'an unmapped road'})")
 
 
-def _forward_to_molit(session: Session, platform: RoadkillPlatform, inc) -> None:
-    """Platform → MOLIT: the registered complaint with the routing decision, for assignment."""
+def _shared_by_acrc(session: Session, platform: RoadkillPlatform, inc) -> None:
+    """ACRC → MLIT: ACRC shares the complaint it registered with MLIT for on-site action (Table 3: ACRC shares
+    complaints with related organisations), with the platform's routing decision. The hub relays the
+    message, as it relays every message, but the act is ACRC's: the trace shows it from ACRC."""
     decision = inc.decision or {}
     payload = {
         "subject_id": inc.id, "incident_id": inc.id, "complaint_no": inc.complaint_no,
@@ -59,9 +64,10 @@ def _forward_to_molit(session: Session, platform: RoadkillPlatform, inc) -> None
         "routing": {"agency": inc.agency, "agency_name": decision.get("agency_name"),
                     "explanation": decision.get("explanation")},
     }
-    outbox.enqueue(session, platform.tables, from_party=PLATFORM, to_party="molit", kind="complaint.forwarded",
+    outbox.enqueue(session, platform.tables, from_party="acrc", to_party="molit", kind="complaint.forwarded",
                    subject_type=SUBJECT, subject_id=inc.id, payload=payload,
-                   summary=f"complaint {inc.complaint_no} forwarded for assignment (proposed: {inc.agency})")
+                   summary=f"ACRC shares complaint {inc.complaint_no} with MLIT for on-site action "
+                           f"(proposed: {inc.agency})")
 
 
 def _assign(session: Session, platform: RoadkillPlatform, inc, *, agency: str, transfer: dict[str, Any] | None = None) -> None:
@@ -82,8 +88,20 @@ def _assign(session: Session, platform: RoadkillPlatform, inc, *, agency: str, t
                    subject_type=SUBJECT, subject_id=inc.id, payload=payload, summary=f"assigned to {agency}{why}")
 
 
+# MLIT's outcome record (Table 3: MLIT handles roadkill incidents and accumulates the data): what was done
+# where, by whom and how fast; nothing personal and nothing the drivers said.
+MLIT_FIELDS = ("subject_id", "incident_id", "event_date", "cleared_at", "outcome", "species_confirmed", "lat", "lon",
+               "road_id", "road_class", "segment_no", "agency", "municipality", "report_count", "time_to_clear_s")
+
+
 def _close_notices(session: Session, platform: RoadkillPlatform, inc) -> None:
-    """On close: ME gets the processing record; each reporting partner a status notice for its drivers."""
+    """On close: MLIT gets the outcome record, ME the processing record, each reporting partner a status
+    notice for its drivers."""
+    record = presenters.processing_record(inc)
+    outcome = {**{k: record[k] for k in MLIT_FIELDS}, "complaint_no": inc.complaint_no}
+    outbox.enqueue(session, platform.tables, from_party=PLATFORM, to_party="molit", kind="outcome.record",
+                   subject_type=SUBJECT, subject_id=inc.id, payload=outcome,
+                   summary=f"outcome for MLIT's road data ({inc.outcome} by {inc.agency})")
     outbox.enqueue(session, platform.tables, from_party=PLATFORM, to_party="me", kind="processing.record",
                    subject_type=SUBJECT, subject_id=inc.id, payload=presenters.processing_record(inc),
                    summary=f"processing record ({inc.outcome})")
@@ -194,7 +212,7 @@ class Handler:
 # Event type → handler. acknowledged and dispatched only move the state (`PLAIN`).
 HANDLERS: dict[str, Handler] = {
     "complaint_registered": Handler(
-        _register, lambda step, new: _forward_to_molit(step.session, step.platform, new),
+        _register, lambda step, new: _shared_by_acrc(step.session, step.platform, new),
         lambda body, detail: f"complaint number {body.complaint_no}"),
     "assigned": Handler(_assign_agency, _send_assignment, lambda body, detail: f"assigned to {detail['agency']}"),
     "transferred": Handler(_transfer, _send_transfer,
