@@ -1,0 +1,23 @@
+"""The peaks map page (`/ui/map`): the five local governments on Statistics Korea's census boundaries
+with the nine peaks, numbered as in the table beneath, and the boundaries' attribution."""
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from services.peaks.domain import peaks_map
+from services.peaks.ui.pages import kit
+from shared.auth import PUBLIC
+from shared.ui import NavItem
+
+# The page's entry in the navigation, after the pages of pages.py.
+kit.pages.append(NavItem("Map", "/ui/map", "The five local governments and the nine peaks on their census boundaries"))
+router = APIRouter(prefix="/ui", tags=["ui"], include_in_schema=False, dependencies=[PUBLIC])
+
+
+@router.get("/map", response_class=HTMLResponse, name="pk_map")
+def map_page(request: Request) -> HTMLResponse:
+    b = peaks_map.boundaries()
+    return kit.render(request, "pk_map.html", {"svg": peaks_map.svg(), "peaks": peaks_map.peak_rows(),
+                                                "attribution": b.attribution, "boundaries_version": b.version},
+                      page_title="Map of the Yeongnam Alps")
