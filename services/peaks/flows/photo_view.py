@@ -16,6 +16,11 @@ if TYPE_CHECKING:
     from services.peaks.parts import PeaksPlatform
 
 
+def not_found(photo_id: str) -> FlowError:
+    """The one answer for a photo that does not exist and for one the caller may not see or review."""
+    return FlowError(404, "not-found", f"No photo {photo_id} that you may see.")
+
+
 def _visible(platform: PeaksPlatform, photo_id: str, climber_id: str | None, party: str | None) -> Photo:
     with platform.db.read_session() as s:
         photo = s.get(Photo, photo_id)
@@ -26,7 +31,7 @@ def _visible(platform: PeaksPlatform, photo_id: str, climber_id: str | None, par
                 can_review(party or "", photo.peak_code, platform.parties.operator))
         if seen:
             return photo
-    raise FlowError(404, "not-found", f"No photo {photo_id} that you may see.")
+    raise not_found(photo_id)
 
 
 def photo(platform: PeaksPlatform, photo_id: str, *, climber_id: str | None, party: str | None) -> PhotoOut:

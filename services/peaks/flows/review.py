@@ -11,6 +11,7 @@ from services.peaks.domain import reference
 from services.peaks.domain.errors import FlowError
 from services.peaks.domain.programme import can_review, review_territory
 from services.peaks.flows.certification import on_approved
+from services.peaks.flows.photo_view import not_found
 from services.peaks.models import Climber, Photo
 from services.peaks.schemas import PhotoOut, PhotosOut
 from shared.db import advisory_lock
@@ -53,12 +54,11 @@ def _decide(session: Session, platform: PeaksPlatform, *, photo_id: str, party: 
     if decision not in ("approve", "reject"):
         raise FlowError(422, "validation-error", "decision must be 'approve' or 'reject'")
     head = session.execute(select(Photo.climber_id, Photo.peak_code).where(Photo.id == photo_id)).first()
-    if head is None:
-        raise FlowError(404, "not-found", f"No photo {photo_id}.")
     operator = platform.parties.operator
-    if not can_review(party, head.peak_code, operator):
-        raise FlowError(403, "forbidden", f"Party '{party}' reviews only photos of peaks in its territory; "
-                                          f"{head.peak_code} is not one of them.")
+    # The reviewer first: a photo outside the party's territory answers as a missing one (as its GET does),
+    # never a 403 naming its peak nor a 409 showing its state.
+    if head is None or not can_review(party, head.peak_code, operator):
+        raise not_found(photo_id)
     advisory_lock(session, "peaks-climber", head.climber_id)
     photo = session.execute(select(Photo).where(Photo.id == photo_id).with_for_update()).scalar_one()
     allowed = photo.status == "needs_review" or (photo.status == "rejected" and party == operator)

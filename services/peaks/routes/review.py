@@ -21,8 +21,8 @@ def review_queue(platform: PlatformDep, who: Reviewer, peak: str | None = Query(
 
 
 @router.post("/photos/{photo_id}/review", response_model=PhotoOut,
-             responses={403: {"description": "The peak is outside the partner's territory"},
-                        404: {"description": "No such photo"},
+             responses={404: {"description": "No such photo, or its peak is outside the partner's territory "
+                                             "(the same answer: other territories' photos are not confirmed)"},
                         409: {"description": "Not waiting for review, or the peak is already certified"}})
 def review(platform: PlatformDep, who: Reviewer, photo_id: str, body: ReviewIn) -> PhotoOut:
     """Approve or reject with a reason the climber will see. Approving the last missing peak issues the
