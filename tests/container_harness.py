@@ -130,8 +130,13 @@ def _runtime_venv() -> Path:
     key = hashlib.sha256(LOCK.read_bytes() + f"{python}\n{version}".encode()).hexdigest()[:16]
     venv = CACHE / f"venv-{key}"
     if (venv / ".complete").is_file():
+        os.utime(venv / ".complete")  # last used: other locks' venvs unused for a day are removed
         return venv
     CACHE.mkdir(parents=True, exist_ok=True)
+    for old in CACHE.iterdir():
+        marker = old / ".complete" if old.name.startswith("venv-") else old
+        if time.time() - (marker.stat().st_mtime if marker.exists() else 0) > 86400:
+            shutil.rmtree(old, ignore_errors=True)
     building = CACHE / f"building-{key}-{os.getpid()}"
     shutil.rmtree(building, ignore_errors=True)
     _run([str(python), "-m", "venv", str(building)])
@@ -163,9 +168,11 @@ class Image:
     venv: Path
     env: dict[str, str]
     wheel: str
+    build_s: float  # wheel, venv copy and install (the cached lock venv aside when it exists)
 
     @classmethod
     def build(cls, root: Path) -> Image:
+        started = time.monotonic()
         dockerfile = ROOT / "Dockerfile"
         app, venv, wheels = root / "app", root / "venv", root / "wheels"
         app.mkdir()
@@ -199,7 +206,8 @@ class Image:
             shutil.rmtree(egg)
         _read_only(app)
         _read_only(venv)
-        return cls(root=root, app=app, venv=venv, env=image_env(dockerfile), wheel=wheel.name)
+        return cls(root=root, app=app, venv=venv, env=image_env(dockerfile), wheel=wheel.name,
+                   build_s=time.monotonic() - started)
 
 
 @contextlib.contextmanager

@@ -17,8 +17,10 @@ says; running it in the SQLite stage as well would repeat the same thing.
 from __future__ import annotations
 
 import io
+import json
 import random
 import secrets
+import time
 from datetime import date
 
 import httpx
@@ -66,11 +68,25 @@ def _tables(d: harness.Deployment, schema: str) -> set[str]:
         engine.dispose()
 
 
-def migrate(d: harness.Deployment) -> None:
+def figure(name: str, value: dict) -> None:
+    print(f"[figure] container {name}: {json.dumps(value)}")
+
+
+def migrate(d: harness.Deployment) -> float:
+    started = time.monotonic()
     r = d.run("migrate")
     assert r.returncode == 0, r.stdout + r.stderr
     for svc in APPS:
         assert "alembic_version" in _tables(d, svc), svc
+    return time.monotonic() - started
+
+
+def start_healthy(d: harness.Deployment) -> float:
+    started = time.monotonic()
+    for svc in APPS:
+        d.start(svc)
+    d.wait_healthy(list(APPS))
+    return time.monotonic() - started
 
 
 def test_production_shape_migrates_once_then_serves_as_an_unprivileged_user(image):
@@ -80,10 +96,8 @@ def test_production_shape_migrates_once_then_serves_as_an_unprivileged_user(imag
         assert early.wait(timeout=120) != 0, d.log("peaks")
         assert _tables(d, "peaks") == set()
         d.procs.clear()
-        migrate(d)
-        for svc in APPS:
-            d.start(svc)
-        d.wait_healthy(list(APPS))
+        figure("production", {"migrate_s": round(migrate(d), 1), "healthy_s": round(start_healthy(d), 1),
+                              "image_build_s": round(image.build_s, 1)})
         for svc in WORKERS:
             d.start(svc)
         for svc in APPS:
@@ -104,9 +118,7 @@ def test_development_override_stores_photos_in_the_volume_and_prints_hangul_cert
     env = compose_files.read_env_file(compose_files.DEV_ENV)
     with harness.deployment(image, [compose_files.BASE, compose_files.DEV], env, "dev") as d:
         migrate(d)
-        for svc in APPS:
-            d.start(svc)
-        d.wait_healthy(list(APPS))
+        start_healthy(d)
         photos = d.volume("peaks-data") / "photos"
         seeded = [p for p in photos.rglob("*") if p.is_file()]
         assert seeded, "demo photos are seeded into the peaks volume"
@@ -116,7 +128,8 @@ def test_development_override_stores_photos_in_the_volume_and_prints_hangul_cert
         assert len(stored) > len(seeded)
         assert {p.stat().st_uid for p in stored} == {harness.pwd.getpwnam(harness.USER).pw_uid}
         assert harness.files_owned_by_user(image.app) == [] and harness.files_owned_by_user(image.venv) == []
-    _check_hangul(pdf)
+    figure("development", {"seeded_files": len(seeded), "stored_files": len(stored), "pdf_bytes": len(pdf),
+                           "fonts": _check_hangul(pdf)})
 
 
 def _certificate_pdf(c: httpx.Client) -> bytes:
@@ -154,7 +167,7 @@ def _certificate_pdf(c: httpx.Client) -> bytes:
     return pdf.content
 
 
-def _check_hangul(pdf: bytes) -> None:
+def _check_hangul(pdf: bytes) -> list[str]:
     from pypdf import PdfReader
 
     from services.peaks.domain.certificate_pdf import korean_font
@@ -169,3 +182,4 @@ def _check_hangul(pdf: bytes) -> None:
     assert embedded, [str(f.get("/BaseFont")) for f in fonts]
     words = page.extract_text()
     assert "영남알프스" in words and "울주군" in words and "김등산" in words, words
+    return [str(f["/BaseFont"]) for f in embedded]
