@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.answers import FeatureCollection
 from shared.problems import PROBLEM_JSON
 
 WRITE_METHODS = ("post", "put", "patch")
@@ -94,6 +96,42 @@ class Problem(BaseModel):
     errors: list[FieldError] | None = Field(default=None, description="Each invalid input (validation problems)")
 
 
+@dataclass(frozen=True)
+class WebhookEvent:
+    """A message the hub sends as a Standard Webhook: its `type`, who receives it and its `data`."""
+
+    kind: str
+    receivers: str
+    payload: type[BaseModel]
+    summary: str
+
+
+def webhooks(events: Sequence[WebhookEvent], schemas: dict[str, Any]) -> dict[str, Any]:
+    """OpenAPI 3.1 `webhooks`: one signed POST per event kind, its envelope and payload schema."""
+    out: dict[str, Any] = {}
+    for event in events:
+        schema = event.payload.model_json_schema(ref_template="#/components/schemas/{model}", mode="serialization")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[event.payload.__name__] = schema
+        envelope = {"type": "object", "required": ["type", "timestamp", "data"], "properties": {
+            "type": {"type": "string", "const": event.kind},
+            "timestamp": {"type": "string", "format": "date-time", "description": "When the event happened"},
+            "data": {"$ref": f"#/components/schemas/{event.payload.__name__}"}}}
+        out[event.kind] = {"post": {
+            "summary": event.summary, "operationId": f"webhook-{event.kind}", "tags": ["webhooks"],
+            "description": (f"Sent to: {event.receivers}. Delivered from the outbox after the change commits, "
+                            "signed as Standard Webhooks (verify `webhook-signature` over "
+                            "`<webhook-id>.<webhook-timestamp>.<body>` with the secret of your endpoint; "
+                            "deduplicate on `webhook-id`). Answer 2xx once stored; any other answer or a "
+                            "timeout is retried with full-jitter backoff (a `Retry-After` is honoured) until "
+                            "the message is dead-lettered."),
+            "parameters": copy.deepcopy(STANDARD_WEBHOOK_HEADERS),
+            "requestBody": {"required": True, "content": {"application/json": {"schema": envelope}}},
+            "responses": {"2XX": {"description": "Received (store it, then answer)"},
+                          "default": {"description": "Not received: the hub retries later"}}}}
+    return out
+
+
 def problem_response(status: int, description: str | None = None,
                      headers: dict[str, Any] | None = None) -> dict[str, Any]:
     """A `responses=` entry for a route: `status` answered as problem+json."""
@@ -127,11 +165,12 @@ def _statuses(path: str, method: str, op: dict[str, Any]) -> set[int]:
 
 def _document_operation(path: str, method: str, op: dict[str, Any], own_errors: bool) -> None:
     responses = op.setdefault("responses", {})
-    if method in WRITE_METHODS and not any(p.get("name", "").lower() == "idempotency-key"
+    # Honoured for callers with a key; a public write refuses it (400 idempotency-key-not-accepted).
+    if method in WRITE_METHODS and op.get("security") and not any(p.get("name", "").lower() == "idempotency-key"
                                            for p in op.get("parameters", [])):
         op.setdefault("parameters", []).append(copy.deepcopy(IDEMPOTENCY_KEY))
     for code, response in responses.items():
-        if code.startswith("2") and method in WRITE_METHODS:
+        if code.startswith("2") and method in WRITE_METHODS and op.get("security"):
             response.setdefault("headers", {}).update(REPLAYED)
     if own_errors:  # the standard's own error shape: leave it, but drop FastAPI's default 422
         if "HTTPValidationError" in str(responses.get("422", "")):
@@ -155,7 +194,7 @@ def document(doc: dict[str, Any], own_error_prefixes: Sequence[str] = (),
              webhooks: dict[str, Any] | None = None) -> dict[str, Any]:
     """Adds problems, headers and webhooks to a generated OpenAPI document (in place; returns it)."""
     schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-    for model in (FieldError, Problem):
+    for model in (FieldError, Problem, FeatureCollection):
         schema = model.model_json_schema(ref_template="#/components/schemas/{model}", by_alias=True)
         schemas.update(schema.pop("$defs", {}))
         schemas[model.__name__] = schema
@@ -171,15 +210,20 @@ def document(doc: dict[str, Any], own_error_prefixes: Sequence[str] = (),
     return doc
 
 
-def install(app: FastAPI, webhooks: dict[str, Any] | None = None) -> None:
-    """Replaces `app.openapi` with FastAPI's document passed through `document` (built once)."""
+def install(app: FastAPI) -> None:
+    """Replaces `app.openapi` with FastAPI's document passed through `document` (built once); the
+    webhooks are the service's `ServiceSpec.webhooks`."""
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
         if getattr(app.state, "openapi_documented", None) is None:
             app.openapi_schema = None
             prefixes = [prefix for prefix, _ in getattr(app.state, "error_formatters", ())]
-            app.state.openapi_documented = document(generate(), prefixes, webhooks)
+            doc = generate()
+            platform = getattr(app.state, "platform", None)
+            events = getattr(platform.spec, "webhooks", ()) if platform is not None else ()
+            hooks = webhooks(events, doc.setdefault("components", {}).setdefault("schemas", {}))
+            app.state.openapi_documented = document(doc, prefixes, hooks)
             app.openapi_schema = app.state.openapi_documented
         return app.state.openapi_documented
 

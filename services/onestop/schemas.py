@@ -34,6 +34,8 @@ class Input(RRNGuarded):
 
 # --------------------------------------------------------------------------- residents
 class ResidentCreate(Input):
+    model_config = {"json_schema_extra": {"examples": [{"name": "홍길동", "birth_date": "1974-05-05", "gender": "male", "phone": "010-1234-5678", "address_district": "buk-gu"}]}}
+
     name: str = Field(min_length=1, max_length=100, description="Full name as the resident gives it")
     birth_date: date = Field(description="YYYY-MM-DD; age is computed from it")
     gender: Gender | None = None
@@ -87,12 +89,16 @@ class Assessment(Input):
 
 
 class CaseCreate(Input):
+    model_config = {"json_schema_extra": {"examples": [{"resident_id": "res_01J9Z8X7W6V5T4S3R2Q1P0N9M8", "assessment": {"household_size": 1, "monthly_income_krw": 900000, "debt_total_krw": 32000000, "months_overdue": 14, "credit_score": 520, "employment_status": "unemployed", "crisis_flags": ["utilities-cut"]}}]}}
+
     resident_id: str = Field(min_length=1, max_length=40)
     assessment: Assessment
 
 
 # --------------------------------------------------------------------------- consent
 class ConsentCreate(Input):
+    model_config = {"json_schema_extra": {"examples": [{"agency": "ccrs", "categories": ["identity", "contact", "finance"], "sensitive_consent": False, "language": "ko", "taken_by": "counsellor 7", "notice_shown": True}]}}
+
     agency: str = Field(min_length=2, max_length=40, description="Party code of the receiving agency")
     categories: list[Category] = Field(min_length=1, max_length=6)
     sensitive_consent: bool = Field(
@@ -112,17 +118,23 @@ class ConsentCreate(Input):
 
 
 class ConsentWithdraw(Input):
+    model_config = {"json_schema_extra": {"examples": [{"withdrawn_by": "counsellor 7"}]}}
+
     withdrawn_by: str = Field(min_length=1, max_length=100)
 
 
 # --------------------------------------------------------------------------- referrals
 class ReferralCreate(Input):
+    model_config = {"json_schema_extra": {"examples": [{"service": "ccrs-debt-adjustment", "note": "prefers a morning call"}]}}
+
     service: str = Field(min_length=1, max_length=80, description="Service key or HSDS service id")
     note: str | None = Field(default=None, max_length=1000,
                              description="Kept at the hub; never sent to the agency")
 
 
 class StatusChange(Input):
+    model_config = {"json_schema_extra": {"examples": [{"status": "completed", "outcome": "debt-adjusted", "version": 3}]}}
+
     status: Status
     reason: ReasonCode | None = None
     outcome: OutcomeCode | None = None
@@ -157,6 +169,8 @@ class AgencyReferralPage(BaseModel):
 
 
 class CancelReferral(Input):
+    model_config = {"json_schema_extra": {"examples": [{"reason": "resident-request", "note": "the resident found a job", "version": 2}]}}
+
     reason: ReasonCode
     note: str | None = Field(default=None, max_length=1000)
     version: int | None = Field(default=None, ge=1)
@@ -164,6 +178,8 @@ class CancelReferral(Input):
 
 # --------------------------------------------------------------------------- meetings
 class MeetingCreate(Input):
+    model_config = {"json_schema_extra": {"examples": [{"title": "Monthly case meeting", "held_on": "2026-05-28"}]}}
+
     title: str = Field(min_length=1, max_length=200)
     held_on: date
     stalled_days: dict[Literal["requested", "accepted", "in-progress", "on-hold"], int] | None = Field(
@@ -186,6 +202,8 @@ class TaskIn(Input):
 
 
 class Decision(Input):
+    model_config = {"json_schema_extra": {"examples": [{"action": "task", "task": {"title": "call the resident about the debt adjustment", "assignee": "counsellor 7", "due_date": "2026-06-04"}, "note": "agreed at the meeting"}]}}
+
     action: Literal["refer", "task", "monitor", "close"]
     service: str | None = Field(default=None, max_length=80, description="For action=refer")
     task: TaskIn | None = Field(default=None, description="For action=task")

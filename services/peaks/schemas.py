@@ -67,6 +67,8 @@ class SeasonPublic(BaseModel):
 
 
 class ClimberCreate(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"display_name": "김등산 Kim", "contact": "climber@example.kr", "birth_year": 1985, "gallery_consent": True}]}}
+
     display_name: str = Field(min_length=1, max_length=80, description="Shown in the gallery and on the certificate")
     contact: str = Field(min_length=3, max_length=200, description="E-mail or phone; never shown publicly")
     birth_year: int = Field(ge=1900, le=2100, description="For the season's minimum-age rule")
@@ -136,6 +138,8 @@ class PhotosOut(BaseModel):
 
 
 class ReviewIn(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"decision": "approve", "reason": "summit sign visible; GPS inside the radius"}]}}
+
     decision: Literal["approve", "reject"]
     reason: str = Field(min_length=3, max_length=1000, description="Shown to the climber")
 
@@ -162,6 +166,8 @@ class ProgressOut(BaseModel):
 
 
 class ShippingAddressIn(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"address": "울산광역시 울주군 상북면 알프스온천5길 103-8"}]}}
+
     address: str = Field(min_length=5, max_length=500)
 
 
@@ -172,6 +178,8 @@ class ShippingAddressOut(BaseModel):
 
 
 class WebhookIn(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"url": "https://hooks.miryang.example/peaks", "events": ["photo.approved"], "territory": True}]}}
+
     url: str = Field(min_length=8, max_length=2000, description="https:// URL that receives the POSTs")
     events: list[Literal["photo.approved", "certificate.issued"]] = Field(min_length=1, max_length=2)
     territory: bool = Field(default=False, description="photo.approved only for peaks in your territory")

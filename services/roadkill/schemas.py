@@ -22,6 +22,8 @@ class ReportIn(RRNGuarded):
     model_config = ConfigDict(allow_inf_nan=False, str_strip_whitespace=True)
     rrn_redacted: ClassVar[frozenset[str]] = frozenset({"transcript", "road_name"})
 
+    model_config = {"json_schema_extra": {"examples": [{"reporter": "tmap-user-7f3a", "consent": True, "transcript": "고라니가 2차로에 치여 있어요", "lat": 36.86, "lon": 127.1652, "accuracy_m": 8, "heading_deg": 185, "speed_kmh": 92, "road_name": "경부고속도로", "reported_at": "2026-05-04T07:42:10+09:00"}]}}
+
     reporter: str = Field(min_length=1, max_length=128,
                           description="The partner's pseudonymous subscriber id; stored only as a keyed hash")
     # Strict: legal consent is the JSON literal `true`, never a string like "yes" coerced to it.
@@ -92,6 +94,8 @@ class EventIn(RRNGuarded):
 
     model_config = ConfigDict(str_strip_whitespace=True)
     rrn_redacted: ClassVar[frozenset[str]] = frozenset({"note", "reason"})
+
+    model_config = {"json_schema_extra": {"examples": [{"type": "closed", "version": 5, "outcome": "removed", "species_confirmed": "water_deer", "note": "carcass removed and disposed of"}]}}
 
     type: Literal["complaint_registered", "assigned", "acknowledged", "dispatched", "closed", "transferred"]
     version: int | None = Field(default=None, ge=1, description="The incident version you read (optimistic lock)")

@@ -4,12 +4,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from services.peaks.answers import PhotoPage
 from services.peaks.domain import reference
 from services.peaks.domain.errors import FlowError
 from services.peaks.domain.open_data import MAX_LIMIT, parse_peaks
 from services.peaks.domain.open_data import Query as PageQuery
 from services.peaks.flows import gallery
 from services.peaks.routes.deps import problem_of
+from shared.answers import binary_answer
 from shared.auth import PUBLIC
 from shared.deps import PlatformDep
 from shared.errors import field_problem
@@ -22,7 +24,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 @router.get("/gallery", dependencies=[PUBLIC], response_class=Response,
-            responses={200: {"content": {JSON: {}},
+            responses={200: {"model": PhotoPage,
                              "description": "`{items: [...], next_cursor}`; each item has `images.display` and "
                                             "`images.thumb` URLs (EXIF-free JPEGs)"},
                        304: {"description": "Unchanged since the ETag sent in If-None-Match"}})
@@ -43,7 +45,7 @@ def get_gallery(request: Request, platform: PlatformDep, peak: str | None = Quer
 
 
 @router.get("/media/{photo_id}/{size}/{digest}.jpg", dependencies=[PUBLIC], response_class=Response,
-            responses={200: {"content": {"image/jpeg": {}}, "description": "EXIF-free JPEG"},
+            responses={**binary_answer("image/jpeg", "EXIF-free JPEG"),
                        304: {"description": "Unchanged (strong ETag = SHA-256 of the bytes)"},
                        404: {"description": "No such public image"}})
 def get_media(request: Request, platform: PlatformDep, photo_id: str, size: str, digest: str) -> Response:

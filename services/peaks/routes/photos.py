@@ -15,6 +15,7 @@ from services.peaks.flows import photo_view, submission
 from services.peaks.routes import multipart
 from services.peaks.routes.deps import ClimberOnly, ClimberOrReviewer, problem_of
 from services.peaks.schemas import PhotoOut
+from shared.answers import binary_answer
 from shared.deps import PlatformDep
 
 router = APIRouter(prefix="/v1", tags=["photos"])
@@ -57,7 +58,8 @@ _BAD_FILE = {400: {"description": "Malformed multipart body"},
              422: {"description": "`peak` unknown or not active; `file` corrupt, truncated or too many pixels"}}
 
 
-@_upload.post("/photos", status_code=201, response_model=PhotoOut, responses=_BAD_FILE)
+@_upload.post("/photos", status_code=201, response_model=PhotoOut, responses=_BAD_FILE, openapi_extra={
+    "requestBody": {"content": {"multipart/form-data": {"example": {"peak": "가지산", "file": "(a JPEG taken on the summit)"}}}}})
 def submit(platform: PlatformDep, caller: ClimberOnly,
            peak: Annotated[str, Form(max_length=80, description="Peak code, name or alias (가지산, Sajabong…)")],
            file: Annotated[UploadFile, File(description="The summit photo (JPEG, PNG, WebP, HEIC; ≤ 25 MB)")],
@@ -85,7 +87,7 @@ def get_photo(platform: PlatformDep, caller: ClimberOrReviewer, photo_id: str) -
 
 
 @router.get("/photos/{photo_id}/image", response_class=Response,
-            responses={200: {"content": {"image/jpeg": {}}, "description": "Display-size JPEG without EXIF"}})
+            responses=binary_answer("image/jpeg", "Display-size JPEG without EXIF"))
 def get_photo_image(platform: PlatformDep, caller: ClimberOrReviewer, photo_id: str,
                     size: str = "display") -> Response:
     """The photo at display size (`size=thumb` for the thumbnail), upright and without any EXIF, for the
