@@ -7,6 +7,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_validator
 
 from services.peaks.domain.reference import KST, Peak, Season
+from shared.pii_guard import RRNGuarded
 
 
 def kst(value: datetime | None) -> str | None:
@@ -66,7 +67,10 @@ class SeasonPublic(BaseModel):
     version: str
 
 
-class ClimberCreate(BaseModel):
+class ClimberCreate(RRNGuarded):
+    """A new climber; a resident registration number in any field (the display name is shown publicly)
+    is refused with 422 naming the field (`shared.pii_guard`)."""
+
     model_config = {"json_schema_extra": {"examples": [{"display_name": "김등산 Kim", "contact": "climber@example.kr", "birth_year": 1985, "gallery_consent": True}]}}
 
     display_name: str = Field(min_length=1, max_length=80, description="Shown in the gallery and on the certificate")
@@ -137,7 +141,7 @@ class PhotosOut(BaseModel):
     next_cursor: str | None
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(RRNGuarded):
     model_config = {"json_schema_extra": {"examples": [{"decision": "approve", "reason": "summit sign visible; GPS inside the radius"}]}}
 
     decision: Literal["approve", "reject"]
@@ -165,7 +169,7 @@ class ProgressOut(BaseModel):
     shipping_address_set: bool
 
 
-class ShippingAddressIn(BaseModel):
+class ShippingAddressIn(RRNGuarded):
     model_config = {"json_schema_extra": {"examples": [{"address": "울산광역시 울주군 상북면 알프스온천5길 103-8"}]}}
 
     address: str = Field(min_length=5, max_length=500)
@@ -177,7 +181,7 @@ class ShippingAddressOut(BaseModel):
     shipping_address_set: bool
 
 
-class WebhookIn(BaseModel):
+class WebhookIn(RRNGuarded):
     model_config = {"json_schema_extra": {"examples": [{"url": "https://hooks.miryang.example/peaks", "events": ["photo.approved"], "territory": True}]}}
 
     url: str = Field(min_length=8, max_length=2000, description="https:// URL that receives the POSTs")

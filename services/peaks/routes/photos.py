@@ -17,6 +17,7 @@ from services.peaks.routes.deps import ClimberOnly, ClimberOrReviewer, problem_o
 from services.peaks.schemas import PhotoOut
 from shared.answers import binary_answer
 from shared.deps import PlatformDep
+from shared.pii_guard import refuse_rrn
 
 router = APIRouter(prefix="/v1", tags=["photos"])
 
@@ -67,6 +68,7 @@ def submit(platform: PlatformDep, caller: ClimberOnly,
     """Submit a summit photo. The answer (201) carries the verdict (`approved`, `needs_review`,
     `rejected`), a score and every check with its result and reason. A file that is not a usable
     image is refused with a problem naming `file`, and nothing is stored. `Idempotency-Key` honoured."""
+    refuse_rrn({"peak": peak})  # before the unknown-peak answer would quote it
     try:
         return submission.submit(platform, climber_id=caller.climber_id or "", peak=peak, file=file.file)
     except (InputError, FlowError) as exc:
