@@ -14,13 +14,14 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import fastapi_offline
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import Headers
 from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
+from shared.access import DocsPages
 from shared.auth import PUBLIC
 
 PLATFORM_STATIC = Path(__file__).parent / "static"
@@ -99,12 +100,14 @@ def _docs_page(page: HTMLResponse) -> HTMLResponse:
 
 
 def docs_router(app: FastAPI, assets: VersionedStaticFiles) -> APIRouter:
-    """`/docs` (Swagger UI), `/docs/oauth2-redirect`, `/redoc`, `/favicon.ico` and `/favicon.svg`: public."""
+    """`/docs` (Swagger UI), `/docs/oauth2-redirect`, `/redoc` (public in demo mode or with PUBLIC_API_DOCS,
+    else 404: `shared.access.DocsPages`), `/favicon.ico` and `/favicon.svg` (public)."""
     router = APIRouter(include_in_schema=False, dependencies=[PUBLIC])
+    pages = [Depends(DocsPages())]
     icons = StaticFiles(directory=PLATFORM_STATIC)
     redirect_url = app.swagger_ui_oauth2_redirect_url or "/docs/oauth2-redirect"
 
-    @router.get("/docs", response_class=HTMLResponse)
+    @router.get("/docs", response_class=HTMLResponse, dependencies=pages)
     def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return _docs_page(get_swagger_ui_html(
@@ -115,11 +118,11 @@ def docs_router(app: FastAPI, assets: VersionedStaticFiles) -> APIRouter:
             # No validator badge: Swagger UI would send the spec's URL to validator.swagger.io.
             swagger_ui_parameters={"validatorUrl": None, **(app.swagger_ui_parameters or {})}))
 
-    @router.get(redirect_url, response_class=HTMLResponse)
+    @router.get(redirect_url, response_class=HTMLResponse, dependencies=pages)
     def swagger_ui_redirect() -> HTMLResponse:
         return _docs_page(get_swagger_ui_oauth2_redirect_html())
 
-    @router.get("/redoc", response_class=HTMLResponse)
+    @router.get("/redoc", response_class=HTMLResponse, dependencies=pages)
     def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "")
         return _docs_page(get_redoc_html(

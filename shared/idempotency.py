@@ -1,4 +1,13 @@
-"""`Idempotency-Key` on creating requests: replay, reuse with another body, and in-flight duplicates."""
+"""`Idempotency-Key` on creating requests: replay, reuse with another body, and in-flight duplicates.
+
+Authentication comes first: a record belongs to the authenticated caller (`party:<code>`, or a kind
+registered with `KeyResolver.accept`, such as a peaks climber), whichever header carried the credential.
+A request without a valid credential writes no record and runs without replay protection: a protected
+route answers 401, a public one refuses the header (`shared.auth.Public`). Nothing secret or personal
+is kept in clear: the scope and the request fingerprint are keyed hashes, and the stored answer is
+sealed with a key derived from SECRET_KEY (`shared.secretbox`, AES-GCM bound to its scope and key), so
+a replay returns exactly the first answer (a token shown once included) to its own caller only.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -13,8 +22,11 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared import secretbox
+from shared.auth import caller_identity
 from shared.db import utcnow
 from shared.errors import PROBLEM_BASE, PROBLEM_JSON
+from shared.ids import keyed_hash
 
 if TYPE_CHECKING:
     from shared.platform import Platform
@@ -36,7 +48,7 @@ def _problem(status: int, slug: str, detail: str, headers: dict[str, str] | None
 class IdempotencyMiddleware:
     """Pure ASGI middleware (cheaper than BaseHTTPMiddleware on the hot intake path).
 
-    The key is scoped to the credential presented, so two parties can never collide or
+    The key is scoped to the authenticated caller, so two parties can never collide or
     read each other's stored responses. Responses ≥ 500 are not stored: the client may
     retry them. A crash after the business commit but before the response is stored
     leaves an in-flight record whose lock expires after `idempotency_lock_s`.
@@ -57,6 +69,21 @@ class IdempotencyMiddleware:
         if not key or len(key) > 255 or not key.isprintable():
             return await _send(send, *_problem(400, "bad-idempotency-key",
                                                "Idempotency-Key must be 1–255 printable characters."))
+        try:
+            identity = await caller_identity(platform, headers)
+        except Exception as exc:
+            if not _database_down(exc):
+                raise
+            log.warning("database unavailable", extra={"error": type(exc).__name__})
+            return await _send(send, *_problem(503, "database-unavailable",
+                                               "The database is unreachable; retry shortly.", {"retry-after": "5"}))
+        if identity is None:
+            return await self.app(scope, receive, send)
+        state = scope.get("state")
+        if isinstance(state, dict):
+            state["idempotency_scoped"] = True
+        else:
+            scope["state"] = {"idempotency_scoped": True}
         chunks = []
         while True:
             message = await receive()
@@ -66,10 +93,11 @@ class IdempotencyMiddleware:
             if not message.get("more_body"):
                 break
         body = b"".join(chunks)
-        auth = headers.get(b"authorization", b"") or headers.get(b"x-api-key", b"")
-        scope_id = hashlib.sha256(auth).hexdigest()
-        fingerprint = hashlib.sha256(b"\x00".join([scope["method"].encode(), scope["path"].encode(),
-                                                   scope.get("query_string", b""), body])).hexdigest()
+        secret = platform.settings.secret_key.get_secret_value()
+        scope_id = keyed_hash(secret, "idempotency-scope", identity)
+        fingerprint = keyed_hash(secret, "idempotency-request", "\x00".join([
+            scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"),
+            hashlib.sha256(body).hexdigest()]))
         try:
             decision = await anyio.to_thread.run_sync(_claim, platform, scope_id, key, fingerprint)
         except Exception as exc:
@@ -123,6 +151,10 @@ class IdempotencyMiddleware:
             await send({"type": "http.response.body", "body": body})
 
 
+def _aad(scope_id: str, key: str) -> bytes:
+    return f"{scope_id}\x00{key}".encode()
+
+
 def _database_down(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError | PoolTimeout) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated)
@@ -151,7 +183,12 @@ def _claim(platform: Platform, scope_id: str, key: str, fingerprint: str) -> tup
     now = utcnow()
     with platform.db.session() as session:
         row = session.execute(select(t).where(t.c.scope == scope_id, t.c.key == key)).first()
-        if row is not None and row.expires_at <= now:
+        replay = None
+        if row is not None and row.state == "done":
+            replay = secretbox.unseal(s.secret_key.get_secret_value(), "idempotency-response",
+                                      row.response_body or b"", _aad(scope_id, key))
+        # Expired, or sealed under another SECRET_KEY (or altered): as good as never stored.
+        if row is not None and (row.expires_at <= now or (row.state == "done" and replay is None)):
             session.execute(delete(t).where(t.c.id == row.id))
             row = None
         if row is None:
@@ -169,10 +206,10 @@ def _claim(platform: Platform, scope_id: str, key: str, fingerprint: str) -> tup
         if row.request_hash != fingerprint:
             return _problem(422, "idempotency-key-reused",
                             "This Idempotency-Key was used with a different request body; use a new key.")
-        if row.state == "done":
+        if replay is not None:
             headers = dict(row.response_headers or {})
             headers["idempotent-replayed"] = "true"
-            return row.response_status, headers, row.response_body or b""
+            return row.response_status, headers, replay
         if row.locked_until > now:
             return _problem(409, "idempotency-in-flight",
                             "A request with this Idempotency-Key is being processed; retry later.",
@@ -184,9 +221,11 @@ def _claim(platform: Platform, scope_id: str, key: str, fingerprint: str) -> tup
 
 def _store(platform: Platform, scope_id: str, key: str, status: int, headers: dict, body: bytes) -> None:
     t = platform.tables.idempotency
+    sealed = secretbox.seal(platform.settings.secret_key.get_secret_value(), "idempotency-response", body,
+                            _aad(scope_id, key))
     with platform.db.session() as session:
         session.execute(update(t).where(t.c.scope == scope_id, t.c.key == key).values(
-            state="done", response_status=status, response_headers=headers, response_body=body))
+            state="done", response_status=status, response_headers=headers, response_body=sealed))
 
 
 def _release(platform: Platform, scope_id: str, key: str) -> None:

@@ -8,12 +8,14 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import text
 
+from shared.access import OpenInDemo
+from shared.answers import Readiness
 from shared.auth import PUBLIC
 from shared.errors import Problem
 
@@ -77,7 +79,7 @@ def health_router() -> APIRouter:
 
     @router.get("/readyz", operation_id="readyz", dependencies=[PUBLIC],
                 responses={503: {"description": "Not ready", "content": {"application/problem+json": {}}}})
-    async def readyz(request: Request) -> dict[str, Any]:
+    async def readyz(request: Request) -> Readiness:
         """Readiness: database reachable and migrations at head."""
         platform = request.app.state.platform
         try:
@@ -90,9 +92,10 @@ def health_router() -> APIRouter:
                           headers={"Retry-After": "30"}, **state)
         return {"status": "ready", **state}
 
-    @router.get("/metrics", operation_id="metrics", dependencies=[PUBLIC], response_class=Response)
+    @router.get("/metrics", operation_id="metrics", dependencies=[Depends(OpenInDemo("metrics_token"))],
+                response_class=Response)
     async def metrics(request: Request) -> Response:
-        """Prometheus text exposition."""
+        """Prometheus text exposition. Outside demo mode: the operator's key or `METRICS_TOKEN` as bearer."""
         registry = request.app.state.platform.metrics.registry
         body = await anyio.to_thread.run_sync(generate_latest, registry)
         return Response(body, media_type=CONTENT_TYPE_LATEST)

@@ -13,7 +13,13 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 # deployment can never run with a secret that is printed in our README.
 PLACEHOLDER_SECRETS = frozenset({"", "change-me", "changeme", "demo", "secret", "demo-secret-not-for-production"})
 DEMO_SECRET = "demo-secret-not-for-production"
-SECRET_HINT = ("set SECRET_KEY to a random value of 16+ characters, e.g. "
+# Outside demo mode SECRET_KEY keys every keyed hash, signing secret and sealed value: at least 32
+# characters, and zxcvbn (the password-strength estimator) must put it at 10^24 guesses (~80 bits) or
+# more, which refuses repeats (`aaaa…`), sequences, keyboard patterns and words while any random
+# value of 32+ characters (`secrets.token_urlsafe(24)` or longer, `openssl rand -base64 32`) passes.
+SECRET_MIN_LENGTH = 32
+SECRET_MIN_GUESSES_LOG10 = 24
+SECRET_HINT = ("set SECRET_KEY to a random value of 32+ characters, e.g. "
                "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`, or run with DEMO_MODE=true")
 DATABASE_HINT = "set DATABASE_URL to sqlite:///var/{service}.db or postgresql+psycopg://user:password@host:5432/db"
 SUPPORTED_DIALECTS = ("sqlite", "postgresql")
@@ -108,6 +114,15 @@ CASES_BASE_URLS = {"roadkill": "http://127.0.0.1:8001", "peaks": "http://127.0.0
                    "onestop": "http://127.0.0.1:8003"}
 
 
+def _guesses_log10(secret: str) -> float:
+    """zxcvbn's estimate of the guesses needed (log10); it reads the first 72 characters, so a longer
+    value is judged by its weakest 72-character window."""
+    from zxcvbn import zxcvbn  # local: its dictionaries load on first use, only outside demo mode
+
+    windows = [secret[i:i + 72] for i in range(0, max(len(secret) - 72, 0) + 1, 36)] + [secret[-72:]]
+    return min(zxcvbn(w)["guesses_log10"] for w in windows)
+
+
 class ServiceSettings(BaseSettings):
     """Base settings; each service subclasses it and sets `service` and `port`."""
 
@@ -135,12 +150,13 @@ class ServiceSettings(BaseSettings):
     relay_poll_interval_s: float = 0.2
     relay_batch_size: int = 50
     relay_concurrency: int = 16
+    relay_endpoint_concurrency: int = 4  # deliveries at once to one endpoint (each within relay_timeout_s)
     relay_max_attempts: int = 8
     relay_backoff_base_s: float = 1.0
     relay_backoff_max_s: float = 600.0
     relay_timeout_s: float = 5.0
     relay_lease_s: float = 30.0
-    webhook_tolerance_s: int = 300
+    webhook_tolerance_s: int = 300  # receiving side: how far a webhook-timestamp may be from now
     webhook_secret_version: int = 1
     webhook_rotation_window_s: int = 86400
 
@@ -151,6 +167,12 @@ class ServiceSettings(BaseSettings):
     auto_migrate: bool = True  # embedded default: upgrade to head on start; production runs `cpa migrate`
     seed_on_start: bool = True  # reference data and demo parties
     max_body_bytes: int = 1_048_576
+    # Callers without a valid key or token send at most this much (shared/body_limits.py).
+    max_anonymous_body_bytes: int = Field(default=65_536, ge=1024)
+    # Outside demo mode /metrics needs the operator's key or this token (`Authorization: Bearer …`).
+    metrics_token: SecretStr | None = None
+    # Outside demo mode /docs and /redoc are served only when the operator opts in (/openapi.json always is).
+    public_api_docs: bool = False
     idempotency_ttl_s: int = 86400
     idempotency_lock_s: int = 60
     log_level: str = "INFO"
@@ -171,8 +193,13 @@ class ServiceSettings(BaseSettings):
             raise ValueError("SECRET_KEY is not set (the demo placeholder is refused outside demo mode)")
         if secret.strip().lower() in PLACEHOLDER_SECRETS:
             raise ValueError("SECRET_KEY is a placeholder, refused outside demo mode")
-        if len(secret) < 16:
-            raise ValueError("SECRET_KEY is too weak: at least 16 characters outside demo mode")
+        if len(secret) < SECRET_MIN_LENGTH:
+            raise ValueError(f"SECRET_KEY is too weak: at least {SECRET_MIN_LENGTH} characters outside demo mode")
+        if _guesses_log10(secret) < SECRET_MIN_GUESSES_LOG10:
+            raise ValueError("SECRET_KEY is too weak: repeated characters, a sequence or words, not a random value")
+        token = self.metrics_token.get_secret_value() if self.metrics_token is not None else None
+        if token is not None and (len(token) < SECRET_MIN_LENGTH or _guesses_log10(token) < SECRET_MIN_GUESSES_LOG10):
+            raise ValueError("METRICS_TOKEN is too weak: a random value of 32+ characters outside demo mode")
         return self
 
     @property

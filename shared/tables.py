@@ -43,6 +43,8 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
     api_key = Table(
         "api_key", metadata,
         Column("id", String(40), primary_key=True),
+        # Short, random, shown by `cpa keys list`; `cpa keys revoke` names exactly one key by it.
+        Column("public_id", String(16), nullable=False, unique=True),
         Column("key_hash", String(64), nullable=False, unique=True),
         Column("prefix", String(16), nullable=False),
         Column("party", String(40), nullable=False, index=True),

@@ -26,13 +26,13 @@ def test_clock_at_starts_the_service_clock_there_and_lets_it_run(db_overrides, t
 def test_outside_demo_mode_the_service_uses_the_machine_clock(db_overrides, tmp_path):
     # Whatever today is: outside demo mode there is neither CLOCK_AT nor a training clock.
     app = create_app(Settings(**db_overrides, var_dir=tmp_path, relay_enabled=False, autopilot_enabled=False,
-                              demo_mode=False, secret_key="a-real-secret-0123456789abcdef"))
+                              demo_mode=False, secret_key="oVmjBLztxzq4-yR0f_vgxKh2LTSUhLaRwgmSLD9KypM"))
     assert abs(app.state.platform.clock() - datetime.now(UTC)) < timedelta(seconds=5)
 
 
 def test_clock_at_is_refused_outside_demo_mode(db_overrides):
     with pytest.raises(ValidationError, match="DEMO_MODE"):
-        Settings(**db_overrides, demo_mode=False, secret_key="a-real-secret-0123456789abcdef",
+        Settings(**db_overrides, demo_mode=False, secret_key="oVmjBLztxzq4-yR0f_vgxKh2LTSUhLaRwgmSLD9KypM",
                  clock_at=INSIDE_2026)
 
 

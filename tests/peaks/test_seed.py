@@ -63,7 +63,7 @@ def test_seeded_history_is_served_by_the_open_api(peaks_client, peaks_app):
 
 def test_cli_main_seeds_a_database(tmp_path, monkeypatch, db_overrides, capsys):
     env = {"DATABASE_URL": db_overrides["database_url"], "VAR_DIR": str(tmp_path / "var"), "DEMO_MODE": "false",
-           "SECRET_KEY": "a-long-enough-test-secret-key"}
+           "SECRET_KEY": "oVmjBLztxzq4-yR0f_vgxKh2LTSUhLaRwgmSLD9KypM"}
     if db_overrides.get("db_schema"):
         env["DB_SCHEMA"] = db_overrides["db_schema"]
     for k, v in env.items():

@@ -71,7 +71,7 @@ def test_demo_mode_in_december_runs_a_training_clock_and_certifies(db_overrides,
             assert r.json()["verdict"] == "approved", r.text
             assert r.headers["service-clock"].startswith("training;")
         cert = c.get(f"/v1/climbers/{cid}/progress", headers=h).json()["certificate"]
-        assert cert["number"] == "YA-2026-000001" and cert["medal"]
+        assert cert["number"] == "YA-2026-000001" and "medal" in cert["award_due"]  # granted or held for review
         assert c.get("/v1/seasons/current").json()["medals_remaining"] == 29_999
 
 
@@ -87,7 +87,7 @@ def test_every_page_shows_the_training_banner(db_overrides, tmp_path):
 
 
 def test_outside_demo_mode_december_is_real_time_and_refuses_uploads(db_overrides, tmp_path):
-    settings = _settings(db_overrides, tmp_path, demo_mode=False, secret_key="a-real-secret-0123456789abcdef")
+    settings = _settings(db_overrides, tmp_path, demo_mode=False, secret_key="oVmjBLztxzq4-yR0f_vgxKh2LTSUhLaRwgmSLD9KypM")
     app = create_app(settings, real_now=lambda: DECEMBER)
     assert app.state.platform.clock() == DECEMBER
     with _client(app) as c:

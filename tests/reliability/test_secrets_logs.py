@@ -34,7 +34,7 @@ from tests.reliability.support import (
     spec_of,
 )
 
-REAL_SECRET = "reliability-secret-0123456789-abcdef"
+REAL_SECRET = "sNPbP14Ya7i3u156VtQ5WUDRvYu8Cph1XzEyVzhzZso"
 # Personal values the flows below send; none may reach a log line.
 PERSONAL = {
     "reporter": "tmap-sub-8c41d2e9-PERSONAL",

@@ -30,6 +30,6 @@ def test_demo_incidents_are_seeded_once(make_settings):
 
 def test_no_demo_incidents_outside_demo_mode(make_settings):
     app = create_app(make_settings(seed_demo_incidents=True, demo_mode=False,
-                                   secret_key="k3y-for-tests-0123456789-abcdefghij"))
+                                   secret_key="sNPbP14Ya7i3u156VtQ5WUDRvYu8Cph1XzEyVzhzZso"))
     with TestClient(app):
         assert _count(app.state.platform) == 0

@@ -12,7 +12,7 @@ from tests.shared.minisvc.app import MiniSettings, create_app
 from tests.shared.receiver import Receiver
 
 # A real (non-placeholder) secret for tests that switch demo mode off.
-REAL_SECRET = "k3y-for-tests-0123456789-abcdefghij"
+REAL_SECRET = "dmlC6L77AtYv4VeH-n6VTbCnqAZuqVvfniQI38YsbMA"  # random, as SECRET_KEY must be outside demo mode
 
 
 @pytest.fixture

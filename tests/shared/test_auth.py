@@ -68,12 +68,13 @@ def test_revoked_keys_refused(make_settings):
     with TestClient(create_app(make_settings(demo_mode=False, secret_key=REAL_SECRET))) as c:
         p = c.app.state.platform
         with p.db.session() as s:
-            key = auth.create_key(s, p.tables, party="bob")
+            issued = auth.issue_key(s, p.tables, party="bob")
             other = auth.create_key(s, p.tables, party="bob")
+        key = issued.key
         h = {"authorization": f"Bearer {key}"}
         assert c.get("/v1/notes", headers=h).status_code == 200  # now cached by the resolver
         with p.db.session() as s:
-            assert auth.revoke_key(s, p.tables, prefix=key[:12], resolver=p.keys) == 1
+            assert auth.revoke_key(s, p.tables, public_id=issued.public_id, resolver=p.keys) == 1
         assert c.get("/v1/notes", headers=h).status_code == 401
         assert c.get("/v1/notes", headers={"authorization": f"Bearer {other}"}).status_code == 200
         # Revoked from another process (`cpa keys revoke`): a fresh resolver refuses it too.

@@ -143,8 +143,12 @@ def test_each_history_starts_on_the_one_platform_branch(name):
     bridge = script.get_revision(own_base)
     assert bridge.dependencies == PLATFORM_ROOT
     assert "create_table" not in Path(bridge.path).read_text()
-    # A database at head names only the service's head (the branch root is one of its dependencies).
-    assert migrations.script_heads(spec.migrations_dir) == {migrations.own_head(spec.migrations_dir)}
+    # A database at head names the service's head and the branch's head (not the branch root while
+    # it is the branch's only revision: it is one of the service's dependencies).
+    (branch_head,) = script.get_revisions(f"{platform_migrations.BRANCH}@head")
+    assert branch_head.revision != PLATFORM_ROOT
+    assert migrations.script_heads(spec.migrations_dir) == {migrations.own_head(spec.migrations_dir),
+                                                            branch_head.revision}
 
 
 @pytest.mark.parametrize("migrated", SERVICES, indirect=True)
@@ -235,7 +239,8 @@ def test_makemigrations_writes_onto_the_service_head(name, tmp_path):
     text = new.read_text()
     assert f"down_revision: str | Sequence[str] | None = '{migrations.own_head(spec.migrations_dir)}'" in text
     assert "op.create_table" not in text  # models and history agree
-    assert migrations.script_heads(mig) == {new.name.split("_")[1]}
+    assert migrations.script_heads(mig) == {new.name.split("_")[1]} | (
+        migrations.script_heads(spec.migrations_dir) - {migrations.own_head(spec.migrations_dir)})
     assert not list(platform_migrations.VERSIONS.glob("*nothing_changed*"))
 
 
@@ -254,10 +259,11 @@ def test_a_platform_change_goes_on_the_platform_branch(tmp_path, monkeypatch):
     extra = Table("platform_extra", spec.metadata, Column("id", Integer, primary_key=True))
     try:
         migrations.upgrade(db, spec.migrations_dir)
+        (branch_head,) = migrations.script_heads(spec.migrations_dir) - {migrations.own_head(spec.migrations_dir)}
         migrations.autogenerate(db, spec.migrations_dir, "platform extra", head=f"{platform_migrations.BRANCH}@head")
         (new,) = [p for p in branch.glob("*_platform_extra.py")]
         text = new.read_text()
-        assert f"down_revision: str | Sequence[str] | None = '{PLATFORM_ROOT}'" in text
+        assert f"down_revision: str | Sequence[str] | None = '{branch_head}'" in text
         assert "op.create_table('platform_extra'" in text
         new_rev = new.name.split("_")[1]
         heads = migrations.script_heads(spec.migrations_dir)

@@ -40,8 +40,9 @@ class Api:
         headers = dict(kwargs.pop("headers", None) or {})
         if party or token:
             headers["authorization"] = f"Bearer {token or 'demo-' + party}"
-        if method != "GET":
-            # Retried on a network error or 50x with the same key, so nothing is created twice.
+        if method != "GET" and (party or token):
+            # Retried on a network error or 50x with the same key, so nothing is created twice. Anonymous
+            # requests (a climber registering) take no Idempotency-Key: it is scoped to a credential.
             headers.setdefault("idempotency-key", uuid.uuid4().hex)
         for attempt in range(4):
             try:

@@ -54,6 +54,23 @@ def _unauthorized(detail: str) -> Problem:
     return Problem(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
+async def climber_of(platform: PeaksPlatform, token: str) -> str | None:
+    """The climber a `clt_…` token belongs to, or None (remembered tokens cost no thread hop)."""
+    return (climbers.remembered_climber(platform, token)
+            or await run_in_threadpool(climbers.lookup_climber, platform, token))
+
+
+def accept_climber_tokens(platform: PeaksPlatform) -> None:
+    """Climber tokens name their holder before routing too (`climber:<id>`), so an Idempotency-Key on a
+    climber's upload is scoped to that climber (shared.idempotency)."""
+
+    async def identify(token: str) -> str | None:
+        climber_id = await climber_of(platform, token)
+        return None if climber_id is None else f"climber:{climber_id}"
+
+    platform.keys.accept(TOKEN_PREFIX, identify)
+
+
 class ClimberAuth(RequireParty):
     """Allows a climber token, plus the listed parties/roles (read by the authorization matrix)."""
 
@@ -64,9 +81,7 @@ class ClimberAuth(RequireParty):
         token = (creds.credentials.strip() if creds and creds.credentials else
                  request.headers.get("x-api-key", ""))
         if token.startswith(TOKEN_PREFIX):
-            platform = cast("PeaksPlatform", find_platform(request))
-            climber_id = (climbers.remembered_climber(platform, token)
-                          or await run_in_threadpool(climbers.lookup_climber, platform, token))
+            climber_id = await climber_of(cast("PeaksPlatform", find_platform(request)), token)
             if climber_id is None:
                 raise _unauthorized("The climber token is not valid.")
             return Caller(climber_id=climber_id)
