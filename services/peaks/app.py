@@ -29,9 +29,19 @@ PHOTO_BODY_LIMIT = 26_000_000
 
 def _routers():
     from services.peaks import ui  # the trainer's pages under /ui/ (kit.router first)
-    from services.peaks.routes import catalogue, certificates, climbers, gallery, open_api, photos, review
+    from services.peaks.routes import (
+        awards,
+        catalogue,
+        certificates,
+        climbers,
+        gallery,
+        open_api,
+        photos,
+        review,
+    )
 
-    return [m.router for m in (catalogue, climbers, photos, review, gallery, open_api, certificates)] + ui.routers
+    return [m.router for m in (catalogue, climbers, photos, review, awards, gallery, open_api,
+                               certificates)] + ui.routers
 
 
 SPEC = ServiceSpec.in_folder(

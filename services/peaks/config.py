@@ -22,6 +22,10 @@ class Settings(ServiceSettings):
     # Open API (gallery/open API/certificates engineer): per-key token bucket; 0 disables limiting.
     open_api_rate_per_minute: float = Field(default=1200, description="Sustained requests/min per API key")
     open_api_burst: int = Field(default=200, description="Requests per API key allowed in a burst")
+    # Climber registration is anonymous: per client address, this many at once, then this many an hour.
+    registration_burst: int = Field(default=20, description="Registrations per client allowed in a burst")
+    registration_per_hour: float = Field(default=20, description="Sustained registrations per client and hour; "
+                                                                 "0 disables the limit")
     # How long a process trusts its cached data version stamp (ETags, page cache) before asking the
     # database again; changes made in this process are seen at once, other processes' within this.
     open_api_stamp_ttl_s: float = 1.0

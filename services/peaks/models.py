@@ -39,6 +39,9 @@ class Climber(Base):
     gallery_consent: Mapped[bool] = mapped_column(Boolean, default=False)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex of the token
     shipping_address: Mapped[str | None] = mapped_column(Text, nullable=True)  # personal; only once a medal is due
+    # Keyed hash (SECRET_KEY) of the registering client's address: counts registrations per client for the
+    # award review (`domain.verification.signals`); the address itself is never stored. None: before 2026-12.
+    client_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -70,6 +73,8 @@ class Photo(Base):
     altitude_m: Mapped[float | None] = mapped_column(Float, nullable=True)
     taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     capture_day: Mapped[date] = mapped_column(Date)  # KST date the per-day/month limits count against
+    # Camera facts for the award review: {make, model, maker_note, thumbnail} (`signals.evidence_of`).
+    evidence: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     reviewed_by: Mapped[str | None] = mapped_column(String(40), nullable=True)  # party code
     review_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
@@ -88,16 +93,33 @@ class Photo(Base):
 
 
 class Certificate(Base):
-    """A season completion: issued exactly once per climber and season, with its rank."""
+    """A season completion: issued exactly once per climber and season, with its rank.
+
+    `id` is what public addresses use (random, 128 bits: not guessable); `number` is the human-readable
+    completion number printed on it. The medal and first-place award are granted at once, or — when the
+    set shows signals of forgery or scripting — held for Ulju-gun's review (`award_status` "held", the
+    reasons in `award_signals`) and then granted or refused; the certificate itself stays either way.
+    """
 
     __tablename__ = "certificate"
 
     number: Mapped[str] = mapped_column(String(20), primary_key=True)  # YA-2026-000123 (rank in season)
+    id: Mapped[str] = mapped_column(String(40), unique=True)  # crt_<22 url-safe chars>: public, unguessable
     climber_id: Mapped[str] = mapped_column(ForeignKey("climber.id"), index=True)
     season_id: Mapped[str] = mapped_column(String(16))
     rank: Mapped[int] = mapped_column(Integer)  # 1 = first finisher of the season
-    first_place: Mapped[bool] = mapped_column(Boolean, default=False)  # the first-place reward
-    medal: Mapped[bool] = mapped_column(Boolean, default=False)  # a medal was allocated (first-come)
+    first_place: Mapped[bool] = mapped_column(Boolean, default=False)  # the first-place reward, granted
+    medal: Mapped[bool] = mapped_column(Boolean, default=False)  # a medal was granted (first-come)
+    # none (nothing due) | granted | held (waits for review) | refused; `award_due`: what it is about,
+    # a list of "medal" / "first_place" (a held medal is taken from the stock, given back if refused).
+    award_status: Mapped[str] = mapped_column(String(16), default="none", index=True)
+    award_due: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
+    award_signals: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONType, nullable=True)
+    award_decided_by: Mapped[str | None] = mapped_column(String(40), nullable=True)  # party code
+    award_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    award_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The medal record: the five sponsoring municipalities' names it bears [{name_ko, name_en, ...}].
+    medal_inscription: Mapped[list[dict[str, str]] | None] = mapped_column(JSONType, nullable=True)
     shipped_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)  # medal sent
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -110,7 +132,8 @@ class Certificate(Base):
 class SeasonCounter(Base):
     """Per-season tallies handed out with single atomic UPDATEs: completion ranks and medal stock.
 
-    `medals_remaining` starts at the season's `medal_stock` (None: the season has no medals).
+    `medals_remaining` starts at the season's `medal_stock`; both are None for a season whose medal stock
+    is "unlimited" (every finisher gets one).
     """
 
     __tablename__ = "season_counter"

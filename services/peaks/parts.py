@@ -18,13 +18,14 @@ class Invalidatable(Protocol):
 
 @dataclass
 class PeaksParts:
-    """Photo store, open-API rate limiter, climber-token cache and certificate PDF cache; the open API's
-    photo feed (`flows.feed.feed_of`) is built on first use (it hooks every write session, so only
-    services that serve it pay)."""
+    """Photo store, open-API and registration rate limiters, climber-token cache and certificate PDF cache;
+    the open API's photo feed (`flows.feed.feed_of`) is built on first use (it hooks every write session,
+    so only services that serve it pay)."""
 
     platform: Platform[PeaksParts] = field(repr=False)
     storage: Storage
     limiter: TokenBuckets
+    registrations: TokenBuckets  # climber registrations per client (flows.climbers.register)
     # Tokens known valid: {digest: (valid until, climber id)} (services/peaks/flows/climbers.py).
     climber_tokens: dict[str, tuple[float, str]] = field(default_factory=dict)
     certificate_pdfs: PdfCache = field(default_factory=PdfCache)
@@ -39,7 +40,8 @@ class PeaksParts:
 def build_parts(platform: Platform[PeaksParts]) -> PeaksParts:
     s = cast(Settings, platform.settings)
     return PeaksParts(platform=platform, storage=Storage(s.resolved_storage_dir),
-                      limiter=TokenBuckets(s.open_api_rate_per_minute, s.open_api_burst))
+                      limiter=TokenBuckets(s.open_api_rate_per_minute, s.open_api_burst),
+                      registrations=TokenBuckets(s.registration_per_hour / 60, s.registration_burst))
 
 
 # What peaks code takes as `platform`: the shared platform with these parts.

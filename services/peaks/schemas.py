@@ -58,8 +58,8 @@ class SeasonPublic(BaseModel):
     per_day_limit: int | None
     per_month_limit: int | None
     min_age: int | None
-    medal_stock: int | None
-    medals_remaining: int | None
+    medal_stock: int | Literal["unlimited"]
+    medals_remaining: int | None  # None when the stock is unlimited
     completions: int
     completions_per_year: int | None
     sources: list[str]
@@ -149,10 +149,16 @@ class ReviewIn(RRNGuarded):
 
 
 class CertificateBrief(BaseModel):
+    id: str = Field(description="The certificate's public address (random): /v1/certificates/{id}")
     number: str
     rank: int
-    first_place: bool
-    medal: bool
+    first_place: bool = Field(description="First place granted")
+    medal: bool = Field(description="A medal granted")
+    award_status: Literal["none", "granted", "held", "refused"] = Field(
+        description="held: the medal/first place wait for Ulju-gun's review (signals of a forged or scripted set)")
+    award_due: list[Literal["medal", "first_place"]] = Field(description="What the award is about")
+    medal_inscription: list[dict[str, str]] | None = Field(
+        description="The medal record: the five sponsoring municipalities' names it bears")
     issued_at: str
 
 
@@ -203,3 +209,37 @@ class WebhookOut(BaseModel):
 
 class WebhooksOut(BaseModel):
     items: list[WebhookOut]
+
+
+class AwardSignalOut(BaseModel):
+    code: str
+    reason: str
+    details: dict[str, Any] = {}
+
+
+class AwardOut(BaseModel):
+    """A certificate's medal/first-place award as Ulju-gun reviews it (not public: it names the climber id)."""
+
+    certificate_id: str
+    number: str
+    season: str
+    rank: int
+    climber_id: str
+    display_name: str
+    held: list[Literal["medal", "first_place"]]
+    status: Literal["none", "granted", "held", "refused"]
+    signals: list[AwardSignalOut]
+    photos: list[str]
+    issued_at: str
+    decided_by: str | None
+    reason: str | None
+    decided_at: str | None
+
+
+class AwardsOut(BaseModel):
+    items: list[AwardOut]
+
+
+class AwardDecisionIn(BaseModel):
+    decision: Literal["approve", "refuse"]
+    reason: str = Field(min_length=3, max_length=1000, description="Kept with the decision")

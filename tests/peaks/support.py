@@ -1,7 +1,7 @@
 """Helpers of the peaks API tests: climbers, summit photos with distinct perceptual hashes, uploads."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 
 from services.peaks.domain import reference, sample_photos
@@ -51,3 +51,40 @@ def staff(party: str) -> dict:
 
 def check(body: dict, code: str) -> dict:
     return next(c for c in body["checks"] if c["code"] == code)
+
+
+# An ordinary climber's phone: what a real phone writes besides GPS and times (make, model, a maker note and
+# an embedded thumbnail). With it, a GPS fix a few metres off the catalogue's summit point, capture times to
+# the second and uploads on the day of each climb, a completed set shows no sign of forgery or scripting.
+PHONE = ("samsung", "SM-S918N", b"SAMSUNG\x00\x07\x00" + bytes(range(40)))
+
+
+def ordinary_photo(peak: str, *, seed: int, taken_at: datetime) -> bytes:
+    p = reference.peaks()[peak]
+    return sample_photos.make_photo(lat=p.lat + 17.0 / METRES_PER_DEG_LAT, lon=p.lon + 0.00009,
+                                    alt=p.elevation_m - 3, taken_at=taken_at, hpos_error=6, seed=seed,
+                                    camera=PHONE)
+
+
+def climb_day(i: int, year: int = 2026) -> datetime:
+    """When an ordinary climber reaches the i-th active peak: two a month from April, to the second."""
+    return datetime(year, month_of(i), 3 + 11 * (i % 2), 10, 31, 7 + i, tzinfo=KST)
+
+
+def finish_ordinarily(c, app, name: str, seeds, *, consent: bool = True, peaks=ACTIVE,
+                      year: int = 2026) -> tuple[str, dict]:
+    """An ordinary climber completes the season: registers, then uploads each summit photo two hours after
+    taking it (the service clock is pinned at each upload, then given back)."""
+    platform = app.state.platform
+    real = platform.clock
+    try:
+        platform.clock = lambda: climb_day(0, year) - timedelta(days=1)
+        cid, auth = register(c, name, consent=consent)
+        for i, code in enumerate(peaks):
+            taken = climb_day(i, year)
+            platform.clock = lambda t=taken: t + timedelta(hours=2)
+            body = upload(c, auth, code, ordinary_photo(code, seed=next(seeds), taken_at=taken)).json()
+            assert body["verdict"] == "approved", [x for x in body["checks"] if x["result"] != "pass"]
+    finally:
+        platform.clock = real
+    return cid, auth

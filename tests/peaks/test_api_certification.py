@@ -60,6 +60,10 @@ def _certificates(app, climber_id: str | None = None) -> list[Certificate]:
         return rows
 
 
+def _due(cert: Certificate, award: str) -> bool:
+    return award in (cert.award_due or ())
+
+
 def test_last_two_photos_approved_concurrently_give_exactly_one_certificate(peaks_app):
     seeds = iter(SAFE_SEEDS)
     with testing.live_server(peaks_app) as server, httpx.Client(base_url=server.url, timeout=30) as h:
@@ -73,7 +77,8 @@ def test_last_two_photos_approved_concurrently_give_exactly_one_certificate(peak
             assert prog["complete"] and prog["certificate"]["number"] == certs[0].number
         ranks = [c.rank for c in _certificates(peaks_app)]
         assert ranks == [1, 2, 3]  # one per climber, in completion order, no gaps
-        assert [c.first_place for c in _certificates(peaks_app)] == [True, False, False]
+        # First place is due to rank 1 only (held for review here: these synthetic sets show signs of a script).
+        assert [_due(c, "first_place") for c in _certificates(peaks_app)] == [True, False, False]
 
 
 def test_medal_stock_of_one_and_two_simultaneous_finishers_give_exactly_one_medal(peaks_app):
@@ -88,7 +93,7 @@ def test_medal_stock_of_one_and_two_simultaneous_finishers_give_exactly_one_meda
         certs = _certificates(peaks_app)
         assert {c.climber_id for c in certs} == {a, b}
         assert sorted(c.rank for c in certs) == [1, 2]
-        assert sum(c.medal for c in certs) == 1
+        assert sum(_due(c, "medal") for c in certs) == 1  # allocated once (granted or held for review)
         assert h.get("/v1/seasons/current").json()["medals_remaining"] == 0
         with peaks_app.state.platform.db.read_session() as s:
             assert s.scalar(select(func.count()).select_from(Certificate)) == 2

@@ -39,7 +39,15 @@ def test_summit_photos_pass_at_every_active_peak_and_certify(peaks_client):
     prog = c.get(f"/v1/climbers/{cid}/progress", headers=h).json()
     assert prog["complete"] and prog["remaining"] == [] and len(prog["done"]) == len(ACTIVE)
     cert = prog["certificate"]
-    assert cert["number"] == "YA-2026-000001" and cert["rank"] == 1 and cert["first_place"] and cert["medal"]
+    assert cert["number"] == "YA-2026-000001" and cert["rank"] == 1
+    # Seven synthetic photos uploaded in a second: the medal and first place wait for Ulju-gun (test_award_review).
+    assert cert["award_status"] == "held" and not cert["first_place"] and not cert["medal"]
+    r = c.post(f"/v1/certificates/{cert['id']}/award", headers=staff("ulju"),
+               json={"decision": "approve", "reason": "Originals checked"})
+    assert r.status_code == 200, r.text
+    prog = c.get(f"/v1/climbers/{cid}/progress", headers=h).json()
+    cert = prog["certificate"]
+    assert cert["first_place"] and cert["medal"]
     assert prog["medal_due"] and not prog["shipping_address_set"]
     r = c.put(f"/v1/climbers/{cid}/shipping-address", json={"address": "12 Summit-ro, Ulju-gun"}, headers=h)
     assert r.status_code == 200 and r.json()["certificate"] == cert["number"]

@@ -27,14 +27,18 @@ FIVE_EN = ("Ulju-gun", "Miryang-si", "Yangsan-si", "Gyeongju-si", "Cheongdo-gun"
 FIVE_KO = ("울주군", "밀양시", "양산시", "경주시", "청도군")
 
 
-def _finish(c, name: str, seeds) -> tuple[str, dict, str]:
-    cid, auth = register(c, name, birth_year=1985)
+def _finish(c, name: str, seeds, *, consent: bool = True) -> tuple[str, dict, dict]:
+    """A climber completes the season; Ulju-gun grants the award held for review (synthetic photos)."""
+    cid, auth = register(c, name, birth_year=1985, consent=consent)
     for i, code in enumerate(ACTIVE):
         body = upload(c, auth, code, photo(code, seed=next(seeds), month=month_of(i))).json()
         assert body["verdict"] == "approved", body["checks"]
     prog = c.get(f"/v1/climbers/{cid}/progress", headers=auth).json()
     assert prog["complete"] and prog["certificate"]
-    return cid, auth, prog["certificate"]["number"]
+    if prog["certificate"]["award_status"] == "held":
+        assert c.post(f"/v1/certificates/{prog['certificate']['id']}/award", headers=staff("ulju"),
+                      json={"decision": "approve", "reason": "Originals checked"}).status_code == 200
+    return cid, auth, prog["certificate"]
 
 
 def qr_codes_in(pdf: bytes, tmp_path) -> list[str]:
@@ -55,27 +59,30 @@ def test_certificate_verification_pdf_and_shipping_list(peaks_client, peaks_app,
     c = peaks_client
     settings = peaks_app.state.platform.settings
     seeds = iter(SAFE_SEEDS)
-    cid, auth, number = _finish(c, "김등산 Kim", seeds)
+    cid, auth, cert = _finish(c, "김등산 Kim", seeds)
+    number, cert_id = cert["number"], cert["id"]
 
-    # Public verification: display name, season, rank, date, the five municipalities; nothing personal.
-    r = c.get(f"/v1/certificates/{number}")
+    # Public verification by the certificate's random id: display name (the climber consented), season,
+    # rank, date, the five municipalities; nothing personal.
+    r = c.get(f"/v1/certificates/{cert_id}")
     assert r.status_code == 200, r.text
     doc = r.json()
-    assert doc["number"] == number and doc["valid"] and doc["display_name"] == "김등산 Kim"
+    assert doc["id"] == cert_id and doc["number"] == number and doc["valid"] and doc["display_name"] == "김등산 Kim"
     assert doc["season"] == "2026" and doc["rank"] == 1 and doc["first_place"] and doc["completed_on"] == "2026-11-29"
     assert [m["name_en"] for m in doc["municipalities"]] == list(FIVE_EN)
     assert [m["name_ko"] for m in doc["municipalities"]] == list(FIVE_KO)
-    assert doc["verification_url"] == f"{settings.base_url}/v1/certificates/{number}"
+    assert doc["verification_url"] == f"{settings.base_url}/v1/certificates/{cert_id}"
     for private in ("kim@example.org", "1985", cid, "contact", "birth", "address", "medal"):
         assert private not in r.text, private
-    opened = c.get(f"/open/v1/certificates/{number}", headers=staff("cheongdo"))
+    opened = c.get(f"/open/v1/certificates/{cert_id}", headers=staff("cheongdo"))
     assert opened.status_code == 200 and opened.json() == doc and "x-ratelimit-remaining" in opened.headers
-    for bad in ("YA-2026-999999", "nonsense", "YA-2026-000001x"):
+    # The number is printed on the certificate but is no address: it would let anyone walk through them all.
+    for bad in (number, "YA-2026-999999", "nonsense", "crt_AAAAAAAAAAAAAAAAAAAAAA", cert_id[:-1]):
         assert c.get(f"/v1/certificates/{bad}").status_code == 404
         assert c.get(f"/v1/certificates/{bad}.pdf").status_code == 404
 
     # The PDF opens, names the five municipalities, and its QR code decodes to the verification URL.
-    pdf = c.get(f"/v1/certificates/{number}.pdf")
+    pdf = c.get(f"/v1/certificates/{cert_id}.pdf")
     assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
     assert pdf.content.startswith(b"%PDF-")
     reader = PdfReader(io.BytesIO(pdf.content))
@@ -122,3 +129,68 @@ def test_pdf_without_a_korean_font_falls_back_to_romanised_names(monkeypatch, tm
     for name in FIVE_EN:
         assert name in text
     assert qr_codes_in(pdf, tmp_path) == [url]
+
+
+def test_without_consent_the_verification_shows_no_name(peaks_client, tmp_path):
+    c = peaks_client
+    seeds = iter(SAFE_SEEDS)
+    _cid, _auth, shown = _finish(c, "Shown Climber", seeds)
+    hidden_cid, auth, hidden = _finish(c, "Hidden Climber", seeds, consent=False)
+    assert shown["id"] != hidden["id"] and all(len(x["id"]) == 26 for x in (shown, hidden))
+
+    doc = c.get(f"/v1/certificates/{hidden['id']}").json()
+    assert doc["display_name"] is None and doc["name_shown"] is False and doc["number"] == hidden["number"]
+    page = c.get(f"/ui/certificates/{hidden['id']}")
+    assert page.status_code == 200 and "data-name-withheld" in page.text
+    text = PdfReader(io.BytesIO(c.get(f"/v1/certificates/{hidden['id']}.pdf").content)).pages[0].extract_text()
+    assert "withheld" in text and hidden["number"] in text
+    listing = c.get("/ui/certificates").text
+    assert shown["number"] in listing and f'/ui/certificates/{shown["id"]}' in listing
+    assert hidden["number"] not in listing and hidden["id"] not in listing
+    for where in (doc, page.text, text, listing):
+        assert "Hidden Climber" not in str(where)
+    # The climber still sees their own certificate (and its address) in their progress.
+    assert c.get(f"/v1/climbers/{hidden_cid}/progress", headers=auth).json()["certificate"]["id"] == hidden["id"]
+
+
+def test_migration_gives_existing_certificates_random_ids_and_medal_inscriptions(tmp_path):
+    """A database at the revision before certificate ids, with two certificates, upgraded to the head."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from services.peaks.app import SPEC, Settings
+    from services.peaks.domain.programme import is_certificate_id
+    from shared import migrations, testing
+    from shared.platform import Platform
+
+    overrides = testing.database_overrides(tmp_path, "peaks")
+    platform = Platform(SPEC, Settings(**overrides))
+    try:
+        migrations.upgrade(platform.db, SPEC.migrations_dir, "7dd5eb54b8e9")
+        now = datetime(2026, 6, 1, 3, tzinfo=UTC)
+        meta = sa.MetaData(schema=platform.db.schema)
+        climber = sa.Table("climber", meta, autoload_with=platform.db.engine)
+        cert = sa.Table("certificate", meta, autoload_with=platform.db.engine)
+        with platform.db.engine.begin() as conn:
+            conn.execute(climber.insert(), [{"id": "clm_1", "display_name": "Old", "contact": "o@example.org",
+                                             "birth_year": 1980, "gallery_consent": True, "token_hash": "a" * 64,
+                                             "created_at": now, "updated_at": now}])
+            conn.execute(cert.insert(), [
+                {"number": "YA-2026-000001", "climber_id": "clm_1", "season_id": "2026", "rank": 1,
+                 "first_place": True, "medal": True, "issued_at": now},
+                {"number": "YA-2025-000007", "climber_id": "clm_1", "season_id": "2025", "rank": 7,
+                 "first_place": False, "medal": False, "issued_at": now}])
+        migrations.upgrade(platform.db, SPEC.migrations_dir)
+        cert = sa.Table("certificate", sa.MetaData(schema=platform.db.schema), autoload_with=platform.db.engine)
+        with platform.db.engine.connect() as conn:
+            rows = {r.number: r for r in conn.execute(sa.select(cert))}
+    finally:
+        platform.db.dispose()
+        testing.drop_schema(overrides.get("db_schema"))
+    first, other = rows["YA-2026-000001"], rows["YA-2025-000007"]
+    assert is_certificate_id(first.id) and is_certificate_id(other.id) and first.id != other.id
+    assert first.award_status == "granted" and sorted(first.award_due) == ["first_place", "medal"]
+    assert [m["name_en"] for m in first.medal_inscription] == list(FIVE_EN)
+    assert [m["name_ko"] for m in first.medal_inscription] == list(FIVE_KO)
+    assert other.award_status == "none" and other.medal_inscription is None and other.award_due is None

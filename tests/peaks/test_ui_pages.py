@@ -37,7 +37,8 @@ def world(peaks_client):
     cy, cy_h = register(c, "Cy", consent=False)
     assert upload(c, cy_h, "sinbulsan", photo("sinbulsan", seed=41)).json()["verdict"] == "approved"
     return {"c": c, "ana": ana, "ana_h": ana_h, "ok": ok.json(), "waiting": waiting.json(), "bo": bo, "bo_h": bo_h,
-            "cy_h": cy_h, "cert": progress["certificate"]["number"]}
+            "cy_h": cy_h, "cert": progress["certificate"]["id"],
+            "cert_number": progress["certificate"]["number"]}
 
 
 def page(c, url: str, **kw) -> str:
@@ -83,7 +84,7 @@ def test_every_page_renders_with_data(world):
     assert 'id="act-as"' in review and "/ui/partials/review?party={party}" in review
 
     certs = page(c, "/ui/certificates")
-    assert world["cert"] in certs
+    assert world["cert_number"] in certs and f'href="/ui/certificates/{world["cert"]}"' in certs
 
     cert = page(c, f"/ui/certificates/{world['cert']}")
     for m in reference.municipalities().values():
@@ -100,6 +101,7 @@ def test_every_page_renders_with_data(world):
     assert c.get(f"/v1/certificates/{world['cert']}.pdf").headers["content-type"] == "application/pdf"
     assert "Bo" in cert and "example.org" not in cert  # display name only, never the contact
     assert c.get("/ui/certificates/YA-2026-999999").status_code == 404
+    assert c.get(f"/ui/certificates/{world['cert_number']}").status_code == 404  # numbers are no addresses
 
 
 def test_gallery_filter_images_and_views(world):

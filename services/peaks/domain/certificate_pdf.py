@@ -2,9 +2,10 @@
 
 Pure rendering: the certificate is looked up by `flows.certificates`.
 
-The public view carries no personal data beyond the display name (which the climber chose to be
-public): number, season, rank, completion date, first-place mark, and the five municipalities'
-names in Korean and English.
+The public view carries no personal data: number, season, rank, completion date, first-place mark, the
+five municipalities' names in Korean and English, and the display name only when the climber agreed to
+show it (gallery consent); otherwise `display_name` is None and the PDF says the name is withheld. A
+certificate is addressed by its random id (`programme.new_certificate_id`), never by its number.
 
 The PDF embeds a Korean-capable TrueType font when the system has one (Debian `fonts-nanum`,
 installed by `.ci/run`; found by path or `fc-match`), so names print in Hangul and English. Without
@@ -41,6 +42,7 @@ KOREAN_FONT_CANDIDATES = (
 # fontTools reports every hinting table it drops while subsetting a font; that is expected.
 logging.getLogger("fontTools.subset").setLevel(logging.ERROR)
 NUMBER_PATTERN = r"^YA-[0-9A-Za-z]{1,16}-[0-9]{1,9}$"
+WITHHELD_EN, WITHHELD_KO = "Name withheld at the climber's request", "이름 비공개"
 
 
 # --------------------------------------------------------------------------- public view
@@ -49,11 +51,12 @@ NUMBER_PATTERN = r"^YA-[0-9A-Za-z]{1,16}-[0-9]{1,9}$"
 @dataclass(frozen=True, slots=True)
 class CertificateView:
     number: str
-    display_name: str
+    display_name: str | None  # None: the climber did not agree to show their name
     season: str
     rank: int
     first_place: bool
     issued_at: datetime
+    id: str = ""  # the public address (crt_…); "" only for a view that was never stored
 
     @property
     def completed_on(self) -> str:
@@ -67,19 +70,20 @@ def municipalities() -> list[dict[str, str]]:
              "province_en": m.province_en, "role": m.role} for m in ms]
 
 
-def verification_path(number: str) -> str:
-    return f"/v1/certificates/{number}"
+def verification_path(certificate_id: str) -> str:
+    return f"/v1/certificates/{certificate_id}"
 
 
 def public_document(view: CertificateView, base_url: str) -> dict[str, Any]:
     return {
-        "number": view.number, "valid": True, "display_name": view.display_name, "season": view.season,
+        "id": view.id, "number": view.number, "valid": True, "display_name": view.display_name,
+        "name_shown": view.display_name is not None, "season": view.season,
         "rank": view.rank, "first_place": view.first_place, "completed_on": view.completed_on,
         "issued_at": view.issued_at.astimezone(KST).isoformat(),
         "title_en": "Yeongnam Alps Nine Peaks Certification", "title_ko": "영남알프스 9봉 완등 인증",
         "municipalities": municipalities(),
-        "verification_url": base_url + verification_path(view.number),
-        "pdf_url": base_url + verification_path(view.number) + ".pdf",
+        "verification_url": base_url + verification_path(view.id),
+        "pdf_url": base_url + verification_path(view.id) + ".pdf",
     }
 
 
@@ -153,8 +157,12 @@ def render_pdf(view: CertificateView, verification_url: str) -> bytes:
     pdf.cell(w, 8, "Yeongnam Alps Nine Peaks Certification", align="C", new_x="LMARGIN", new_y="NEXT")
 
     pdf.ln(12)
-    pdf.set_font(family, size=26)
-    name = view.display_name if font else _latin(view.display_name)
+    if view.display_name is None:
+        pdf.set_font(family, size=16)
+        name = t(WITHHELD_KO, WITHHELD_EN)
+    else:
+        pdf.set_font(family, size=26)
+        name = view.display_name if font else _latin(view.display_name)
     pdf.cell(w, 16, name, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_font(family, size=12)
@@ -205,7 +213,7 @@ class PdfCache:
         self._lock = threading.Lock()
 
     def get(self, view: CertificateView, url: str) -> bytes:
-        key = (view.number, url)
+        key = (view.id or view.number, url)
         with self._lock:
             hit = self._items.get(key)
             if hit is not None:

@@ -27,6 +27,8 @@ GPS_LAT_REF, GPS_LAT, GPS_LON_REF, GPS_LON, GPS_ALT_REF, GPS_ALT = 1, 2, 3, 4, 5
 GPS_TIME, GPS_DATE, GPS_HPOS_ERROR = 7, 29, 31
 DATETIME_ORIGINAL, OFFSET_TIME_ORIGINAL = 36867, 36881
 MAKE, MODEL, ORIENTATION = 271, 272, 274
+MAKER_NOTE = 37500  # Exif IFD: the camera maker's private block (phones and cameras write one)
+THUMB_OFFSET, THUMB_LENGTH = 513, 514  # IFD1: JPEGInterchangeFormat(Length), the embedded thumbnail
 
 # Plausible GPS altitude on Earth (Dead Sea shore to above Everest); anything else is a broken value.
 ALT_RANGE = (-500.0, 9000.0)
@@ -51,6 +53,8 @@ class PhotoMetadata:
     make: str | None = None
     model: str | None = None
     orientation: int | None = None  # 1..8
+    maker_note: bool = False  # a non-empty MakerNote (37500) in the Exif IFD
+    thumbnail: bool = False  # IFD1 points at an embedded JPEG thumbnail (cameras write one; scripts rarely)
     problems: tuple[str, ...] = field(default_factory=tuple)
 
     @property
@@ -185,6 +189,18 @@ def _sub_ifd(exif: Any, tag: int, name: str, notes: Notes) -> Mapping[int, Any]:
     return ifd
 
 
+def _thumbnail(exif: Any) -> bool:
+    """True when IFD1 (the thumbnail directory) names a thumbnail of non-zero length."""
+    try:
+        ifd1 = exif.get_ifd(ExifTags.IFD.IFD1) if isinstance(exif, Image.Exif) else exif.get(ExifTags.IFD.IFD1)
+    except Exception:  # a broken IFD1 offset: no usable thumbnail
+        return False
+    if not isinstance(ifd1, Mapping):
+        return False
+    length = as_number(ifd1.get(THUMB_LENGTH))
+    return ifd1.get(THUMB_OFFSET) is not None and length is not None and length > 0
+
+
 def _load_exif(source: bytes | Image.Image | Image.Exif | Mapping[int, Any], notes: Notes) -> Any:
     if isinstance(source, Image.Exif | Mapping):
         return source
@@ -245,6 +261,8 @@ def read_photo_metadata(source: bytes | Image.Image | Image.Exif | Mapping[int, 
             make=_label(ifd0, MAKE, "Make", notes),
             model=_label(ifd0, MODEL, "Model", notes),
             orientation=_orientation(ifd0, notes),
+            maker_note=bool(exif_ifd.get(MAKER_NOTE)),
+            thumbnail=_thumbnail(exif),
             problems=tuple(notes.items),
         )
     except Exception as exc:  # last line of defence: metadata must never break an upload

@@ -1,6 +1,9 @@
 """Rules of the certification programme that need no database: which peak a name means this season,
-who reviews which peak, and how certificates are numbered."""
+who reviews which peak, how certificates are numbered and named, and what a medal bears."""
 from __future__ import annotations
+
+import re
+import secrets
 
 from services.peaks.domain import reference
 from services.peaks.domain.errors import InputError
@@ -36,3 +39,24 @@ def review_territory(party: str, operator: str) -> list[str]:
 
 def certificate_number(season_id: str, rank: int) -> str:
     return f"YA-{season_id}-{rank:06d}"
+
+
+# Public certificate ids: 128 random bits, URL-safe (22 characters), so one certificate's address says nothing
+# about any other's (the completion number `YA-2026-000123` is printed on it, but never used to look it up).
+CERTIFICATE_ID_PATTERN = r"^crt_[A-Za-z0-9_-]{22}$"
+
+
+def new_certificate_id() -> str:
+    return "crt_" + secrets.token_urlsafe(16)
+
+
+def is_certificate_id(value: str) -> bool:
+    return re.match(CERTIFICATE_ID_PATTERN, value) is not None
+
+
+def medal_inscription() -> list[dict[str, str]]:
+    """The names a medal bears: the five sponsoring municipalities, the managing one (Ulju-gun) first — as
+    the certificate names them (handbook, Chapter 3, Yeongnam Alps case: certificates and medals carry the
+    names of the five sponsoring local governments)."""
+    ms = sorted(reference.municipalities().values(), key=lambda m: m.role != "managing")
+    return [{"code": m.code, "name_ko": m.name_ko, "name_en": m.name_en} for m in ms]

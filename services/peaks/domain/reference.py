@@ -100,6 +100,8 @@ class Peaks(Versioned):
 
 
 Limit = Annotated[int, Field(ge=0)] | None  # a count that must be >= 0, or null for "no limit / unknown"
+# Medals: a finite stock for the first N finishers (0: the season awards none), or every finisher gets one.
+MedalStock = Annotated[int, Field(ge=0)] | Literal["unlimited"]
 
 
 class Season(Frozen):
@@ -116,7 +118,7 @@ class Season(Frozen):
     per_day_limit: Limit
     per_month_limit: Limit
     min_age: Limit
-    medal_stock: Limit
+    medal_stock: MedalStock
     completions_per_year: Limit
     sources: Items[str]
     assumptions: Mapping[str, str]
@@ -137,6 +139,15 @@ class Season(Frozen):
         if self.capture_from is not None and self.capture_from > self.end_date:
             raise ValueError("capture_from is after end_date")
         return self
+
+    @property
+    def awards_medals(self) -> bool:
+        return self.medal_stock != 0
+
+    @property
+    def finite_medal_stock(self) -> int | None:
+        """The number of medals, or None when every finisher gets one ("unlimited")."""
+        return None if self.medal_stock == "unlimited" else self.medal_stock
 
     def is_active(self, peak_code: str) -> bool:
         """True when the peak counts towards completion in this season."""

@@ -6,6 +6,7 @@ Deliberately broken files (decompression bombs, garbage EXIF) are test-only: tes
 from __future__ import annotations
 
 import io
+import struct
 from datetime import UTC, datetime, timedelta, timezone
 from fractions import Fraction
 from typing import Any
@@ -92,13 +93,17 @@ def build_exif(
     gps_time: bool = True,
     hpos_error: float | None = None,
     orientation: int | None = None,
-    make: str = "CPA",
-    model: str = "SummitCam synthetic",
+    make: str | None = "CPA",
+    model: str | None = "SummitCam synthetic",
+    maker_note: bytes | None = None,
 ) -> Image.Exif:
-    """EXIF as a real camera writes it: GPS IFD (0x8825) with rational triples, Exif IFD (0x8769) with times."""
+    """EXIF as a real camera writes it: GPS IFD (0x8825) with rational triples, Exif IFD (0x8769) with times
+    (and the maker's private MakerNote block when given)."""
     exif = Image.Exif()
-    exif[tags.MAKE] = make
-    exif[tags.MODEL] = model
+    if make is not None:
+        exif[tags.MAKE] = make
+    if model is not None:
+        exif[tags.MODEL] = model
     if orientation is not None:
         exif[tags.ORIENTATION] = orientation
     gps: dict[int, Any] = {}
@@ -128,10 +133,38 @@ def build_exif(
         exif_ifd: dict[int, Any] = {tags.DATETIME_ORIGINAL: local.strftime("%Y:%m:%d %H:%M:%S")}
         if offset:
             exif_ifd[tags.OFFSET_TIME_ORIGINAL] = offset
+        if maker_note is not None:
+            exif_ifd[tags.MAKER_NOTE] = maker_note
         exif[ExifTags.IFD.Exif] = exif_ifd
     if gps:
         exif[ExifTags.IFD.GPSInfo] = gps
     return exif
+
+
+def with_thumbnail(exif: Image.Exif, picture_: Image.Image) -> bytes:
+    """The EXIF block with an IFD1 holding a 160x120 JPEG thumbnail of `picture_`, as cameras write it
+    (Pillow writes IFD0 and its sub-IFDs only, so IFD1 is appended here and IFD0's next-IFD link set)."""
+    raw = exif.tobytes()
+    head, tiff = raw[:6], bytearray(raw[6:])  # b"Exif\0\0", then the TIFF structure
+    order = "<" if tiff[:2] == b"II" else ">"
+    ifd0 = struct.unpack(order + "I", tiff[4:8])[0]
+    count = struct.unpack(order + "H", tiff[ifd0:ifd0 + 2])[0]
+    link = ifd0 + 2 + 12 * count
+    thumb = io.BytesIO()
+    small = picture_.convert("RGB").copy()
+    small.thumbnail((160, 120))
+    small.save(thumb, "JPEG", quality=70)
+    data = thumb.getvalue()
+    if len(tiff) % 2:
+        tiff += b"\0"
+    ifd1 = len(tiff)
+    entries = [(0x0103, 3, 1, 6), (tags.THUMB_OFFSET, 4, 1, ifd1 + 2 + 12 * 3 + 4), (tags.THUMB_LENGTH, 4, 1, len(data))]
+    block = struct.pack(order + "H", len(entries))
+    for tag, kind, n, value in entries:
+        block += struct.pack(order + "HHI", tag, kind, n) + (struct.pack(order + "HH", value, 0) if kind == 3
+                                                            else struct.pack(order + "I", value))
+    tiff[link:link + 4] = struct.pack(order + "I", ifd1)
+    return head + bytes(tiff) + block + struct.pack(order + "I", 0) + data
 
 
 def _parse_offset(offset: str) -> timezone:
@@ -173,8 +206,14 @@ def make_photo(
     fmt: str = "JPEG",
     quality: int = 85,
     orientation: int | None = None,
+    camera: tuple[str, str, bytes] | None = None,
 ) -> bytes:
-    """A synthetic summit photo with real EXIF. Leave lat/lon None for a photo without GPS."""
+    """A synthetic summit photo with real EXIF. Leave lat/lon None for a photo without GPS.
+
+    `camera` = (make, model, maker note) writes what a phone writes besides the GPS and times: its make and
+    model, a MakerNote block and an embedded thumbnail (without it: the synthetic make, no note, no thumbnail).
+    """
+    make, model, note = camera or ("CPA", "SummitCam synthetic", None)
     exif = build_exif(
         lat=lat,
         lon=lon,
@@ -184,5 +223,9 @@ def make_photo(
         gps_time=gps_time,
         hpos_error=hpos_error,
         orientation=orientation,
+        make=make,
+        model=model,
+        maker_note=note,
     )
-    return encode(picture(size, seed), fmt=fmt, quality=quality, exif=exif)
+    img = picture(size, seed)
+    return encode(img, fmt=fmt, quality=quality, exif=with_thumbnail(exif, img) if camera else exif)

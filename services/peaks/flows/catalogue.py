@@ -34,6 +34,6 @@ def current_season(platform: PeaksPlatform) -> SeasonPublic | None:
         finish_deadline=s.finish_deadline, peaks=list(s.peaks), method=s.method, gps_required=s.gps_required,
         sign_required=s.sign_required, per_day_limit=s.per_day_limit, per_month_limit=s.per_month_limit,
         min_age=s.min_age, medal_stock=s.medal_stock,
-        medals_remaining=counter.medals_remaining if counter else s.medal_stock,
+        medals_remaining=counter.medals_remaining if counter else s.finite_medal_stock,
         completions=counter.completions if counter else 0, completions_per_year=s.completions_per_year,
         sources=list(s.sources), assumptions=dict(s.assumptions), version=reference.reference().versions["seasons"])

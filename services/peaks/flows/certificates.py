@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
 from services.peaks.domain import certificate_pdf
-from services.peaks.domain.certificate_pdf import NUMBER_PATTERN, CertificateView
+from services.peaks.domain.certificate_pdf import CertificateView
 from services.peaks.domain.errors import FlowError
+from services.peaks.domain.programme import is_certificate_id
 from services.peaks.domain.reference import KST
 from services.peaks.models import Certificate, Climber
 
@@ -22,30 +22,34 @@ CSV_BATCH = 500
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def view(platform: PeaksPlatform, number: str) -> CertificateView:
-    """The certificate as the public sees it; FlowError 404 for a malformed or unknown number."""
-    if not re.match(NUMBER_PATTERN, number):
-        raise FlowError(404, "not-found", f"No certificate {number!r}: numbers look like YA-2026-000123.")
+def view(platform: PeaksPlatform, certificate_id: str) -> CertificateView:
+    """The certificate as the public sees it (the name only with the climber's consent); FlowError 404 for
+    a malformed or unknown id. Numbers (YA-2026-000123) are not addresses: they would be guessable."""
+    if not is_certificate_id(certificate_id):
+        raise FlowError(404, "not-found", f"No certificate {certificate_id!r}: certificate addresses look like "
+                                          "crt_ followed by 22 letters, digits, '-' or '_' (see its QR code).")
     with platform.db.read_session() as s:
-        row = s.execute(select(Certificate.number, Certificate.season_id, Certificate.rank,
-                               Certificate.first_place, Certificate.issued_at, Climber.display_name)
+        row = s.execute(select(Certificate.id, Certificate.number, Certificate.season_id, Certificate.rank,
+                               Certificate.first_place, Certificate.issued_at, Climber.display_name,
+                               Climber.gallery_consent)
                         .join(Climber, Climber.id == Certificate.climber_id)
-                        .where(Certificate.number == number)).first()
+                        .where(Certificate.id == certificate_id)).first()
     if row is None:
-        raise FlowError(404, "not-found", f"No certificate {number}: it was not issued by this programme.")
-    return CertificateView(number=row.number, display_name=row.display_name, season=row.season_id, rank=row.rank,
-                           first_place=row.first_place, issued_at=row.issued_at)
+        raise FlowError(404, "not-found", f"No certificate {certificate_id}: it was not issued by this programme.")
+    return CertificateView(number=row.number, display_name=row.display_name if row.gallery_consent else None,
+                           season=row.season_id, rank=row.rank, first_place=row.first_place, issued_at=row.issued_at,
+                           id=row.id)
 
 
-def verification_document(platform: PeaksPlatform, number: str) -> dict[str, Any]:
-    """The public verification of a certificate number (FlowError 404 if there is none)."""
-    return certificate_pdf.public_document(view(platform, number), platform.settings.base_url)
+def verification_document(platform: PeaksPlatform, certificate_id: str) -> dict[str, Any]:
+    """The public verification of a certificate (FlowError 404 if there is none)."""
+    return certificate_pdf.public_document(view(platform, certificate_id), platform.settings.base_url)
 
 
-def pdf(platform: PeaksPlatform, number: str) -> tuple[str, bytes]:
+def pdf(platform: PeaksPlatform, certificate_id: str) -> tuple[str, bytes]:
     """(number, PDF bytes) of a certificate, its QR code pointing at the verification URL (cached)."""
-    found = view(platform, number)
-    url = platform.settings.base_url + certificate_pdf.verification_path(found.number)
+    found = view(platform, certificate_id)
+    url = platform.settings.base_url + certificate_pdf.verification_path(found.id)
     return found.number, platform.parts.certificate_pdfs.get(found, url)
 
 

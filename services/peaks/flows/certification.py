@@ -13,20 +13,28 @@ only by single atomic UPDATEs (`completions = completions + 1`, and `medals_rema
 medals_remaining > 0`): the UPDATE row lock serialises finishers of the same season, and PostgreSQL
 re-checks the WHERE after waiting, so two simultaneous finishers can never both take the last medal,
 nor share a rank.
+
+Award review: the certificate is always issued at once; its medal and first-place award are granted at
+once too unless the completing set shows signals of forgery or scripting (`domain.verification.signals`,
+rules in `data/award_review.json`): then they are held for Ulju-gun's review (`flows.awards`). A held medal
+is taken from the stock at completion, so finishers keep their first-come order, and given back if refused.
+First place is taken while a certificate of the season has it granted or any certificate is held (a refused
+first place passes to the next finisher, see `flows.awards`), so rank 1 being held never makes two winners.
 """
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import TYPE_CHECKING
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.peaks.domain import reference
-from services.peaks.domain.programme import certificate_number
+from services.peaks.domain.programme import certificate_number, medal_inscription, new_certificate_id
 from services.peaks.domain.reference import Season
+from services.peaks.domain.verification import signals
 from services.peaks.flows.events import notify_subscribers
 from services.peaks.models import Certificate, Climber, Photo, SeasonCounter
 from shared.db import advisory_lock, utcnow
@@ -44,8 +52,8 @@ def ensure_counter(session: Session, season: Season, now: datetime | None = None
     try:
         with session.begin_nested():
             session.execute(insert(SeasonCounter).values(
-                season_id=season.id, completions=0, medal_stock=season.medal_stock,
-                medals_remaining=season.medal_stock, updated_at=now or utcnow()))
+                season_id=season.id, completions=0, medal_stock=season.finite_medal_stock,
+                medals_remaining=season.finite_medal_stock, updated_at=now or utcnow()))
     except IntegrityError:
         pass  # created concurrently: fine
 
@@ -86,17 +94,75 @@ def maybe_certify(session: Session, platform: PeaksPlatform, climber_id: str, se
     rank = session.execute(update(t).where(c.season_id == season.id)
                            .values(completions=c.completions + 1, updated_at=now)
                            .returning(c.completions)).scalar_one()
-    medal = session.execute(update(t).where(c.season_id == season.id, c.medals_remaining > 0)
-                            .values(medals_remaining=c.medals_remaining - 1)).rowcount == 1
-    cert = Certificate(number=certificate_number(season.id, rank), climber_id=climber_id, season_id=season.id,
-                       rank=rank, first_place=rank == 1, medal=medal, issued_at=now)
+    advisory_lock(session, "peaks-awards", season.id)  # against a refusal passing first place on (flows.awards)
+    due = [k for k, v in (("medal", _take_medal(session, season)),
+                          ("first_place", not _first_place_taken(session, season.id))) if v]
+    climber = session.get(Climber, climber_id)
+    assert climber is not None
+    found = signals_of(session, climber, season) if due else []
+    held = bool(found)
+    cert = Certificate(number=certificate_number(season.id, rank), id=new_certificate_id(), climber_id=climber_id,
+                       season_id=season.id, rank=rank, first_place="first_place" in due and not held,
+                       medal="medal" in due and not held, award_status="held" if held else "granted" if due else "none",
+                       award_due=due or None, award_signals=signals.signals_json(found) if held else None,
+                       medal_inscription=medal_inscription() if "medal" in due else None, issued_at=now)
     session.add(cert)
     session.flush()
-    climber = session.get(Climber, climber_id)
     notify_subscribers(session, platform, "certificate.issued", {
-        "number": cert.number, "season": season.id, "rank": rank, "first_place": cert.first_place,
-        "medal": medal, "issued_at": now.isoformat(),
-        "display_name": climber.display_name if climber else None,
+        "number": cert.number, "id": cert.id, "season": season.id, "rank": rank, "first_place": cert.first_place,
+        "medal": cert.medal, "award": cert.award_status, "issued_at": now.isoformat(),
+        "display_name": climber.display_name if climber.gallery_consent else None,
         "municipalities": [m.name_en for m in reference.municipalities().values()]})
-    log.info("certificate issued", extra={"certificate": cert.number, "rank": rank, "medal": medal})
+    log.info("certificate issued", extra={"certificate": cert.number, "rank": rank, "award": cert.award_status})
     return cert
+
+
+def _take_medal(session: Session, season: Season) -> bool:
+    """One medal for this finisher: always when the stock is unlimited, else while the stock lasts."""
+    if not season.awards_medals:
+        return False
+    if season.finite_medal_stock is None:
+        return True
+    t = SeasonCounter.__table__
+    c = t.c
+    return session.execute(update(t).where(c.season_id == season.id, c.medals_remaining > 0)
+                           .values(medals_remaining=c.medals_remaining - 1)).rowcount == 1
+
+
+def _first_place_taken(session: Session, season_id: str) -> bool:
+    """A certificate of the season has first place granted, or one is held (first place waits with it)."""
+    return session.execute(select(Certificate.number).where(
+        Certificate.season_id == season_id,
+        or_(Certificate.first_place.is_(True), Certificate.award_status == "held")).limit(1)).first() is not None
+
+
+def signals_of(session: Session, climber: Climber, season: Season) -> list[signals.Signal]:
+    """The award-review signals of the climber's completing set (the first approved photo of each peak)."""
+    rows = session.execute(select(Photo.peak_code, Photo.evidence, Photo.taken_at, Photo.created_at, Photo.checks)
+                           .where(Photo.climber_id == climber.id, Photo.season_id == season.id,
+                                  Photo.status == "approved", Photo.peak_code.in_(season.peaks))
+                           .order_by(Photo.created_at, Photo.id)).all()
+    first: dict[str, Any] = {}
+    for r in rows:
+        first.setdefault(r.peak_code, r)
+    evidence = [_evidence(r) for r in first.values()]
+    return signals.evaluate(evidence, _registrations_from_client(session, climber))
+
+
+def _evidence(row: Any) -> signals.PhotoEvidence:
+    ev = row.evidence or {}
+    distance = next((c.get("details", {}).get("distance_m") for c in row.checks or () if c.get("code") == "distance"),
+                    None)
+    return signals.PhotoEvidence(make=ev.get("make"), model=ev.get("model"), maker_note=bool(ev.get("maker_note")),
+                                 thumbnail=bool(ev.get("thumbnail")), taken_at=row.taken_at,
+                                 uploaded_at=row.created_at, distance_m=distance)
+
+
+def _registrations_from_client(session: Session, climber: Climber) -> int | None:
+    """Climbers registered by the same client within the rule's window of this climber's registration."""
+    if climber.client_hash is None:
+        return None
+    window = timedelta(hours=signals.client_window_hours())
+    return session.scalar(select(func.count()).select_from(Climber).where(
+        Climber.client_hash == climber.client_hash, Climber.created_at >= climber.created_at - window,
+        Climber.created_at <= climber.created_at + window)) or 0

@@ -1,4 +1,10 @@
-"""Climbers: registration (token shown once), the token lookup behind climber auth, the medal address."""
+"""Climbers: registration (token shown once), the token lookup behind climber auth, the medal address.
+
+Registration is open to anyone, so it is rate-limited per client (`PeaksParts.registrations`, token buckets
+keyed by a keyed hash of the client's address: settings `REGISTRATION_BURST` at once, then
+`REGISTRATION_PER_HOUR`); over the limit → 429 problem with `Retry-After`. The keyed hash is also stored on
+the climber, so the award review can count how many climbers one client registered (`flows.certification`).
+"""
 from __future__ import annotations
 
 import hmac
@@ -11,8 +17,8 @@ from services.peaks.domain.errors import FlowError
 from services.peaks.domain.tokens import hash_token, new_token
 from services.peaks.models import Certificate, Climber
 from services.peaks.schemas import ClimberCreate, ClimberCreated, ShippingAddressOut
-from shared.db import utcnow
-from shared.ids import new_id
+from shared.ids import keyed_hash, new_id
+from shared.problems import Problem
 
 if TYPE_CHECKING:
     from services.peaks.parts import PeaksPlatform
@@ -25,13 +31,25 @@ TOKEN_CACHE_S = 5.0
 _TOKEN_CACHE_MAX = 10_000
 
 
-def register(platform: PeaksPlatform, body: ClimberCreate) -> ClimberCreated:
-    """A new climber; the answer carries the bearer token, which is never shown again."""
+def client_key(platform: PeaksPlatform, client: str) -> str:
+    """The keyed hash of a client address (the address itself is never stored nor logged)."""
+    return keyed_hash(platform.settings.secret_key.get_secret_value(), "peaks-client", client)
+
+
+def register(platform: PeaksPlatform, body: ClimberCreate, *, client: str = "") -> ClimberCreated:
+    """A new climber; the answer carries the bearer token, which is never shown again. `client`: the
+    caller's address (rate limit and award review); Problem 429 with Retry-After over the limit."""
+    key = client_key(platform, client or "unknown")
+    decision = platform.parts.registrations.take(key)
+    if not decision.allowed:
+        raise Problem(429, "rate-limited", f"Too many registrations from your network: at most "
+                                           f"{decision.limit} at once; try again in {decision.retry_after_s} s.",
+                      headers={"Retry-After": str(decision.retry_after_s)})
     token = new_token()
-    now = utcnow()
+    now = platform.clock()
     climber = Climber(id=new_id("clm"), display_name=body.display_name, contact=body.contact,
                       birth_year=body.birth_year, gallery_consent=body.gallery_consent,
-                      token_hash=hash_token(token), created_at=now, updated_at=now)
+                      token_hash=hash_token(token), client_hash=key, created_at=now, updated_at=now)
     with platform.db.session() as s:
         s.add(climber)
     return ClimberCreated(id=climber.id, display_name=climber.display_name,
@@ -77,5 +95,5 @@ def set_shipping_address(platform: PeaksPlatform, climber_id: str, address: str)
         climber = s.get(Climber, climber_id)
         assert climber is not None
         climber.shipping_address = address.strip()
-        climber.updated_at = utcnow()
+        climber.updated_at = platform.clock()
     return ShippingAddressOut(climber_id=climber_id, certificate=cert.number, shipping_address_set=True)

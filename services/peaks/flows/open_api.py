@@ -60,8 +60,8 @@ def statistics(session: Session, season: reference.Season, *, days: int, today: 
         "approvals_per_peak": [
             {"peak": code, "name_en": peaks[code].name_en, "name_ko": peaks[code].name_ko,
              "active": season.is_active(code), "approved": int(per_peak.get(code, 0))} for code in peaks],
-        "medals": {"stock": counter.medal_stock if counter else season.medal_stock,
-                   "remaining": counter.medals_remaining if counter else season.medal_stock},
+        "medals": {"stock": season.medal_stock,
+                   "remaining": counter.medals_remaining if counter else season.finite_medal_stock},
         "gallery_views": [{"day": (first + timedelta(days=i)).isoformat(),
                            "views": int(views.get(first + timedelta(days=i), 0))} for i in range(days)],
     }

@@ -57,6 +57,7 @@ def progress(session: Session, climber_id: str, season: Season) -> dict[str, Any
         "remaining": [p for p in order if p not in done and p not in pending],
         "complete": done == set(order),
         "certificate": None if cert is None else {
-            "number": cert.number, "rank": cert.rank, "first_place": cert.first_place, "medal": cert.medal,
-            "issued_at": cert.issued_at.astimezone(KST).isoformat()},
+            "id": cert.id, "number": cert.number, "rank": cert.rank, "first_place": cert.first_place,
+            "medal": cert.medal, "award_status": cert.award_status, "award_due": list(cert.award_due or ()),
+            "medal_inscription": cert.medal_inscription, "issued_at": cert.issued_at.astimezone(KST).isoformat()},
     }

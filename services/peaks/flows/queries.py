@@ -16,8 +16,9 @@ from services.peaks.domain import display, reference
 from services.peaks.domain.display import VERDICT_WORDS, local, municipality_view, peak_label
 from services.peaks.domain.errors import FlowError
 from services.peaks.domain.open_data import media_path
-from services.peaks.domain.programme import can_review, review_territory
+from services.peaks.domain.programme import can_review, is_certificate_id, review_territory
 from services.peaks.domain.reference import KST
+from services.peaks.flows.awards import held as held_awards
 from services.peaks.flows.derivatives import derivative_bytes
 from services.peaks.flows.progress import progress
 from services.peaks.models import Certificate, Climber, GalleryView, Photo, SeasonCounter
@@ -129,8 +130,8 @@ def statistics(platform: PeaksPlatform) -> dict[str, Any]:
     days = [first + timedelta(days=i) for i in range(VIEW_DAYS)]
     return {
         "season": season.id, "participants": participants, "registered": registered, "completions": completions,
-        "medal_stock": counter.medal_stock if counter else season.medal_stock,
-        "medals_remaining": counter.medals_remaining if counter else season.medal_stock,
+        "medal_stock": season.medal_stock,
+        "medals_remaining": counter.medals_remaining if counter else season.finite_medal_stock,
         "approvals": [(f"{p.name_en} {p.name_ko}", by_peak.get(p.code, 0)) for p in reference.peaks().values()
                       if season.is_active(p.code) or by_peak.get(p.code)],
         "verdicts": [(VERDICT_WORDS[k], verdicts.get(k, 0)) for k in ("approved", "needs_review", "rejected")],
@@ -140,7 +141,8 @@ def statistics(platform: PeaksPlatform) -> dict[str, Any]:
 
 
 def review_queue(platform: PeaksPlatform, party: str) -> dict[str, Any]:
-    """Photos waiting for review in the party's territory (every peak for Ulju-gun), oldest first."""
+    """Photos waiting for review in the party's territory (every peak for Ulju-gun), oldest first; for
+    Ulju-gun also the medals and first places held for review, with their reasons."""
     operator = platform.parties.operator
     peaks = review_territory(party, operator)
     waiting = (Photo.status == "needs_review", Photo.peak_code.in_(peaks))
@@ -151,38 +153,45 @@ def review_queue(platform: PeaksPlatform, party: str) -> dict[str, Any]:
         photos = [{**display.verdict(ph), "display_name": name} for ph, name in rows]
     return {"party": party, "party_view": municipality_view(party), "territory": [peak_label(c) for c in peaks],
             "everywhere": party == operator, "total": total,
-            "photos": photos}
+            "photos": photos, "awards": held_awards(platform, REVIEW_MAX) if party == operator else []}
 
 
 def certificates(platform: PeaksPlatform, limit: int = CERT_LIST_MAX) -> list[dict[str, Any]]:
-    """The latest certificates: number, rank, season, date, first place and display name."""
+    """The latest certificates of climbers who agreed to be shown (gallery consent): id, number, rank,
+    season, date, first place and display name. Other certificates are reachable only by their own id."""
     with platform.db.read_session() as s:
-        rows = s.execute(select(Certificate.number, Certificate.rank, Certificate.season_id, Certificate.issued_at,
-                                Certificate.first_place, Climber.display_name)
+        rows = s.execute(select(Certificate.id, Certificate.number, Certificate.rank, Certificate.season_id,
+                                Certificate.issued_at, Certificate.first_place, Climber.display_name)
                          .join(Climber, Climber.id == Certificate.climber_id)
+                         .where(Climber.gallery_consent.is_(True))
                          .order_by(Certificate.issued_at.desc(), Certificate.number.desc()).limit(limit)).all()
-    return [{"number": r.number, "rank": r.rank, "season": r.season_id, "issued_at": local(r.issued_at, "%Y-%m-%d"),
-             "first_place": r.first_place, "display_name": r.display_name} for r in rows]
+    return [{"id": r.id, "number": r.number, "rank": r.rank, "season": r.season_id,
+             "issued_at": local(r.issued_at, "%Y-%m-%d"), "first_place": r.first_place,
+             "display_name": r.display_name} for r in rows]
 
 
-def certificate(platform: PeaksPlatform, base_url: str, number: str) -> dict[str, Any]:
+def certificate(platform: PeaksPlatform, base_url: str, certificate_id: str) -> dict[str, Any]:
     """What the public verification shows, with the day each peak was climbed and the QR code of the
-    verification URL: no personal data beyond the display name (FlowError 404 if there is none)."""
+    verification URL: no personal data, the display name only if the climber agreed to show it (FlowError
+    404 if there is no certificate with this id)."""
+    if not is_certificate_id(certificate_id):
+        raise FlowError(404, "not-found", f"No certificate {certificate_id}.")
     with platform.db.read_session() as s:
-        row = s.execute(select(Certificate, Climber.display_name)
+        row = s.execute(select(Certificate, Climber.display_name, Climber.gallery_consent)
                         .join(Climber, Climber.id == Certificate.climber_id)
-                        .where(Certificate.number == number)).first()
+                        .where(Certificate.id == certificate_id)).first()
         if row is None:
-            raise FlowError(404, "not-found", f"No certificate {number}.")
-        cert, name = row
+            raise FlowError(404, "not-found", f"No certificate {certificate_id}.")
+        cert, name, consent = row
         s.expunge(cert)  # keep its loaded state after the read transaction ends
         days = dict(s.execute(select(Photo.peak_code, func.min(Photo.capture_day))
                               .where(Photo.climber_id == cert.climber_id, Photo.season_id == cert.season_id,
                                      Photo.status == "approved").group_by(Photo.peak_code)).all())
     season = reference.season(cert.season_id)
-    url = f"{base_url.rstrip('/')}/v1/certificates/{cert.number}"
-    return {"number": cert.number, "rank": cert.rank, "season": cert.season_id, "first_place": cert.first_place,
-            "medal": cert.medal, "issued_at": local(cert.issued_at), "display_name": name,
+    url = f"{base_url.rstrip('/')}/v1/certificates/{cert.id}"
+    return {"id": cert.id, "number": cert.number, "rank": cert.rank, "season": cert.season_id,
+            "first_place": cert.first_place, "medal": cert.medal, "issued_at": local(cert.issued_at),
+            "display_name": name if consent else None,
             "peaks": [{**peak_label(c), "day": days[c].isoformat() if c in days else ""} for c in season.peaks],
             "municipalities": [municipality_view(c) for c in reference.municipalities()],
-            "verification_url": url, "qr_svg": display.qr_svg(url), "pdf_url": f"/v1/certificates/{cert.number}.pdf"}
+            "verification_url": url, "qr_svg": display.qr_svg(url), "pdf_url": f"/v1/certificates/{cert.id}.pdf"}

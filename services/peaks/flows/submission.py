@@ -21,6 +21,7 @@ from services.peaks.domain.errors import FlowError, InputError
 from services.peaks.domain.phash import closest
 from services.peaks.domain.programme import resolve_peak
 from services.peaks.domain.reference import Season
+from services.peaks.domain.verification.signals import evidence_of
 from services.peaks.flows.certification import on_approved
 from services.peaks.flows.derivatives import DECODE_SLOTS, PENDING
 from services.peaks.models import Climber, Photo
@@ -123,7 +124,7 @@ def record(session: Session, platform: PeaksPlatform, *, climber: Climber, peak_
         width=facts.width, height=facts.height, size_bytes=facts.size_bytes,
         storage_key=prepared.key, derivative_key=PENDING, thumb_key=PENDING,
         lat=meta.lat, lon=meta.lon, altitude_m=meta.altitude_m, taken_at=verification.capture_instant(meta),
-        capture_day=day, created_at=now, updated_at=now, version=1)
+        capture_day=day, evidence=evidence_of(meta), created_at=now, updated_at=now, version=1)
     session.add(photo)
     session.flush()
     if photo.status == "approved":

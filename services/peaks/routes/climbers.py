@@ -1,7 +1,7 @@
 """Climbers: registration (token shown once), progress and certificate, medal shipping address."""
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 
 from services.peaks.domain.errors import FlowError
 from services.peaks.flows import climbers, progress
@@ -26,11 +26,13 @@ def _own(caller: Caller, climber_id: str, *, operator_ok: bool) -> None:
     raise Problem(403, "forbidden", "A climber may only see and change their own record.")
 
 
-@router.post("/climbers", status_code=201, response_model=ClimberCreated, dependencies=[PUBLIC])
-def register(platform: PlatformDep, body: ClimberCreate) -> ClimberCreated:
-    """Register: display name (public), contact and birth year (private), gallery consent.
-    The answer carries the bearer token for your own routes — it is shown only this once."""
-    return climbers.register(platform, body)
+@router.post("/climbers", status_code=201, response_model=ClimberCreated, dependencies=[PUBLIC],
+             responses={429: {"description": "Too many registrations from this client (see Retry-After)"}})
+def register(platform: PlatformDep, body: ClimberCreate, request: Request) -> ClimberCreated:
+    """Register: display name (public only with gallery consent), contact and birth year (private), gallery
+    consent. The answer carries the bearer token for your own routes — it is shown only this once.
+    Rate-limited per client address (429 with Retry-After)."""
+    return climbers.register(platform, body, client=request.client.host if request.client else "")
 
 
 @router.get("/climbers/{climber_id}/progress", response_model=ProgressOut,

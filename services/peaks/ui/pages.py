@@ -7,7 +7,8 @@ Pages (server-rendered, public shells; personal regions are fetched by the brows
   /ui/gallery[?peak=]         approved photos of consenting climbers (EXIF-free derivatives), live
   /ui/stats                   participants, completions, approvals per peak, daily gallery views, live
   /ui/review                  review queue: act as Ulju-gun or a partner (its territory only); approve/reject
-  /ui/certificates[/{number}] certificates; one certificate: verification data, the five municipalities,
+  /ui/certificates[/{id}]     certificates of consenting climbers; one certificate (by its random id):
+                              verification data (the name only with consent), the five municipalities,
                               QR code (inline SVG) to the verification URL, PDF link
 
 The climb page keeps the climber's token in sessionStorage (this tab only) and sends it with the upload
@@ -181,14 +182,15 @@ def certificates_page(request: Request, platform: PlatformDep) -> HTMLResponse:
                    page_title="Certificates")
 
 
-@pages.get("/certificates/{number}", response_class=HTMLResponse, name="pk_certificate")
-def certificate_page(request: Request, platform: PlatformDep, number: str) -> HTMLResponse:
+@pages.get("/certificates/{certificate_id}", response_class=HTMLResponse, name="pk_certificate")
+def certificate_page(request: Request, platform: PlatformDep, certificate_id: str) -> HTMLResponse:
     # The public address when configured, else the one this page was reached at (never 0.0.0.0).
     try:
-        c = queries.certificate(platform, platform.settings.public_base_url or str(request.base_url), number)
+        c = queries.certificate(platform, platform.settings.public_base_url or str(request.base_url),
+                                certificate_id)
     except FlowError as exc:
         raise problem_of(exc) from None
-    return _render(request, "pk_certificate.html", {"c": c}, page_title=f"Certificate {number}")
+    return _render(request, "pk_certificate.html", {"c": c}, page_title=f"Certificate {c['number']}")
 
 
 # kit.router first: it owns /ui/ and /ui/static/...

@@ -1,0 +1,173 @@
+"""Award review (security finding M6): a forged or scripted set still gets its certificate, but its medal and
+first place wait for Ulju-gun, who sees every reason; ordinary climbers get theirs at once; registration is
+rate-limited per client."""
+from __future__ import annotations
+
+import itertools
+from datetime import timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+
+from services.peaks.domain.programme import is_certificate_id
+
+from .support import (
+    ACTIVE,
+    SAFE_SEEDS,
+    climb_day,
+    finish_ordinarily,
+    month_of,
+    photo,
+    register,
+    staff,
+    upload,
+)
+
+SERVICE_NAME = "peaks"
+FORGERY_SIGNS = {"maker_note_missing", "thumbnail_missing", "gps_on_reference_point", "round_capture_times",
+                 "capture_upload_lag", "upload_burst"}
+
+
+@pytest.fixture
+def peaks_settings(peaks_settings):
+    """No demo climbers: these tests count certificates, ranks and medals from zero."""
+    return peaks_settings.model_copy(update={"seed_on_start": False})
+
+
+def _forge(c, name: str, seeds, *, consent: bool = True) -> tuple[str, dict]:
+    """The attack: a fresh registration, then seven synthetic JPEGs with invented GPS positions (the
+    catalogue's own summit points) and invented capture dates, uploaded one after the other in a second."""
+    cid, auth = register(c, name, consent=consent)
+    for i, code in enumerate(ACTIVE):
+        body = upload(c, auth, code, photo(code, seed=next(seeds), month=month_of(i))).json()
+        assert body["verdict"] == "approved", body["checks"]  # every photo, alone, still passes
+    return cid, auth
+
+
+def _progress(c, cid: str, auth: dict) -> dict:
+    r = c.get(f"/v1/climbers/{cid}/progress", headers=auth)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def test_seven_synthetic_jpegs_win_neither_first_place_nor_medal_until_ulju_grants_them(peaks_client):
+    c = peaks_client
+    cid, auth = _forge(c, "Scripted", iter(SAFE_SEEDS))
+
+    prog = _progress(c, cid, auth)
+    cert = prog["certificate"]
+    assert prog["complete"] and cert["rank"] == 1 and is_certificate_id(cert["id"])  # the certificate stays
+    assert not cert["first_place"] and not cert["medal"] and not prog["medal_due"]
+    assert cert["award_status"] == "held" and sorted(cert["award_due"]) == ["first_place", "medal"]
+    # The medal is set aside for this finisher (first come), not handed out.
+    assert c.get("/v1/seasons/current").json()["medals_remaining"] == 29_999
+    r = c.put(f"/v1/climbers/{cid}/shipping-address", json={"address": "1 Forger-ro"}, headers=auth)
+    assert r.status_code == 409
+
+    # Ulju-gun sees the held award with every reason; partners and climbers cannot.
+    held = c.get("/v1/awards/held", headers=staff("ulju")).json()["items"]
+    assert [a["certificate_id"] for a in held] == [cert["id"]]
+    codes = {s["code"] for s in held[0]["signals"]}
+    assert FORGERY_SIGNS <= codes, codes
+    assert all(s["reason"].endswith(".") and len(s["reason"]) > 20 for s in held[0]["signals"])
+    assert len(held[0]["photos"]) == len(ACTIVE)
+    assert c.get("/v1/awards/held", headers=staff("miryang")).status_code == 403
+    assert c.get("/v1/awards/held", headers=auth).status_code == 401
+    page = c.get("/ui/partials/review", headers=staff("ulju")).text
+    assert cert["number"] in page and all(f'data-signal="{code}"' in page for code in codes)
+    assert "maker note" in page and f'/v1/certificates/{cert["id"]}/award' in page
+
+    # Ulju-gun grants them: first place and the medal are the climber's; a second decision is refused.
+    r = c.post(f"/v1/certificates/{cert['id']}/award", headers=staff("ulju"),
+               json={"decision": "approve", "reason": "Checked the originals with the climber"})
+    assert r.status_code == 200 and r.json()["status"] == "granted", r.text
+    cert = _progress(c, cid, auth)["certificate"]
+    assert cert["first_place"] and cert["medal"] and cert["award_status"] == "granted"
+    assert c.put(f"/v1/climbers/{cid}/shipping-address", json={"address": "1 Summit-ro"},
+                 headers=auth).status_code == 200
+    again = c.post(f"/v1/certificates/{cert['id']}/award", headers=staff("ulju"),
+                   json={"decision": "refuse", "reason": "Changed my mind"})
+    assert again.status_code == 409 and again.json()["status"] == 409
+    assert c.get("/v1/awards/held", headers=staff("ulju")).json()["items"] == []
+
+
+def test_an_ordinary_climber_gets_first_place_and_a_medal_at_once(peaks_client, peaks_app):
+    c = peaks_client
+    cid, auth = finish_ordinarily(c, peaks_app, "Seoyeon", iter(SAFE_SEEDS))
+    prog = _progress(c, cid, auth)
+    cert = prog["certificate"]
+    assert cert["award_status"] == "granted" and cert["first_place"] and cert["medal"] and prog["medal_due"]
+    assert [m["name_en"] for m in cert["medal_inscription"]] == [
+        "Ulju-gun", "Miryang-si", "Yangsan-si", "Gyeongju-si", "Cheongdo-gun"]
+    assert c.get("/v1/awards/held", headers=staff("ulju")).json()["items"] == []
+
+
+def test_refusing_gives_the_medal_back_and_passes_first_place_to_the_next_finisher(peaks_client, peaks_app):
+    c = peaks_client
+    seeds = iter(SAFE_SEEDS)
+    forger, fauth = _forge(c, "Scripted", seeds)
+    honest, hauth = finish_ordinarily(c, peaks_app, "Honest", seeds)
+    assert c.get("/v1/seasons/current").json()["medals_remaining"] == 29_998
+    mine = _progress(c, honest, hauth)["certificate"]
+    assert mine["rank"] == 2 and mine["medal"] and not mine["first_place"]  # first place waits with rank 1
+
+    held = _progress(c, forger, fauth)["certificate"]
+    r = c.post(f"/v1/certificates/{held['id']}/award", headers=staff("ulju"),
+               json={"decision": "refuse", "reason": "Positions copied from the catalogue"})
+    assert r.status_code == 200 and r.json()["status"] == "refused"
+    assert c.get("/v1/seasons/current").json()["medals_remaining"] == 29_999  # the medal is back in stock
+    mine = _progress(c, honest, hauth)["certificate"]
+    assert mine["first_place"] and mine["medal"] and mine["award_status"] == "granted"
+    refused = _progress(c, forger, fauth)["certificate"]
+    assert refused["award_status"] == "refused" and not refused["medal"] and not refused["first_place"]
+    assert c.get(f"/v1/certificates/{held['id']}").status_code == 200  # the certificate itself stays
+
+
+def test_many_registrations_from_one_client_hold_an_otherwise_ordinary_award(peaks_client, peaks_app):
+    c = peaks_client
+    real = peaks_app.state.platform.clock
+    peaks_app.state.platform.clock = lambda: climb_day(0) - timedelta(days=1, hours=3)  # the same evening
+    for i in range(5):
+        register(c, f"Sock puppet {i}")
+    peaks_app.state.platform.clock = real
+    cid, auth = finish_ordinarily(c, peaks_app, "Puppeteer", iter(SAFE_SEEDS))
+    cert = _progress(c, cid, auth)["certificate"]
+    assert cert["award_status"] == "held"
+    [held] = c.get("/v1/awards/held", headers=staff("ulju")).json()["items"]
+    assert [s["code"] for s in held["signals"]] == ["client_registrations"]
+    assert "registered 6 climbers" in held["signals"][0]["reason"]
+
+
+def test_registration_is_rate_limited_per_client(peaks_settings):
+    from services.peaks.app import create_app
+
+    app = create_app(peaks_settings.model_copy(update={"registration_burst": 3, "registration_per_hour": 2}))
+    body = {"display_name": "Bot", "contact": "bot@example.org", "birth_year": 1990, "gallery_consent": False}
+    with TestClient(app, client=("203.0.113.7", 5000)) as bot, TestClient(app, client=("198.51.100.2", 5000)) as other:
+        codes = [bot.post("/v1/climbers", json=body).status_code for _ in range(4)]
+        assert codes == [201, 201, 201, 429]
+        r = bot.post("/v1/climbers", json=body)
+        assert r.status_code == 429 and r.headers["content-type"].startswith("application/problem+json")
+        assert 1 <= int(r.headers["retry-after"]) <= 1800 and "token" not in r.text
+        assert other.post("/v1/climbers", json=body).status_code == 201  # another client is not affected
+    with app.state.platform.db.read_session() as s:
+        from sqlalchemy import select
+
+        from services.peaks.models import Climber
+
+        hashes = list(s.scalars(select(Climber.client_hash)))
+    assert len(hashes) == 4 and len(set(hashes)) == 2 and all(len(h) == 64 for h in hashes)
+    assert not any("203.0.113.7" in h for h in hashes)  # only a keyed hash of the address is kept
+
+
+def test_award_decisions_are_ulju_guns_and_need_a_held_award(peaks_client, peaks_app):
+    c = peaks_client
+    cid, auth = finish_ordinarily(c, peaks_app, "Granted", itertools.islice(SAFE_SEEDS, 0, None))
+    cert = _progress(c, cid, auth)["certificate"]
+    decide = {"decision": "refuse", "reason": "no reason at all"}
+    assert c.post(f"/v1/certificates/{cert['id']}/award", headers=staff("yangsan"), json=decide).status_code == 403
+    assert c.post(f"/v1/certificates/{cert['id']}/award", headers=auth, json=decide).status_code == 401
+    assert c.post(f"/v1/certificates/{cert['id']}/award", headers=staff("ulju"), json=decide).status_code == 409
+    assert c.post("/v1/certificates/crt_AAAAAAAAAAAAAAAAAAAAAA/award", headers=staff("ulju"),
+                  json=decide).status_code == 404
+    assert c.post(f"/v1/certificates/{cert['number']}/award", headers=staff("ulju"), json=decide).status_code == 404
