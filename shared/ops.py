@@ -5,21 +5,37 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field, HttpUrl
-from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from shared import case_account, outbox, trace, webhooks
+from shared import case_account, endpoints, outbox, trace, url_safety, webhooks
 from shared.auth import PUBLIC, Principal, RequireParty
 from shared.case_figures import live_figures
 from shared.db import utcnow
 from shared.deps import PlatformDep
-from shared.errors import Problem
+from shared.errors import Problem, field_problem
 
 
 class EndpointIn(BaseModel):
     url: HttpUrl = Field(description="Where the hub POSTs this party's signed webhooks")
     enabled: bool = True
     secret_version: int = Field(default=1, ge=1, le=1000, description="Bump to rotate the signing secret")
+
+
+class EndpointState(BaseModel):
+    party: str
+    state: Literal["configured", "disabled", "unconfigured", "simulated"]
+    url: str | None
+    enabled: bool | None
+    secret_version: int | None
+    updated_at: str | None
+    disabled_by: str | None = Field(description="Who disabled the endpoint: the operator or the receiver (410 Gone)")
+    waiting: dict[str, int] = Field(description="Messages not yet delivered, by status")
+
+
+class EndpointsOut(BaseModel):
+    demo_mode: bool
+    url_policy: str = Field(description="Which webhook URLs are accepted in this mode")
+    items: list[EndpointState]
 
 
 def ops_router(spec) -> APIRouter:
@@ -51,10 +67,11 @@ def ops_router(spec) -> APIRouter:
 
     @router.get("/ops/outbox", operation_id="list_outbox")
     def list_outbox(p: PlatformDep, _: OperatorDep,
-                    status: Literal["pending", "delivering", "delivered", "dead"] | None = None,
+                    status: Literal["pending", "delivering", "delivered", "dead", "no-endpoint", "disabled"] | None = None,
                     party: str | None = Query(default=None, max_length=40),
                     limit: int = Query(default=100, ge=1, le=500)) -> dict[str, Any]:
-        """Outbox messages (dead letters with `status=dead`) with their last error."""
+        """Outbox messages (dead letters with `status=dead`; waiting for an operator: `no-endpoint`,
+        `disabled`) with their last error."""
         with p.db.read_session() as s:
             return {"items": outbox.list_messages(s, p.tables, status=status, party=party, limit=limit),
                     "counts": outbox.counts(s, p.tables)}
@@ -72,18 +89,24 @@ def ops_router(spec) -> APIRouter:
             return outbox.redrive(s, p.tables, message_id)
 
     @router.get("/ops/endpoints", operation_id="list_endpoints")
-    def list_endpoints(p: PlatformDep, _: OperatorDep) -> list[dict[str, Any]]:
-        """Parties configured with an external webhook URL (others are simulated in-process)."""
-        e = p.tables.endpoint
+    def list_endpoints(p: PlatformDep, _: OperatorDep) -> EndpointsOut:
+        """Every party that receives webhooks, at a glance: `configured`, `disabled` (by an operator or a
+        410 Gone), `unconfigured` (outside demo mode: its messages wait as `no-endpoint`) or `simulated`
+        (demo mode), with the messages waiting for it; and which URLs are allowed."""
         with p.db.read_session() as s:
-            return [{"party": r.party, "url": r.url, "enabled": r.enabled, "secret_version": r.secret_version,
-                     "updated_at": r.updated_at.isoformat()} for r in s.execute(select(e)).all()]
+            items = endpoints.overview(s, p)
+        return EndpointsOut(demo_mode=p.settings.demo_mode, url_policy=p.relay.policy.description, items=items)
 
     @router.put("/ops/endpoints/{party}", operation_id="put_endpoint")
     def put_endpoint(p: PlatformDep, _: OperatorDep, party: str, body: EndpointIn) -> dict[str, Any]:
-        """Points a party at an external URL; the response carries the secret to verify signatures."""
+        """Points a party at an external URL (or enables it again after a 410 Gone); the response carries
+        the secret to verify signatures. Messages waiting for the party are delivered from then on."""
         if party not in p.parties:
             raise Problem(404, "not-found", f"No party {party!r}; known parties: {', '.join(p.parties.codes())}.")
+        try:
+            url_safety.vet(str(body.url), p.relay.policy)
+        except url_safety.UnsafeURL as exc:
+            raise field_problem("url", f"{exc} (allowed: {p.relay.policy.description})") from None
         e = p.tables.endpoint
         values = {"party": party, "url": str(body.url), "enabled": body.enabled,
                   "secret_version": body.secret_version, "updated_at": utcnow()}
@@ -94,8 +117,8 @@ def ops_router(spec) -> APIRouter:
         with p.db.session() as s:
             s.execute(stmt)
         p._external = (0.0, set())
-        p.relay._endpoints = (0.0, {})
-        return {**values, "updated_at": values["updated_at"].isoformat(),
+        p.relay.notify()  # messages held for this party are due again
+        return {**values, "updated_at": values["updated_at"].isoformat(), "url_policy": p.relay.policy.description,
                 "signing_secret": webhooks.party_secret(p.settings.secret_key.get_secret_value(), party, body.secret_version)}
 
     @router.get("/ops/trace", operation_id="read_trace")

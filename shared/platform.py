@@ -18,7 +18,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import MetaData, event, select
 
-from shared import api_docs, migrations
+from shared import api_docs, endpoints, migrations
 from shared.auth import KeyResolver
 from shared.cors import PathCORSMiddleware
 from shared.db import Database, utcnow
@@ -72,6 +72,8 @@ class ServiceSpec(Generic[PartsT]):
     # Extra fields of `GET /v1/about` computed per request (e.g. the service clock), merged over `about`.
     about_extra: Callable[[Platform], dict[str, Any]] | None = None
     parts: Callable[[Platform[PartsT]], PartsT] | None = None
+    # The signed webhooks the hub sends (`shared.openapi.WebhookEvent`s), documented as OpenAPI 3.1 `webhooks`.
+    webhooks: Sequence[Any] = ()
 
     @classmethod
     def in_folder(cls, folder: Path, models: ModuleType, **fields: Any) -> ServiceSpec[Any]:
@@ -151,6 +153,15 @@ class Platform(Generic[PartsT]):
             self.spec.on_startup(self)
 
     def readiness(self) -> dict[str, Any]:
+        """Database and migrations (cached 10 s once at head), then webhook endpoints: parties without a
+        usable endpoint and the messages held for them (`shared.endpoints`), read every time."""
+        state = self._schema_readiness()
+        if state["migrations_at_head"]:
+            with self.db.read_session() as s:
+                state = {**state, "webhooks": endpoints.readiness(s, self)}
+        return state
+
+    def _schema_readiness(self) -> dict[str, Any]:
         now = time.monotonic()
         if self._ready_cache and self._ready_cache[0] > now:
             check_database(self.db.read_engine)
@@ -217,7 +228,8 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     from shared.ops import ops_router  # local import: ops depends on auth helpers defined above
 
     app.include_router(ops_router(spec))
-    app.include_router(sim_router())
+    if settings.demo_mode:  # simulated parties exist only in demo mode: nothing else may post to them
+        app.include_router(sim_router())
     api_docs.install(app)
     app.add_middleware(IdempotencyMiddleware)
     # Outside the idempotency layer: a query or path holding a resident registration number is refused

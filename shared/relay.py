@@ -1,4 +1,10 @@
-"""Outbox relay: claims due messages, POSTs them as signed webhooks, retries, dead-letters."""
+"""Outbox relay: claims due messages, POSTs them as signed webhooks, retries, dead-letters.
+
+Each receiving endpoint (a URL's origin) has its own budget: at most `relay_endpoint_concurrency`
+deliveries at once, each within `relay_timeout_s` from connect to last byte, and the running relay keeps
+claiming for other endpoints while a slow one works through its queue (it never waits for a whole batch).
+Outside demo mode every delivery re-vets its URL and connects to the vetted address (`shared.url_safety`).
+"""
 from __future__ import annotations
 
 import asyncio
@@ -7,6 +13,7 @@ import os
 import random
 import socket
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -14,10 +21,12 @@ from typing import TYPE_CHECKING
 
 import anyio
 import httpx
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import update
 
-from shared import webhooks
+from shared import url_safety, webhooks
 from shared.db import insert_row, utcnow
+from shared.endpoints import DISABLED, GONE, Target, origin
+from shared.relay_claim import claim
 
 if TYPE_CHECKING:
     from shared.platform import Platform
@@ -48,24 +57,50 @@ def full_jitter(attempt: int, base: float, cap: float, rng: Callable[[], float] 
     return rng() * min(cap, base * (2 ** max(attempt - 1, 0)))
 
 
+class _Budget:
+    """Concurrency of one event loop's deliveries: per endpoint (a URL's origin) and in all."""
+
+    def __init__(self, per_endpoint: int, total: int):
+        self.per_endpoint = per_endpoint
+        self.total = asyncio.Semaphore(total)
+        self.slots: dict[str, asyncio.Semaphore] = {}
+
+    def slot(self, key: str) -> asyncio.Semaphore:
+        return self.slots.setdefault(key, asyncio.Semaphore(self.per_endpoint))
+
+
 class Relay:
     """Delivers the outbox of one service. Safe to run several at once (leases + SKIP LOCKED).
 
     `clock` drives scheduling only (tests pass a simulated clock); signatures always use
-    the real time, because receivers check it against theirs.
+    the real time, because receivers check it against theirs. `resolver` resolves webhook hosts
+    for the URL checks (tests inject a stub instead of real DNS).
     """
 
     def __init__(self, platform: Platform, *, worker_id: str | None = None, transport: httpx.AsyncBaseTransport | None = None,
-                 clock: Callable[[], datetime] = utcnow, rng: Callable[[], float] = random.random):
+                 clock: Callable[[], datetime] = utcnow, rng: Callable[[], float] = random.random,
+                 resolver: url_safety.Resolver = url_safety.system_resolver):
         self.platform = platform
         self.settings = platform.settings
         self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{id(self) % 10000}"
         self.transport = transport
         self.clock = clock
         self.rng = rng
+        self.resolver = resolver
         self._event: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._endpoints: tuple[float, dict] = (0.0, {})
+        self._tasks: set[asyncio.Task] = set()
+        self._queued: Counter[str] = Counter()  # claimed, not finished: per endpoint key
+        self._queued_urls: Counter[str] = Counter()  # the same per subscription URL (claim exclusion)
+
+    @property
+    def policy(self) -> url_safety.Policy:
+        """Which webhook URLs are allowed (demo mode: loopback and private too; see shared.url_safety)."""
+        return url_safety.Policy(allow_local=self.settings.demo_mode, resolver=self.resolver)
+
+    @property
+    def per_endpoint(self) -> int:
+        return max(1, self.settings.relay_endpoint_concurrency)
 
     # -- wake-up from committing threads -------------------------------------------------
     def notify(self) -> None:
@@ -77,47 +112,50 @@ class Relay:
                 pass
 
     async def run(self, stop: asyncio.Event) -> None:
+        """Claims and delivers until `stop`; never waits for a batch: a finished delivery frees its
+        endpoint's slot and wakes the loop to claim more."""
         self._loop = asyncio.get_running_loop()
         self._event = asyncio.Event()
+        budget = _Budget(self.per_endpoint, self.settings.relay_concurrency)
         async with self._client() as client:
-            while not stop.is_set():
-                try:
-                    n = await self.run_once(client)
-                except Exception:  # the relay must outlive a database blip
-                    log.exception("relay iteration failed")
-                    n = 0
-                    await asyncio.sleep(1.0)
-                if n == 0 and not stop.is_set():
+            try:
+                while not stop.is_set():
                     try:
-                        await asyncio.wait_for(self._event.wait(), timeout=self.settings.relay_poll_interval_s)
-                    except TimeoutError:
-                        pass
-                    self._event.clear()
+                        n, _tasks = await self._dispatch(client, budget, continuous=True)
+                    except Exception:  # the relay must outlive a database blip
+                        log.exception("relay iteration failed")
+                        n = 0
+                        await asyncio.sleep(1.0)
+                    if n == 0 and not stop.is_set():
+                        try:
+                            await asyncio.wait_for(self._event.wait(), timeout=self.settings.relay_poll_interval_s)
+                        except TimeoutError:
+                            pass
+                        self._event.clear()
+            finally:
+                if self._tasks:
+                    await asyncio.wait(set(self._tasks), timeout=self.settings.relay_timeout_s + 1.0)
 
     def _client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(transport=self.transport, timeout=self.settings.relay_timeout_s,
-                                 headers={"user-agent": f"cpa-relay/{self.settings.service}"},
-                                 limits=httpx.Limits(max_connections=self.settings.relay_concurrency * 2))
+        inner = self.transport or httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=self.settings.relay_concurrency * 2))
+        return httpx.AsyncClient(transport=url_safety.PinnedTransport(lambda: self.policy, inner),
+                                 timeout=self.settings.relay_timeout_s,
+                                 headers={"user-agent": f"cpa-relay/{self.settings.service}"})
 
     async def run_once(self, client: httpx.AsyncClient | None = None) -> int:
-        """Claims one batch and delivers it; returns how many messages were attempted."""
-        rows = await anyio.to_thread.run_sync(self._claim, self.settings.relay_batch_size)
-        if not rows:
-            return 0
+        """Claims one batch and delivers it; returns how many messages were attempted or put on hold."""
         own = client is None
         client = client or self._client()
         try:
-            sem = asyncio.Semaphore(self.settings.relay_concurrency)
-
-            async def one(row):
-                async with sem:
-                    await self._deliver(client, row)
-
-            await asyncio.gather(*(one(r) for r in rows))
+            n, tasks = await self._dispatch(client, _Budget(self.per_endpoint, self.settings.relay_concurrency),
+                                            continuous=False)
+            if tasks:
+                await asyncio.gather(*tasks)
         finally:
             if own:
                 await client.aclose()
-        return len(rows)
+        return n
 
     async def drain(self, max_rounds: int = 100) -> int:
         """Delivers until nothing is due (tests and the `cpa worker --once` path)."""
@@ -130,47 +168,60 @@ class Relay:
                     break
         return total
 
-    # -- claiming ----------------------------------------------------------------------
-    def _claim(self, limit: int) -> list:
-        p = self.platform
-        o = p.tables.outbox
-        now = self.clock()
-        with p.db.session() as s:
-            q = (select(o.c.id)
-                 .where(or_(and_(o.c.status == "pending", o.c.next_attempt_at <= now),
-                            and_(o.c.status == "delivering", o.c.locked_until < now)))
-                 .order_by(o.c.next_attempt_at).limit(limit))
-            if not p.db.is_sqlite:
-                q = q.with_for_update(skip_locked=True)
-            ids = list(s.scalars(q))
-            if not ids:
-                return []
-            s.execute(update(o).where(o.c.id.in_(ids)).values(
-                status="delivering", locked_by=self.worker_id,
-                locked_until=now + timedelta(seconds=self.settings.relay_lease_s)))
-            return list(s.execute(select(o).where(o.c.id.in_(ids))).all())
+    # -- scheduling --------------------------------------------------------------------
+    async def _dispatch(self, client: httpx.AsyncClient, budget: _Budget, *,
+                        continuous: bool) -> tuple[int, list[asyncio.Task]]:
+        """Claims what is due and starts its deliveries. Running continuously, an endpoint is given at
+        most twice its concurrency in claimed messages, so the rest of the batch goes to others."""
+        limit, cap = self.settings.relay_batch_size, None
+        exclude_parties: set[str] = set()
+        exclude_urls: set[str] = set()
+        if continuous:
+            limit = min(limit, self.settings.relay_concurrency * 4 - len(self._tasks))
+            if limit <= 0:
+                return 0, []
+            cap = 2 * self.per_endpoint
+            full = {k for k, n in self._queued.items() if n >= cap}
+            exclude_parties = {k[len("party:"):] for k in full if k.startswith("party:")}
+            exclude_urls = {u for u, n in self._queued_urls.items() if n and origin(u) in full}
+        claimed, held = await anyio.to_thread.run_sync(
+            lambda: claim(self.platform, self.worker_id, self.clock(), limit, queued=dict(self._queued), cap=cap,
+                          exclude_parties=exclude_parties, exclude_urls=exclude_urls))
+        tasks = []
+        for row, target in claimed:
+            self._queued[target.key] += 1
+            if row.target_url:
+                self._queued_urls[row.target_url] += 1
+            task = asyncio.create_task(self._run_one(client, budget, row, target))
+            self._tasks.add(task)
+            task.add_done_callback(self._done)
+            tasks.append(task)
+        return len(claimed) + held, tasks
 
-    def _endpoint(self, party: str) -> tuple[str, int, bool]:
-        """(url, secret version, include previous secret) for a party."""
-        p = self.platform
-        expires, cache = self._endpoints
-        if time.monotonic() > expires:
-            e = p.tables.endpoint
-            with p.db.read_session() as s:
-                cache = {r.party: r for r in s.execute(select(e).where(e.c.enabled.is_(True))).all()}
-            self._endpoints = (time.monotonic() + 2.0, cache)
-        row = cache.get(party)
-        if row is not None:
-            rotating = (utcnow() - row.updated_at).total_seconds() < self.settings.webhook_rotation_window_s
-            return row.url, row.secret_version, rotating
-        return p.sim_url(party), self.settings.webhook_secret_version, True
+    async def _run_one(self, client: httpx.AsyncClient, budget: _Budget, row, target: Target) -> None:
+        try:
+            async with budget.slot(target.key), budget.total:
+                await self._deliver(client, row, target)
+        finally:
+            self._queued[target.key] -= 1
+            if self._queued[target.key] <= 0:
+                del self._queued[target.key]
+            if row.target_url:
+                self._queued_urls[row.target_url] -= 1
+                if self._queued_urls[row.target_url] <= 0:
+                    del self._queued_urls[row.target_url]
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("webhook delivery failed", exc_info=task.exception())
+        if self._event is not None:
+            self._event.set()
 
     # -- delivering --------------------------------------------------------------------
-    async def _deliver(self, client: httpx.AsyncClient, row) -> None:
-        url, version, include_prev = self._endpoint(row.to_party)
-        url = row.target_url or url
-        secrets = webhooks.secrets_for(self.settings.secret_key.get_secret_value(), row.to_party, version,
-                                       include_previous=include_prev)
+    async def _deliver(self, client: httpx.AsyncClient, row, target: Target) -> None:
+        secrets = webhooks.secrets_for(self.settings.secret_key.get_secret_value(), row.to_party,
+                                       target.secret_version, include_previous=target.include_previous)
         sent_at = utcnow()
         body = webhooks.envelope(row.kind, sent_at, row.payload)
         headers = webhooks.sign_headers(secrets, row.id, sent_at, body)
@@ -179,40 +230,54 @@ class Relay:
         error: str | None = None
         retry_after: float | None = None
         try:
-            resp = await client.post(url, content=body, headers=headers)
+            async with asyncio.timeout(self.settings.relay_timeout_s):  # the endpoint's time budget
+                resp = await client.post(target.url, content=body, headers=headers)
             code = resp.status_code
             if not 200 <= code < 300:
                 error = f"HTTP {code}"
                 retry_after = parse_retry_after(resp.headers.get("retry-after"), self.clock())
-        except httpx.TimeoutException:
+        except (TimeoutError, httpx.TimeoutException):
             error = "timeout"
+        except url_safety.UnsafeURLError as exc:
+            error = f"refused before connecting: {exc}"[:500]
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
         latency_ms = (time.perf_counter() - started) * 1000
         # Through the service's group-commit writer: outcomes of a burst of deliveries (and the
         # intakes that caused them) share transactions instead of queueing for the write lock.
-        outcome = await self.platform.writer.run(self._finish, row, url, code, error, retry_after, latency_ms,
+        outcome = await self.platform.writer.run(self._finish, row, target, code, error, retry_after, latency_ms,
                                                  sent_at)
         if self.platform.metrics is not None:
             self.platform.metrics.observe_delivery(row.to_party, outcome, latency_ms / 1000)
         if outcome == "dead":
             log.warning("webhook dead-lettered", extra={"message_id": row.id, "to_party": row.to_party,
                                                         "attempts": row.attempts + 1})
+        elif outcome == GONE:
+            log.warning("webhook endpoint disabled: the receiver answered 410 Gone",
+                        extra={"message_id": row.id, "to_party": row.to_party})
 
-    def _finish(self, s, row, url: str, code: int | None, error: str | None, retry_after: float | None,
+    def _finish(self, s, row, target: Target, code: int | None, error: str | None, retry_after: float | None,
                 latency_ms: float, sent_at: datetime) -> str:
         """Records one attempt's outcome in the writer's transaction `s`; returns the outcome."""
         p = self.platform
-        o, a = p.tables.outbox, p.tables.attempt
+        o, a, e = p.tables.outbox, p.tables.attempt, p.tables.endpoint
         now = self.clock()
         attempt_no = row.attempts + 1
         if error is None:
             values = dict(status="delivered", attempts=attempt_no, delivered_at=now, last_status_code=code,
                           last_error=None, locked_until=None)
             outcome = "delivered"
-        elif attempt_no >= self.settings.relay_max_attempts:
-            values = dict(status="dead", attempts=attempt_no, last_status_code=code, last_error=error,
-                          locked_until=None)
+        elif code == 410 and target.party_endpoint:
+            # Standard Webhooks: 410 Gone means "stop sending". The endpoint is disabled (only if it
+            # still has this URL) and its messages wait until an operator enables it again.
+            s.execute(update(e).where(e.c.party == row.to_party, e.c.url == target.url).values(enabled=False))
+            values = dict(status=DISABLED, attempts=attempt_no, last_status_code=code, locked_until=None,
+                          locked_by=None, last_error="HTTP 410 Gone: the endpoint is disabled until an operator "
+                                                     f"enables it (PUT /v1/ops/endpoints/{row.to_party})")
+            outcome = GONE
+        elif attempt_no >= self.settings.relay_max_attempts or code == 410:
+            values = dict(status="dead", attempts=attempt_no, last_status_code=code, locked_until=None,
+                          last_error=error if code != 410 else "HTTP 410 Gone: the receiver asked to stop; not retried")
             outcome = "dead"
         else:
             wait = full_jitter(attempt_no, self.settings.relay_backoff_base_s, self.settings.relay_backoff_max_s,
@@ -226,7 +291,8 @@ class Relay:
         # re-claimed the message, that worker's outcome is the one that counts.
         s.execute(update(o).where(o.c.id == row.id, o.c.status == "delivering",
                                   o.c.locked_by == self.worker_id).values(**values))
-        insert_row(s, a, dict(message_id=row.id, attempt_no=attempt_no, worker=self.worker_id, url=url,
+        insert_row(s, a, dict(message_id=row.id, attempt_no=attempt_no, worker=self.worker_id, url=target.url,
                               started_at=sent_at, latency_ms=latency_ms, status_code=code, error=error,
                               outcome=outcome))
         return outcome
+

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -59,6 +60,24 @@ class AutopilotPolicy:
         return []
 
 
+WEBHOOK_ID_MAX = 64  # the inbox column's length; our own ids (msg_<ULID>) have 30 characters
+_WEBHOOK_ID = re.compile(rf"[A-Za-z0-9._:~-]{{1,{WEBHOOK_ID_MAX}}}")
+
+
+def checked_webhook_id(value: str | None) -> str:
+    """The `webhook-id` header if it is a usable message id (1–64 of letters, digits and `._:~-`), else a
+    400 problem naming the header (checked before the body is read or anything is stored). A missing
+    header is left to the signature check (401)."""
+    if not value or _WEBHOOK_ID.fullmatch(value):
+        return value or ""
+    what = (f"{len(value)} characters long" if len(value) > WEBHOOK_ID_MAX
+            else "not made of letters, digits and ._:~-")
+    raise Problem(400, "webhook-id-invalid",
+                  f"Header webhook-id is {what}: it must be 1-{WEBHOOK_ID_MAX} letters, digits or ._:~-.",
+                  errors=[{"field": "webhook-id", "in": "header",
+                           "message": f"1-{WEBHOOK_ID_MAX} letters, digits or ._:~-"}])
+
+
 def sim_router() -> APIRouter:
     router = APIRouter(prefix="/sim", include_in_schema=False)
 
@@ -67,11 +86,11 @@ def sim_router() -> APIRouter:
         platform = request.app.state.platform
         if party not in platform.parties:
             raise Problem(404, "not-found", f"No simulated party {party!r}.")
+        webhook_id = checked_webhook_id(request.headers.get("webhook-id"))
         body = await request.body()
         secrets = webhooks.secrets_for(platform.settings.secret_key.get_secret_value(), party,
                                        platform.settings.webhook_secret_version, include_previous=True)
-        envelope = webhooks.verify(body, request.headers, secrets)
-        webhook_id = request.headers["webhook-id"]
+        envelope = webhooks.verify(body, request.headers, secrets, tolerance_s=platform.settings.webhook_tolerance_s)
         stored = await anyio.to_thread.run_sync(_store, platform, party, webhook_id, envelope)
         return {"received": webhook_id, "duplicate": not stored}
 

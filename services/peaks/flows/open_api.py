@@ -10,11 +10,10 @@ from sqlalchemy.orm import Session
 from services.peaks.domain import reference
 from services.peaks.domain.errors import FlowError, InputError
 from services.peaks.domain.open_data import territory
-from services.peaks.domain.webhook_url import checked_url
 from services.peaks.flows.events import EVENTS
 from services.peaks.models import Certificate, GalleryView, Photo, SeasonCounter, WebhookSubscription
 from services.peaks.schemas import WebhookIn, WebhookOut, WebhooksOut
-from shared import webhooks
+from shared import url_safety, webhooks
 from shared.ids import new_id
 
 if TYPE_CHECKING:
@@ -89,7 +88,13 @@ def _out(sub: WebhookSubscription, secret: tuple[str, int]) -> WebhookOut:
 def subscribe(platform: PeaksPlatform, party: str, body: WebhookIn) -> WebhookOut:
     """A new subscription of `party` (InputError naming `url`; FlowError 409 beyond MAX_SUBSCRIPTIONS)."""
     allow_private = platform.settings.open_api_allow_private_webhooks
-    url = checked_url(body.url, allow_private=platform.settings.demo_mode if allow_private is None else allow_private)
+    policy = url_safety.Policy(allow_local=platform.settings.demo_mode if allow_private is None else allow_private,
+                               resolver=platform.relay.resolver)
+    url = body.url.strip()
+    try:  # the relay checks the URL again at every delivery and connects to the address it vetted
+        url_safety.vet(url, policy)
+    except url_safety.UnsafeURL as exc:
+        raise InputError("url", f"{exc} (allowed: {policy.description})") from None
     events = [e for e in EVENTS if e in body.events]
     peaks = list(territory(party)) if body.territory else None
     with platform.db.session() as s:
