@@ -16,7 +16,14 @@ import pytest
 
 from shared import testing
 from shared.case_account import CONSIDERATION_KEYS, framework
-from tests.browser import browser, close_streams, page_checker, screenshot, unlabelled_controls  # noqa: F401
+from tests.browser import (  # noqa: F401
+    browser,
+    close_streams,
+    low_contrast_text,
+    page_checker,
+    screenshot,
+    unlabelled_controls,
+)
 from tests.reliability.support import bearer, create_app, quiet_settings
 from tests.roadkill.conftest import EXPRESSWAY, report_body
 
@@ -90,12 +97,14 @@ def test_three_cases_page_is_the_same_everywhere_with_live_counts(servers, page_
         assert link.startswith(servers[other] + "/ui/")
         own = page.locator(f"tr[data-row=resource_sharing] td[data-service={name}] a").first.get_attribute("href")
         assert own.startswith("/ui/")
-        assert unlabelled_controls(page) == []
+        assert unlabelled_controls(page) == [] and low_contrast_text(page) == []
         texts[name] = re.sub(r"https?://127\.0\.0\.1:\d+", "", _comparison_text(page))
         screenshot(page, f"three-cases-from-{name}")
     assert texts["roadkill"] == texts["peaks"]
     # A trainer reaches the page from every About page's navigation.
     page.goto(servers["peaks"] + "/ui/")
+    assert page.locator(".fact").count() == page.locator(".fact .prov").count() > 50  # the About page's marks
+    assert low_contrast_text(page) == []
     page.click("nav >> text=Three cases")
     page.wait_for_url("**/ui/three-cases")
     close_streams(page)
