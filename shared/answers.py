@@ -105,3 +105,60 @@ class FeatureCollection(Answer):
 def geojson_answer(description: str) -> dict[Any, Any]:
     schema = {"$ref": "#/components/schemas/FeatureCollection"}
     return {200: {"description": description, "content": {"application/geo+json": {"schema": schema}}}}
+
+
+# -- the platform's own operations (shared.ops) ----------------------------------------------
+class OutboxMessage(Answer):
+    id: str
+    from_: str = Field(alias="from")
+    to: str
+    kind: str = Field(examples=["incident.assigned"])
+    subject_type: str
+    subject_id: str
+    status: str = Field(examples=["dead"])
+    attempts: int
+    next_attempt_at: Timestamp | None = None
+    created_at: Timestamp
+    delivered_at: Timestamp | None = None
+    last_error: str | None = None
+    last_status_code: int | None = None
+
+
+class OutboxPage(Answer):
+    items: list[OutboxMessage]
+    counts: dict[str, int] = Field(description="Messages by status")
+
+
+class Attempt(Answer):
+    attempt_no: int
+    worker: str | None = None
+    url: str | None = None
+    started_at: Timestamp
+    latency_ms: float | None = None
+    status_code: int | None = None
+    error: str | None = None
+    outcome: str | None = None
+
+
+class Redriven(Answer):
+    id: str
+    status: str = Field(examples=["pending"])
+
+
+class EndpointSet(Answer):
+    """The party's external endpoint, with the secret its receiver verifies signatures with."""
+
+    party: str
+    url: str
+    enabled: bool
+    secret_version: int
+    updated_at: Timestamp
+    signing_secret: str = Field(description="Standard Webhooks secret (whsec_…); shown here only")
+
+
+class Readiness(Answer):
+    status: str = Field(examples=["ready"])
+    database: str = Field(examples=["reachable"])
+    migrations_at_head: bool
+    revision: list[str]
+    head: list[str]

@@ -182,7 +182,8 @@ def _document_operation(path: str, method: str, op: dict[str, Any], own_errors: 
         if code[:1] not in ("4", "5"):
             continue
         content = response.get("content") or {}
-        if not content or "application/json" in content and "HTTPValidationError" in str(content):
+        if (not content or "HTTPValidationError" in str(content)
+                or PROBLEM_JSON in content and not content[PROBLEM_JSON].get("schema")):
             response["content"] = {PROBLEM_JSON: {"schema": PROBLEM_REF}}
         if code in ("429", "503") or (code == "409" and method in WRITE_METHODS):
             response.setdefault("headers", {}).update(RETRY_AFTER)

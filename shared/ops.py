@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, HttpUrl
 from sqlalchemy.dialects import postgresql, sqlite
 
 from shared import case_account, endpoints, outbox, trace, url_safety, webhooks
+from shared.answers import MERMAID, Attempt, EndpointSet, OutboxPage, Party, Redriven, Trace
 from shared.auth import PUBLIC, Principal, RequireParty
 from shared.case_figures import live_figures
 from shared.db import utcnow
@@ -16,6 +17,8 @@ from shared.errors import Problem, field_problem
 
 
 class EndpointIn(BaseModel):
+    model_config = {"json_schema_extra": {"examples": [{"url": "https://hooks.acrc.example/roadkill", "enabled": True, "secret_version": 1}]}}
+
     url: HttpUrl = Field(description="Where the hub POSTs this party's signed webhooks")
     enabled: bool = True
     secret_version: int = Field(default=1, ge=1, le=1000, description="Bump to rotate the signing secret")
@@ -60,7 +63,7 @@ def ops_router(spec) -> APIRouter:
             return {**spec.about, **spec.about_extra(platform)}
 
     @router.get("/parties", operation_id="list_parties", dependencies=[PUBLIC])
-    def parties() -> list[dict[str, Any]]:
+    def parties() -> list[Party]:
         """The parties of this collaboration and their roles."""
         return [{"code": p.code, "name": p.name, "name_ko": p.name_ko, "roles": sorted(p.roles),
                  "description": p.description} for p in spec.parties]
@@ -69,7 +72,7 @@ def ops_router(spec) -> APIRouter:
     def list_outbox(p: PlatformDep, _: OperatorDep,
                     status: Literal["pending", "delivering", "delivered", "dead", "no-endpoint", "disabled"] | None = None,
                     party: str | None = Query(default=None, max_length=40),
-                    limit: int = Query(default=100, ge=1, le=500)) -> dict[str, Any]:
+                    limit: int = Query(default=100, ge=1, le=500)) -> OutboxPage:
         """Outbox messages (dead letters with `status=dead`; waiting for an operator: `no-endpoint`,
         `disabled`) with their last error."""
         with p.db.read_session() as s:
@@ -77,13 +80,13 @@ def ops_router(spec) -> APIRouter:
                     "counts": outbox.counts(s, p.tables)}
 
     @router.get("/ops/outbox/{message_id}/attempts", operation_id="list_attempts")
-    def list_attempts(p: PlatformDep, _: OperatorDep, message_id: str) -> list[dict[str, Any]]:
+    def list_attempts(p: PlatformDep, _: OperatorDep, message_id: str) -> list[Attempt]:
         """Every delivery attempt of one message: status code, latency, error."""
         with p.db.read_session() as s:
             return outbox.attempts(s, p.tables, message_id)
 
     @router.post("/ops/outbox/{message_id}/redrive", operation_id="redrive")
-    def redrive(p: PlatformDep, _: OperatorDep, message_id: str) -> dict[str, Any]:
+    def redrive(p: PlatformDep, _: OperatorDep, message_id: str) -> Redriven:
         """Puts a dead-lettered message back in the queue."""
         with p.db.session() as s:
             return outbox.redrive(s, p.tables, message_id)
@@ -98,7 +101,7 @@ def ops_router(spec) -> APIRouter:
         return EndpointsOut(demo_mode=p.settings.demo_mode, url_policy=p.relay.policy.description, items=items)
 
     @router.put("/ops/endpoints/{party}", operation_id="put_endpoint")
-    def put_endpoint(p: PlatformDep, _: OperatorDep, party: str, body: EndpointIn) -> dict[str, Any]:
+    def put_endpoint(p: PlatformDep, _: OperatorDep, party: str, body: EndpointIn) -> EndpointSet:
         """Points a party at an external URL (or enables it again after a 410 Gone); the response carries
         the secret to verify signatures. Messages waiting for the party are delivered from then on."""
         if party not in p.parties:
@@ -121,7 +124,7 @@ def ops_router(spec) -> APIRouter:
         return {**values, "updated_at": values["updated_at"].isoformat(), "url_policy": p.relay.policy.description,
                 "signing_secret": webhooks.party_secret(p.settings.secret_key.get_secret_value(), party, body.secret_version)}
 
-    @router.get("/ops/trace", operation_id="read_trace")
+    @router.get("/ops/trace", operation_id="read_trace", response_model=Trace, responses=MERMAID)
     def read_trace(p: PlatformDep, _: OperatorDep,
                    subject_type: str = Query(max_length=40), subject_id: str = Query(max_length=64),
                    format: Literal["json", "mermaid"] = "json"):

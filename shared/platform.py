@@ -74,6 +74,8 @@ class ServiceSpec(Generic[PartsT]):
     parts: Callable[[Platform[PartsT]], PartsT] | None = None
     # The signed webhooks the hub sends (`shared.openapi.WebhookEvent`s), documented as OpenAPI 3.1 `webhooks`.
     webhooks: Sequence[Any] = ()
+    # The signed webhooks the hub sends (`shared.openapi.WebhookEvent`s), documented as OpenAPI 3.1 `webhooks`.
+    webhooks: Sequence[Any] = ()
 
     @classmethod
     def in_folder(cls, folder: Path, models: ModuleType, **fields: Any) -> ServiceSpec[Any]:

@@ -6,6 +6,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from services.onestop import models
+from services.onestop.answers.webhooks import WEBHOOKS
 from services.onestop.config import Settings
 from services.onestop.flows.seed import seed
 from services.onestop.parties.autopilot import OnestopAutopilot
@@ -46,6 +47,7 @@ SPEC: ServiceSpec[OnestopParts] = ServiceSpec.in_folder(
     title='One-stop finance, employment and welfare referrals — Buk-gu, Gwangju',
     description='Counsellors at one centre assess a resident once, see which agencies can help and why, record consent per agency (PIPA Art. 17(2)), and send closed-loop referrals that carry only the consented data. Agencies answer through their own API; stalled or declined referrals come up at case-management meetings.',
     routers=_routers,
+    webhooks=WEBHOOKS,
     seed=seed,
     autopilot_policy=OnestopAutopilot(),
     tags=TAGS,

@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from services.peaks import models
+from services.peaks.answers.webhooks import WEBHOOKS
 from services.peaks.config import Settings
 from services.peaks.domain.service_clock import (
     HEADER,
@@ -50,6 +51,7 @@ SPEC = ServiceSpec.in_folder(
     title='Yeongnam Alps summit certification — Ulju-gun',
     description="Climbers upload a photo at each of the Yeongnam Alps summits; photos are verified (EXIF GPS, time, duplicates), doubtful ones reviewed, and finishers certified with the five municipalities' names. Partner municipalities pull photos and figures through an open API.",
     routers=_routers,
+    webhooks=WEBHOOKS,
     seed=seed,
     body_limits={"/v1/photos": PHOTO_BODY_LIMIT},
     cors_get_prefixes=["/open/v1/"],

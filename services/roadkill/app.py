@@ -7,6 +7,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from services.roadkill import models
+from services.roadkill.answers.webhooks import WEBHOOKS
 from services.roadkill.config import Settings
 from services.roadkill.parties.autopilot import RoadkillPolicy
 from services.roadkill.parts import RoadkillParts, RoadkillPlatform, build_parts
@@ -50,6 +51,7 @@ SPEC: ServiceSpec[RoadkillParts] = ServiceSpec.in_folder(
     title='Roadkill report router — Chungcheongnam-do',
     description='Voice reports from a navigation partner are parsed, routed to the road agency in charge, merged with duplicates and handed off ACRC → MOLIT → road agency → Ministry of Environment as signed webhooks, with a trace of every hop. Also an Open311 GeoReport v2 interface.',
     routers=_routers,
+    webhooks=WEBHOOKS,
     seed=_seed,
     autopilot_policy=RoadkillPolicy(),
     error_formatters=[("/open311/", _open311_errors)],
