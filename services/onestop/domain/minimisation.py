@@ -79,6 +79,16 @@ def project_payload(
     return out
 
 
+def without_personal_fields(payload: Mapping[str, Any], policy: ConsentPolicy | None = None) -> dict[str, Any]:
+    """`payload` without any field of any consent category (stored or derived): what the hub keeps of a
+    message once the resident withdrew consent to its recipient. Marked so a reader knows why."""
+    policy = policy or consent_policy()
+    personal = frozenset().union(*(c.all_fields for c in policy.categories.values()))
+    if not personal & payload.keys():
+        return dict(payload)
+    return {**{k: v for k, v in payload.items() if k not in personal}, "personal_data": "erased: consent withdrawn"}
+
+
 def referral_payload(
     *,
     referral_id: str,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from services.onestop.domain import minimisation, referral_states
@@ -95,10 +95,17 @@ def list_for(platform: OnestopPlatform, *, resident_id: str) -> dict[str, Any]:
 
 def withdraw(platform: OnestopPlatform, *, consent_id: str, body: ConsentWithdraw,
              who: Principal) -> dict[str, Any]:
-    """Stops all future sharing with the agency and revokes its access on referrals it has not completed.
+    """Stops all sharing with the agency and minimises what it was given (the policy in docs/reliability.md,
+    "Personal data"):
 
-    Open referrals are cancelled (reason consent-withdrawn) and the agency is told to destroy
-    the data (PIPA Art. 37); the message carries no personal data.
+    * every referral of the resident to that agency, whatever its status (completed ones too), is marked
+      `access_revoked`: the agency's read answers 410 from now on, while its list keeps the non-personal
+      record (status, outcome, dates) for its statistics;
+    * open referrals are cancelled (reason consent-withdrawn); for the others the agency is told to destroy
+      its copy (PIPA Art. 37); neither message carries personal data;
+    * the personal fields in the copies the hub keeps of what it sent that agency about those referrals
+      (outbox payloads, delivered or still pending, and a simulated agency's inbox) are erased, leaving the
+      envelope, so a pending message delivers no personal data either.
     """
     tables = platform.tables
     with platform.db.session() as session:
@@ -115,7 +122,7 @@ def withdraw(platform: OnestopPlatform, *, consent_id: str, body: ConsentWithdra
         revoked, cancelled = [], []
         refs = session.scalars(select(Referral).where(
             Referral.resident_id == consent.resident_id, Referral.agency == consent.agency,
-            Referral.status != "completed", Referral.access_revoked.is_(False))).all()
+            Referral.access_revoked.is_(False))).all()
         for ref in refs:
             ref.access_revoked = True
             revoked.append(ref.id)
@@ -128,5 +135,30 @@ def withdraw(platform: OnestopPlatform, *, consent_id: str, body: ConsentWithdra
                                subject_type="referral", subject_id=ref.id,
                                payload={"referral_id": ref.id, "reason": "consent-withdrawn",
                                         "instruction": "destroy the resident's data (PIPA Art. 37)"})
+        erased = _erase_sent_copies(session, tables, agency=consent.agency, referral_ids=revoked)
         session.flush()
-        return {**public(consent), "access_revoked_referrals": revoked, "cancelled_referrals": cancelled}
+        return {**public(consent), "access_revoked_referrals": revoked, "cancelled_referrals": cancelled,
+                "erased_copies": erased}
+
+
+def _erase_sent_copies(session: Session, tables, *, agency: str, referral_ids: list[str]) -> int:
+    """Personal fields out of the hub's copies of the messages sent to `agency` about these referrals."""
+    if not referral_ids:
+        return 0
+    o, i = tables.outbox, tables.inbox
+    sent = session.execute(select(o.c.id, o.c.payload).where(
+        o.c.to_party == agency, o.c.subject_type == "referral", o.c.subject_id.in_(referral_ids))).all()
+    erased = 0
+    for msg_id, payload in sent:
+        kept = minimisation.without_personal_fields(payload or {})
+        if kept != payload:
+            session.execute(update(o).where(o.c.id == msg_id).values(payload=kept))
+            erased += 1
+    copies = session.execute(select(i.c.id, i.c.payload).where(
+        i.c.receiver == agency, i.c.webhook_id.in_([m for m, _ in sent]))).all() if sent else []
+    for row_id, payload in copies:
+        kept = minimisation.without_personal_fields(payload or {})
+        if kept != payload:
+            session.execute(update(i).where(i.c.id == row_id).values(payload=kept))
+            erased += 1
+    return erased

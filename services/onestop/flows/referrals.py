@@ -122,13 +122,13 @@ def read_as_agency(platform: OnestopPlatform, *, referral_id: str, who: Principa
 
 def _read_as_agency(session: Session, *, referral_id: str, who: Principal) -> dict[str, Any]:
     ref = own_or_404(session, referral_id, who)
+    # No active consent (withdrawn), whatever the referral's status, completed included: no personal data.
     consent = None if ref.access_revoked else active_consent(session, resident_id=ref.resident_id,
                                                              agency=ref.agency)
-    if consent is None and ref.status == "completed" and not ref.access_revoked:
-        consent = session.get(Consent, ref.consent_id)
     if consent is None:
         raise Problem(410, "access-revoked", f"The resident withdrew consent: {who.party} may no longer read "
-                      f"the data of referral {referral_id} and must destroy any copy (PIPA Art. 37).",
+                      f"the resident's data on referral {referral_id}, whatever its status, and must destroy "
+                      "any copy (PIPA Art. 37); the referral's status stays in your list.",
                       referral_id=referral_id, referral_status=ref.status)
     resident = session.get(Resident, ref.resident_id)
     data = _payload(ref, resident, session.get(Case, ref.case_id), consent)

@@ -44,5 +44,7 @@ def list_consents(p: PlatformDep, who: Counsellor, resident_id: str) -> Consents
 
 @router.post("/consents/{consent_id}/withdraw")
 def withdraw_consent(p: PlatformDep, who: Counsellor, consent_id: str, body: ConsentWithdraw) -> WithdrawnConsent:
-    """Withdraws consent: no more sharing with the agency; its access on unfinished referrals ends."""
+    """Withdraws consent: no more sharing with the agency; its access to every referral of the resident
+    ends (completed ones too: 410), open ones are cancelled, and the personal fields of what it was sent
+    are erased from the hub's copies; the referrals' non-personal record stays for statistics."""
     return consents.withdraw(p, consent_id=consent_id, body=body, who=who)
