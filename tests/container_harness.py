@@ -375,6 +375,24 @@ def deployment(image: Image, files: list[Path], env: Mapping[str, str], name: st
             d.stop()
 
 
+def connected_to(pid: int, port: int) -> bool:
+    """Whether process `pid` holds an established TCP connection to `port` (its sockets in /proc)."""
+    inodes = set()
+    with contextlib.suppress(FileNotFoundError):
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            with contextlib.suppress(FileNotFoundError):  # an fd closed meanwhile
+                link = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if link.startswith("socket:["):
+                    inodes.add(link[8:-1])
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(FileNotFoundError), open(f"/proc/{pid}/net/{table}") as fh:
+            for row in list(fh)[1:]:
+                cols = row.split()
+                if int(cols[2].rsplit(":", 1)[1], 16) == port and cols[3] == "01" and cols[9] in inodes:
+                    return True
+    return False
+
+
 def files_owned_by_user(path: Path) -> list[Path]:
     uid = pwd.getpwnam(USER).pw_uid
     return [p for p in path.rglob("*") if p.lstat().st_uid == uid]

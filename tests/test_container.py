@@ -108,8 +108,11 @@ def test_production_shape_migrates_once_then_serves_as_an_unprivileged_user(imag
             r = c.post("/v1/climbers", json={"display_name": "Prod", "contact": "prod@example.org",
                                              "birth_year": 1990, "gallery_consent": False})
             assert r.status_code == 201, r.text
-        testing.wait_until(lambda: all(d.procs[w].poll() is None for w in WORKERS), timeout=2)
+        # Each worker got through its start-up (settings, database check) and polls its outbox.
+        pg_port = make_url(testing.PG_URL).port or 5432
         for svc in WORKERS:
+            testing.wait_until(lambda svc=svc: d.procs[svc].poll() is not None
+                               or harness.connected_to(d.procs[svc].pid, pg_port), timeout=60)
             assert d.procs[svc].poll() is None, d.log(svc)
         assert harness.files_owned_by_user(image.app) == [] and harness.files_owned_by_user(image.venv) == []
 
