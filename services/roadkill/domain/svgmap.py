@@ -33,6 +33,8 @@ INK = "#1a1a1a"
 FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK KR', sans-serif"
 
 LonLat = tuple[float, float]
+MIN_STEP_PX = 1.5  # vertices closer than this (Manhattan distance, px) to the previous one are not drawn
+ATTRIBUTION_PX = 30  # the band under the map for the boundaries' attribution
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +64,12 @@ def projection_for(bbox: Sequence[float], width: float = 880.0, pad: float = 14.
 
 
 def _path(proj: Projection, coords: Iterable[LonLat], close: bool = False) -> str:
-    pts = [proj.xy(lon, lat) for lon, lat in coords]
+    pts: list[tuple[float, float]] = []
+    for lon, lat in coords:
+        x, y = proj.xy(lon, lat)
+        # The census borders have several vertices per pixel at this scale: keep one per ~MIN_STEP_PX.
+        if not pts or abs(x - pts[-1][0]) + abs(y - pts[-1][1]) >= MIN_STEP_PX:
+            pts.append((x, y))
     if not pts:
         return ""
     d = f"M{pts[0][0]:g} {pts[0][1]:g}" + "".join(f"L{x:g} {y:g}" for x, y in pts[1:])
@@ -81,7 +88,7 @@ def base_layers(network: Any, proj: Projection) -> str:
     for a in areas.municipalities:
         out.append(f'<path class="area" data-area="{esc(a.code)}" d="{_polygons_d(proj, a.polygons)}" '
                    f'fill="{AREA_FILL}" stroke="{AREA_STROKE}" stroke-width="0.8">'
-                   f'<title>{esc(a.name)} ({esc(a.name_ko)}), {esc(a.kind)} — approximate area</title></path>')
+                   f'<title>{esc(a.name)} ({esc(a.name_ko)}), {esc(a.kind)} — census area 2018</title></path>')
     for a in areas.urban:
         out.append(f'<path class="urban" data-area="{esc(a.code)}" d="{_polygons_d(proj, a.polygons)}" '
                    f'fill="{URBAN_FILL}" stroke="{AREA_STROKE}" stroke-width="0.5" stroke-dasharray="2 2">'
@@ -113,14 +120,16 @@ def render_map(network: Any, proj: Projection, base: str, incidents: Sequence[Ma
                hotspots: Sequence[Mapping[str, Any]] = (), *, title: str = "Map of Chungcheongnam-do") -> Markup:
     """The whole map. `incidents`: dicts with id, lat, lon, label (the marker's tooltip) and status;
     `hotspots`: dicts with `coordinates` ([[lon, lat], ...]) and `label`."""
-    desc = (f"Approximate municipal areas and {len(network.roads)} mapped roads coloured by class; "
+    desc = (f"Census areas of the cities and counties and their urban dong (Statistics Korea 2018) and "
+            f"{len(network.roads)} approximately mapped roads coloured by class; "
             f"{len(incidents)} open incident{'s' if len(incidents) != 1 else ''} as red markers (links to the "
             f"incident page); {len(hotspots)} hotspot segment{'s' if len(hotspots) != 1 else ''} in orange.")
     w, h = proj.width, proj.height
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="map-svg" role="group" viewBox="0 0 {w:g} {h:g}" '
-           f'width="{w:g}" height="{h:g}" aria-labelledby="map-t map-d" font-family="{FONT}">',
+    full_h = h + ATTRIBUTION_PX
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" class="map-svg" role="group" viewBox="0 0 {w:g} {full_h:g}" '
+           f'width="{w:g}" height="{full_h:g}" aria-labelledby="map-t map-d" font-family="{FONT}">',
            f'<title id="map-t">{esc(title)}</title><desc id="map-d">{esc(desc)}</desc>',
-           f'<rect x="0" y="0" width="{w:g}" height="{h:g}" fill="{OUTSIDE_FILL}"/>', base]
+           f'<rect x="0" y="0" width="{w:g}" height="{full_h:g}" fill="{OUTSIDE_FILL}"/>', base]
     out.append(f'<g class="hotspots" fill="none" stroke="{HOTSPOT_STROKE}" stroke-opacity="0.75" stroke-width="11" '
                'stroke-linecap="round">')
     for hs in hotspots:
@@ -143,6 +152,9 @@ def render_map(network: Any, proj: Projection, base: str, incidents: Sequence[Ma
     out.append(f'<g class="scale" font-size="11" fill="{INK}"><rect x="{sx - 4:g}" y="{sy - 20:g}" '
                f'width="{km20 + 8:g}" height="26" fill="#ffffff" fill-opacity="0.85"/>'
                f'<line x1="{sx:g}" y1="{sy:g}" x2="{sx + km20:g}" y2="{sy:g}" stroke="{INK}" stroke-width="2"/>'
-               f'<text x="{sx:g}" y="{sy - 6:g}">20 km (approximate data)</text></g>')
+               f'<text x="{sx:g}" y="{sy - 6:g}">20 km (roads approximate)</text></g>')
+    attribution = network.areas.attribution or "areas: see /v1/areas.geojson"
+    out.append(f'<text class="attribution" x="{proj.pad:g}" y="{full_h - 10:g}" font-size="11" fill="{INK}">'
+               f'Areas: {esc(attribution)}</text>')
     out.append("</svg>")
     return Markup("".join(out))

@@ -91,7 +91,8 @@ def _map_ctx(p: RoadkillPlatform) -> dict[str, Any]:
                for c in items]
     return {"svg": svgmap.render_map(net, base.projection, base.layers, markers, spots), "items": items, "hotspots": spots,
             "road_styles": svgmap.ROAD_STYLES, "marker_fill": svgmap.MARKER_FILL,
-            "hotspot_stroke": svgmap.HOTSPOT_STROKE, "network_version": net.version}
+            "hotspot_stroke": svgmap.HOTSPOT_STROKE, "network_version": net.version,
+            "attribution": net.areas.attribution}
 
 
 kit.live_page(pages, "/map", name="rk_map", page="rk_map.html", body="rk_map_body.html",
