@@ -92,7 +92,7 @@ def service_date(api, part: Part) -> date:
 
 
 def steps(n: int) -> int:
-    return n * 9 + 6
+    return n * 9 + 7
 
 
 def run(part: Part, n: int) -> None:
@@ -194,6 +194,19 @@ def run(part: Part, n: int) -> None:
                                                      "clearly visible."}
         api.post(f"/v1/photos/{p['id']}/review", party="ulju", json=body)
         part.step()
+
+    # 5. The demo's climbers are a script: each finisher's medal and first place wait for Ulju-gun, with the
+    #    reasons (uploads minutes apart, months after capture, synthetic EXIF). Ulju-gun checks and grants them.
+    part.describe("peaks: awards held for review")
+    mine = {c.id for c in climbers}
+    for award in api.get("/v1/awards/held", party="ulju")["items"]:
+        if award["climber_id"] not in mine:
+            continue
+        part.say(f"peaks: certificate {award['number']}: {' and '.join(award['held']).replace('_', ' ')} held — "
+                 + "; ".join(s["reason"].rstrip(".") for s in award["signals"][:2]))
+        api.post(f"/v1/certificates/{award['certificate_id']}/award", party="ulju",
+                 json={"decision": "approve", "reason": "Training run: the demo's own climbers, checked by the trainer."})
+    part.step()
 
     part.describe("peaks: certificates")
     for c in climbers:
