@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import event, insert, or_, select, update
+from sqlalchemy import event, insert, select, update
 
 from shared.db import utcnow
 from shared.errors import Problem
@@ -75,12 +75,15 @@ def create_key(session, tables, *, party: str, label: str = "") -> str:
     return issue_key(session, tables, party=party, label=label).key
 
 
-def find_keys(session, tables, ident: str) -> list:
-    """The stored keys `ident` names: a public id, the start of one, or a key prefix as older lists showed."""
+def find_keys(session, tables, *, id_start: str | None = None, prefix: str | None = None) -> list:
+    """The active keys whose public id starts with `id_start`, or whose first 12 characters are `prefix`."""
     t = tables.api_key
-    return list(session.execute(select(t).where(or_(t.c.public_id.startswith(ident, autoescape=True),
-                                                    t.c.prefix == ident))
-                                .order_by(t.c.party, t.c.created_at)).all())
+    query = select(t).where(t.c.revoked_at.is_(None)).order_by(t.c.party, t.c.created_at)
+    if id_start is not None:
+        query = query.where(t.c.public_id.startswith(id_start, autoescape=True))
+    if prefix is not None:
+        query = query.where(t.c.prefix == prefix)
+    return list(session.execute(query).all())
 
 
 def revoke_key(session, tables, *, public_id: str, resolver: KeyResolver | None = None) -> int:
