@@ -19,6 +19,7 @@ from services.peaks.domain.service_clock import (
 )
 from services.peaks.flows.seed import seed
 from services.peaks.parts import build_parts
+from services.peaks.routes.deps import accept_climber_tokens
 from shared.platform import Platform, ServiceSpec, build_app
 
 HERE = Path(__file__).parent
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, real_now: RealNow = system_n
     real time, CLOCK_AT, or in demo mode between seasons a training clock (see `service_clock`)."""
     settings = settings or Settings()
     app = build_app(SPEC, settings)
+    accept_climber_tokens(app.state.platform)  # an Idempotency-Key is scoped to the climber
     app.state.platform.clock = ServiceClock(demo_mode=settings.demo_mode, clock_at=settings.clock_at,
                                             real_now=real_now)
     app.add_middleware(ClockHeaderMiddleware, platform=app.state.platform)
