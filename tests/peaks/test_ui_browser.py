@@ -28,7 +28,7 @@ def _assert_accessible(page) -> None:
     assert low_contrast_text(page) == []
 
 
-def _finished_climber(base_url: str) -> str:
+def _finished_climber(base_url: str) -> tuple[str, str]:
     """A climber who certified every active peak, through the API (the flows issue the certificate)."""
     with httpx.Client(base_url=base_url, timeout=30) as c:
         cid, headers = register(c, "Eun")
@@ -37,7 +37,7 @@ def _finished_climber(base_url: str) -> str:
             assert r.json()["verdict"] == "approved", r.text
         cert = c.get(f"/v1/climbers/{cid}/progress", headers=headers).json()["certificate"]
     assert cert is not None
-    return cert["number"]
+    return cert["number"], cert["id"]
 
 
 def test_climber_journey(peaks_app, browser_page, page_checker):
@@ -144,12 +144,12 @@ def test_climber_journey(peaks_app, browser_page, page_checker):
         screenshot(page, "peaks-stats")
 
         # 9. a finished climber's certificate: QR code (inline SVG) and the PDF link
-        number = _finished_climber(base)
+        number, cert_id = _finished_climber(base)
         page.goto(base + "/ui/certificates")
         page.click(f"text={number}")
         page.wait_for_selector(f"article.certificate[data-certificate='{number}']")
         assert page.locator("figure.qr svg.segno path").count() >= 1
-        assert page.get_attribute("a.verify-url", "href") == f"{base}/v1/certificates/{number}"
+        assert page.get_attribute("a.verify-url", "href") == f"{base}/v1/certificates/{cert_id}"
         text = page.inner_text("article.certificate")
         for m in reference.municipalities().values():
             assert m.name_en in text and m.name_ko in text

@@ -230,7 +230,7 @@ def summary(api, created: dict[str, Any]) -> dict[str, Any]:
     for cid in created.get("climbers", []):
         cert = api.get(f"/v1/climbers/{cid}/progress", party="ulju").get("certificate")
         if cert:
-            certs.append(cert["number"])
+            certs.append(cert["id"])  # the certificate's public address (its number is no address)
     season = api.get("/v1/seasons/current")
     out = {"climbers registered": len(created.get("climbers", [])), "photos uploaded": len(created.get("photos", [])),
            **{f"photos {k}": v for k, v in sorted(verdicts.items())}, "photos decided in review": reviewed,
