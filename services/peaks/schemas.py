@@ -240,6 +240,6 @@ class AwardsOut(BaseModel):
     items: list[AwardOut]
 
 
-class AwardDecisionIn(BaseModel):
+class AwardDecisionIn(RRNGuarded):
     decision: Literal["approve", "refuse"]
     reason: str = Field(min_length=3, max_length=1000, description="Kept with the decision")
