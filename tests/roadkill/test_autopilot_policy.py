@@ -27,6 +27,7 @@ def test_each_party_plays_its_step_of_the_state_table():
     assert [a.json["type"] for a in kec] == ["acknowledged", "dispatched", "closed"]
     assert all(a.path == "/v1/agency/incidents/inc_A/events" for a in acrc + molit + kec)
     assert POLICY.actions(_item("me", "processing.record")) == []
+    assert POLICY.actions(_item("molit", "outcome.record")) == []  # MLIT keeps the outcome; no step follows
     assert POLICY.actions(_item("tmap", "incident.status")) == []
     # Every step the policy takes is one the state machine allows, in order.
     state = "received"

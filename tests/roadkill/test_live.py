@@ -52,18 +52,19 @@ def test_autopilot_runs_the_whole_chain_to_me(make_settings):
     assert [(e["from"], e["to"], e["kind"]) for e in events] == [
         ("chungnam", "acrc", "complaint.filed"),
         ("acrc", "chungnam", "incident.complaint_registered"),
-        ("chungnam", "molit", "complaint.forwarded"),
+        ("acrc", "molit", "complaint.forwarded"),  # ACRC shares the complaint (handbook, Table 3)
         ("molit", "chungnam", "incident.assigned"),
         ("chungnam", "kec", "incident.assigned"),
         ("kec", "chungnam", "incident.acknowledged"),
         ("kec", "chungnam", "incident.dispatched"),
         ("kec", "chungnam", "incident.closed"),
+        ("chungnam", "molit", "outcome.record"),  # MLIT accumulates the data
         ("chungnam", "me", "processing.record"),
         ("chungnam", "tmap", "incident.status"),
     ]
     assert all(e["fields"] for e in events)
     assert all(e["status"] in ("delivered", "received") for e in events[:-1])
-    assert "complaint_no" in events[2]["fields"] and "outcome" in events[8]["fields"]
+    assert "complaint_no" in events[2]["fields"] and "outcome" in events[9]["fields"]
     # The Ministry of Environment's record carries no personal data at all.
     assert not PERSONAL_FIELDS & set(trace.flatten_fields(me)), me
     body = report_body()

@@ -170,11 +170,11 @@ def test_trainer_journey(make_settings, browser_page, page_checker):  # noqa: F8
         screenshot(page, "roadkill-console-me")
 
         # -- the whole chain, every hop in order, on the incident page
-        events = wait_until(lambda: (ev := _trace(server, inc)) and len(ev) == 13
+        events = wait_until(lambda: (ev := _trace(server, inc)) and len(ev) == 14
                             and all(e["status"] in ("delivered", "received") for e in ev) and ev, timeout=20)
-        assert [(e["from"], e["to"], e["kind"]) for e in events][-3:] == [
-            ("daejeon-rolm", "chungnam", "incident.closed"), ("chungnam", "me", "processing.record"),
-            ("chungnam", "tmap", "incident.status")]
+        assert [(e["from"], e["to"], e["kind"]) for e in events][-4:] == [
+            ("daejeon-rolm", "chungnam", "incident.closed"), ("chungnam", "molit", "outcome.record"),
+            ("chungnam", "me", "processing.record"), ("chungnam", "tmap", "incident.status")]
         page.goto(server.url + f"/ui/incidents/{inc}")
         assert _diagram_seqs(page) == [e["seq"] for e in events]
         assert page.locator("#incident svg.seq-diagram g.hop line.msg, #incident svg.seq-diagram g.hop path.msg"

@@ -1,4 +1,4 @@
-"""Autopilot of the simulated parties: ACRC, MOLIT, the road agencies, ME and the navigation partner."""
+"""Autopilot of the simulated parties: ACRC, MLIT (code molit), the road agencies, ME and the navigation partner."""
 from __future__ import annotations
 
 import hashlib
@@ -68,7 +68,7 @@ class RoadkillPolicy(AutopilotPolicy):
             return [Action("POST", path, json={"type": "assigned", "agency": p.get("routing", {}).get("agency")})]
         if item.kind == "incident.assigned":
             return self._road_agency(item.receiver, incident_id, p, path)
-        # me (processing.record) and tmap (incident.status): the 2xx receipt is all that is needed.
+        # molit (outcome.record), me (processing.record), tmap (incident.status): the 2xx receipt is all they need.
         return []
 
     def _road_agency(self, party: str, incident_id: str, p: dict[str, Any], path: str) -> list[Action]:
