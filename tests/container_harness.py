@@ -210,8 +210,14 @@ class Image:
                    build_s=time.monotonic() - started)
 
 
+STALE_S = 6 * 3600  # what a killed run left (a run takes minutes; a younger one may be another session's)
+
+
 @contextlib.contextmanager
 def built_image() -> Iterator[Image]:
+    for old in Path(tempfile.gettempdir()).glob("cpa-container-*"):
+        if old != CACHE and time.time() - old.stat().st_mtime > STALE_S:
+            shutil.rmtree(old, ignore_errors=True)
     root = Path(tempfile.mkdtemp(prefix="cpa-container-"))
     root.chmod(0o755)  # the unprivileged user must reach the tree and its volumes
     try:
@@ -227,6 +233,9 @@ def fresh_database() -> Iterator[str]:
     engine = create_engine(testing.PG_URL, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as conn:
+            for old in conn.scalars(text(r"SELECT datname FROM pg_database WHERE datname ~ '^ct_[0-9a-f]{8}_'")):
+                if time.time() - int(old.split("_")[1], 16) > STALE_S:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
         yield name
     finally:
