@@ -149,8 +149,21 @@ def test_without_consent_the_verification_shows_no_name(peaks_client, tmp_path):
     assert hidden["number"] not in listing and hidden["id"] not in listing
     for where in (doc, page.text, text, listing):
         assert "Hidden Climber" not in str(where)
-    # The climber still sees their own certificate (and its address) in their progress.
+    # The climber still sees their own certificate (and its address) in their progress, and gets their own
+    # copy of the PDF with their name; nobody else gets that copy.
     assert c.get(f"/v1/climbers/{hidden_cid}/progress", headers=auth).json()["certificate"]["id"] == hidden["id"]
+    own = c.get(f"/v1/climbers/{hidden_cid}/certificate.pdf", headers=auth)
+    assert own.status_code == 200 and own.headers["cache-control"] == "private, no-store"
+    own_text = PdfReader(io.BytesIO(own.content)).pages[0].extract_text()
+    assert "Hidden Climber" in own_text and "withheld" not in own_text
+    assert qr_codes_in(own.content, tmp_path) == [doc["verification_url"]]
+    assert c.get(f"/v1/climbers/{hidden_cid}/certificate.pdf", headers=staff("ulju")).status_code == 403
+    assert c.get(f"/v1/climbers/{hidden_cid}/certificate.pdf").status_code == 401
+    assert c.get(f"/v1/climbers/{hidden_cid}/certificate.pdf", params={"season": "2019"},
+                 headers=auth).status_code == 404
+    # The public PDF, fetched again after the named copy, still withholds the name (separate cache entries).
+    again = c.get(f"/v1/certificates/{hidden['id']}.pdf").content
+    assert "Hidden Climber" not in PdfReader(io.BytesIO(again)).pages[0].extract_text()
 
 
 def test_migration_gives_existing_certificates_random_ids_and_medal_inscriptions(tmp_path):

@@ -209,11 +209,11 @@ class PdfCache:
 
     def __init__(self, size: int = 64):
         self.size = size
-        self._items: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._items: OrderedDict[tuple[str, bool, str], bytes] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, view: CertificateView, url: str) -> bytes:
-        key = (view.id or view.number, url)
+        key = (view.id or view.number, view.display_name is not None, url)  # public and own (named) copies
         with self._lock:
             hit = self._items.get(key)
             if hit is not None:

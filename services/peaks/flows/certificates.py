@@ -29,16 +29,20 @@ def view(platform: PeaksPlatform, certificate_id: str) -> CertificateView:
         raise FlowError(404, "not-found", f"No certificate {certificate_id!r}: certificate addresses look like "
                                           "crt_ followed by 22 letters, digits, '-' or '_' (see its QR code).")
     with platform.db.read_session() as s:
-        row = s.execute(select(Certificate.id, Certificate.number, Certificate.season_id, Certificate.rank,
-                               Certificate.first_place, Certificate.issued_at, Climber.display_name,
-                               Climber.gallery_consent)
-                        .join(Climber, Climber.id == Certificate.climber_id)
-                        .where(Certificate.id == certificate_id)).first()
+        row = s.execute(_VIEW.where(Certificate.id == certificate_id)).first()
     if row is None:
         raise FlowError(404, "not-found", f"No certificate {certificate_id}: it was not issued by this programme.")
-    return CertificateView(number=row.number, display_name=row.display_name if row.gallery_consent else None,
-                           season=row.season_id, rank=row.rank, first_place=row.first_place, issued_at=row.issued_at,
-                           id=row.id)
+    return _view_of(row, named=row.gallery_consent)
+
+
+_VIEW = (select(Certificate.id, Certificate.number, Certificate.season_id, Certificate.rank, Certificate.first_place,
+                Certificate.issued_at, Climber.display_name, Climber.gallery_consent)
+         .join(Climber, Climber.id == Certificate.climber_id))
+
+
+def _view_of(row: Any, *, named: bool) -> CertificateView:
+    return CertificateView(number=row.number, display_name=row.display_name if named else None, season=row.season_id,
+                           rank=row.rank, first_place=row.first_place, issued_at=row.issued_at, id=row.id)
 
 
 def verification_document(platform: PeaksPlatform, certificate_id: str) -> dict[str, Any]:
@@ -49,6 +53,21 @@ def verification_document(platform: PeaksPlatform, certificate_id: str) -> dict[
 def pdf(platform: PeaksPlatform, certificate_id: str) -> tuple[str, bytes]:
     """(number, PDF bytes) of a certificate, its QR code pointing at the verification URL (cached)."""
     found = view(platform, certificate_id)
+    url = platform.settings.base_url + certificate_pdf.verification_path(found.id)
+    return found.number, platform.parts.certificate_pdfs.get(found, url)
+
+
+def own_pdf(platform: PeaksPlatform, climber_id: str, season: str | None) -> tuple[str, bytes]:
+    """The climber's own copy of their certificate (the latest, or the season's) as a PDF, always with their
+    name whatever they chose for the public; FlowError 404 if they have none."""
+    q = _VIEW.where(Certificate.climber_id == climber_id)
+    if season:
+        q = q.where(Certificate.season_id == season)
+    with platform.db.read_session() as s:
+        row = s.execute(q.order_by(Certificate.issued_at.desc()).limit(1)).first()
+    if row is None:
+        raise FlowError(404, "not-found", "You have no certificate" + (f" for the {season} season." if season else "."))
+    found = _view_of(row, named=True)
     url = platform.settings.base_url + certificate_pdf.verification_path(found.id)
     return found.number, platform.parts.certificate_pdfs.get(found, url)
 

@@ -1,10 +1,11 @@
 """Climbers: registration (token shown once), progress and certificate, medal shipping address."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from services.peaks.domain.errors import FlowError
-from services.peaks.flows import climbers, progress
+from services.peaks.flows import certificates, climbers, progress
 from services.peaks.routes.deps import Caller, ClimberOnly, ClimberOrOperator, problem_of
 from services.peaks.schemas import (
     ClimberCreate,
@@ -59,3 +60,19 @@ def put_shipping_address(platform: PlatformDep, caller: ClimberOnly, climber_id:
         return climbers.set_shipping_address(platform, climber_id, body.address)
     except FlowError as exc:
         raise problem_of(exc) from None
+
+
+@router.get("/climbers/{climber_id}/certificate.pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}},
+                       404: {"description": "No certificate (in that season)"}})
+def own_certificate_pdf(platform: PlatformDep, caller: ClimberOnly, climber_id: str,
+                        season: str | None = Query(default=None, max_length=16)) -> Response:
+    """Your own copy of your certificate (the latest, or `season`'s) as a PDF with your name, even if you did
+    not agree to show it publicly (the public PDF at `/v1/certificates/{id}.pdf` then withholds it)."""
+    _own(caller, climber_id, operator_ok=False)
+    try:
+        number, data = certificates.own_pdf(platform, climber_id, season)
+    except FlowError as exc:
+        raise problem_of(exc) from None
+    return Response(data, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{number}.pdf"', "Cache-Control": "private, no-store"})
