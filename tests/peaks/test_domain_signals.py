@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.peaks.domain import exif, sample_photos
+from services.peaks.domain import exif, reference, sample_photos
 from services.peaks.domain.verification import signals
 from services.peaks.domain.verification.signals import PhotoEvidence
 
@@ -93,3 +93,11 @@ def test_exif_reads_the_maker_note_and_the_embedded_thumbnail():
     assert signals.evidence_of(phone) == {"make": "samsung", "model": "SM-S918N", "maker_note": True,
                                           "thumbnail": True}
     assert not exif.read_photo_metadata({}).thumbnail  # a plain mapping without IFD1
+
+
+def test_late_uploads_are_no_signal_in_a_season_that_accepts_earlier_climbs():
+    """2019: photos of climbs before the launch counted, so uploading old photos late was the rule."""
+    photos = _ordinary(7, [10] * 7, [17] * 7, [24 * 400.0] * 7, [20.0] * 7)
+    assert [s.code for s in signals.evaluate(photos, 1)] == ["capture_upload_lag"]
+    assert signals.evaluate(photos, 1, earlier_climbs_count=True) == []
+    assert reference.season("2019").capture_from is None  # the season where this applies

@@ -146,7 +146,8 @@ def signals_of(session: Session, climber: Climber, season: Season) -> list[signa
     for r in rows:
         first.setdefault(r.peak_code, r)
     evidence = [_evidence(r) for r in first.values()]
-    return signals.evaluate(evidence, _registrations_from_client(session, climber))
+    return signals.evaluate(evidence, _registrations_from_client(session, climber),
+                            earlier_climbs_count=season.capture_from is None)
 
 
 def _evidence(row: Any) -> signals.PhotoEvidence:

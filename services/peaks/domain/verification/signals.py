@@ -110,16 +110,20 @@ def _set_signal(rule: Rule, photos: Sequence[PhotoEvidence]) -> dict[str, Any] |
 
 
 def evaluate(photos: Sequence[PhotoEvidence], registrations_from_client: int | None,
-             table: Rules | None = None) -> list[Signal]:
+             table: Rules | None = None, *, earlier_climbs_count: bool = False) -> list[Signal]:
     """Every rule of the table that fires for this set, with its reason in words. Pure.
 
     `registrations_from_client`: climbers registered by the same client within the rule's window of this
     climber's registration (None when unknown, e.g. a climber registered before clients were recorded).
+    `earlier_climbs_count`: the season accepts photos of climbs made before it started (rules marked
+    `skip_if_earlier_climbs_count` then do not apply).
     """
     out: list[Signal] = []
     total = len(photos)
     for rule in (table or rules()).rules:
         p = dict(rule.params)
+        if earlier_climbs_count and p.get("skip_if_earlier_climbs_count"):
+            continue
         if rule.scope == "photo":
             hits = _per_photo(rule, photos)
             if total and len(hits) >= max(p["min_photos"], math.ceil(p["min_share"] * total)):
