@@ -158,3 +158,33 @@ def test_bad_areas_raise_clear_errors(tmp_path: Path) -> None:
         load_network(tmp_path / "broken.geojson", DEFAULT_AREAS)
     with pytest.raises(ReferenceDataError, match="not found"):
         load_network(tmp_path / "missing.geojson", DEFAULT_AREAS)
+
+
+def _first(doc: dict, kind: str) -> dict:
+    return next(f for f in doc["features"] if f["properties"]["kind"] == kind)
+
+
+def _outer(feature: dict) -> list:
+    g = feature["geometry"]
+    return g["coordinates"][0][0] if g["type"] == "MultiPolygon" else g["coordinates"][0]
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: _outer(_first(d, "dong")).__setitem__(3, ["x", 36.5]), r"coordinates\[0\]\[0\]\[3\]: expected a position"),
+        (lambda d: _outer(_first(d, "eup")).__setitem__(2, [127.0, 95.0]), "out of range"),
+        (lambda d: _outer(_first(d, "myeon")).__setitem__(-1, [0.0, 0.0]), "must end where it starts"),
+        (lambda d: _first(d, "dong")["properties"].pop("municipality"), "must name its city or county"),
+        (lambda d: _first(d, "myeon")["properties"].update(municipality="daejeon"), "not a city or county"),
+        (lambda d: _first(d, "dong")["properties"].update(municipality="taean"), "not a city"),
+        (lambda d: _first(d, "county")["geometry"].update(
+            type="Polygon", coordinates=[[[126.0, 36.0], [126.1, 36.1], [126.1, 36.0], [126.0, 36.1], [126.0, 36.0]]]),
+         "Self-intersection"),
+    ],
+)
+def test_bad_census_areas_raise_errors_naming_the_feature(tmp_path: Path, mutate, message: str) -> None:
+    doc = json.loads(DEFAULT_AREAS.read_text(encoding="utf-8"))
+    mutate(doc)
+    with pytest.raises(NetworkDataError, match=message):
+        load_network(DEFAULT_ROADS, _write(tmp_path, "areas.geojson", doc))

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import shapely
-from shapely.geometry import MultiPolygon, Polygon
 
 from services.roadkill.domain import geo
 from services.roadkill.domain.reference import ReferenceDataError
@@ -53,7 +52,9 @@ class Area:
 
     @classmethod
     def of(cls, *, polygons: Polygons, **props: object) -> Area:
-        geometry = MultiPolygon([Polygon(p[0], p[1:]) for p in polygons])
+        geometry = shapely.multipolygons([shapely.polygons(shapely.linearrings(p[0]),
+                                                           holes=[shapely.linearrings(h) for h in p[1:]] or None)
+                                          for p in polygons])
         if not shapely.is_valid(geometry):
             raise NetworkDataError(f"area {props.get('code')!r}: {shapely.is_valid_reason(geometry)}")
         shapely.prepare(geometry)

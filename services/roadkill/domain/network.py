@@ -7,6 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from services.roadkill.domain import geo
 from services.roadkill.domain.areas import (
     AREA_KINDS,
@@ -41,10 +43,25 @@ def _position(raw: Any, where: str) -> geo.LonLat:
     return (lon, lat)
 
 
+def _plain_ring(raw: list[Any]) -> tuple[geo.LonLat, ...] | None:
+    """The ring when it is plain numbers in range (checked by numpy at once: the census areas hold 50,000
+    positions), else None and `_ring` checks each position to name the one at fault."""
+    try:
+        arr = np.asarray(raw)
+    except ValueError:
+        return None
+    if arr.ndim != 2 or arr.shape[1] < 2 or arr.dtype.kind not in "if":
+        return None
+    xy = arr[:, :2].astype(np.float64)
+    if not (np.isfinite(xy).all() and (np.abs(xy[:, 0]) <= 180.0).all() and (np.abs(xy[:, 1]) <= 90.0).all()):
+        return None
+    return tuple(map(tuple, xy.tolist()))
+
+
 def _ring(raw: Any, where: str) -> tuple[geo.LonLat, ...]:
     if not isinstance(raw, list) or len(raw) < 4:
         raise NetworkDataError(f"{where}: a linear ring needs at least 4 positions")
-    ring = tuple(_position(p, f"{where}[{i}]") for i, p in enumerate(raw))
+    ring = _plain_ring(raw) or tuple(_position(p, f"{where}[{i}]") for i, p in enumerate(raw))
     if ring[0] != ring[-1]:
         raise NetworkDataError(f"{where}: a linear ring must end where it starts")
     return ring
