@@ -1,4 +1,4 @@
-"""Loading and indexing the shipped approximate road network and municipal areas."""
+"""Loading and indexing the shipped road network (approximate) and census areas (Statistics Korea 2018)."""
 
 from __future__ import annotations
 

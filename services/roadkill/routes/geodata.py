@@ -55,5 +55,6 @@ def roads(request: Request) -> Response:
 @router.get("/areas.geojson", dependencies=[PUBLIC], response_class=Response,
             responses=geojson_answer("The municipal and urban-district areas (Polygon features)"))
 def areas(request: Request) -> Response:
-    """The approximate municipal and urban-district areas used for routing (GeoJSON)."""
+    """The census areas used for routing: cities, counties, eup/myeon/dong, Daejeon and Sejong (GeoJSON;
+    Statistics Korea 2018, KOGL Type 1, attribution in `metadata.attribution`)."""
     return _serve(request, DEFAULT_AREAS)
