@@ -171,3 +171,32 @@ def test_award_decisions_are_ulju_guns_and_need_a_held_award(peaks_client, peaks
     assert c.post("/v1/certificates/crt_AAAAAAAAAAAAAAAAAAAAAA/award", headers=staff("ulju"),
                   json=decide).status_code == 404
     assert c.post(f"/v1/certificates/{cert['number']}/award", headers=staff("ulju"), json=decide).status_code == 404
+
+
+def test_a_first_place_passed_on_is_judged_like_any_award(peaks_client, peaks_app):
+    """Stock of one medal: the first scripted finisher holds it and first place; the second gets nothing at
+    completion. Refusing the first passes first place to the second — whose set is judged then, and held."""
+    from sqlalchemy import update
+
+    from services.peaks.domain import reference
+    from services.peaks.flows.certification import ensure_counter
+    from services.peaks.models import SeasonCounter
+
+    c = peaks_client
+    with peaks_app.state.platform.db.session() as s:
+        ensure_counter(s, reference.season("2026"))
+        s.execute(update(SeasonCounter).where(SeasonCounter.season_id == "2026").values(medal_stock=1,
+                                                                                          medals_remaining=1))
+    seeds = iter(SAFE_SEEDS)
+    first, fauth = _forge(c, "Scripted One", seeds)
+    second, sauth = _forge(c, "Scripted Two", seeds)
+    assert _progress(c, second, sauth)["certificate"]["award_status"] == "none"  # no medal left, no first place
+    held = _progress(c, first, fauth)["certificate"]
+    assert c.post(f"/v1/certificates/{held['id']}/award", headers=staff("ulju"),
+                  json={"decision": "refuse", "reason": "Synthetic set"}).json()["status"] == "refused"
+    nxt = _progress(c, second, sauth)["certificate"]
+    assert nxt["award_status"] == "held" and nxt["award_due"] == ["first_place"] and not nxt["first_place"]
+    [waiting] = c.get("/v1/awards/held", headers=staff("ulju")).json()["items"]
+    assert waiting["certificate_id"] == nxt["id"] and waiting["signals"]
+    refused = _progress(c, first, fauth)["certificate"]
+    assert refused["medal_inscription"] is None and c.get("/v1/seasons/current").json()["medals_remaining"] == 1

@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from services.peaks.domain import reference
 from services.peaks.domain.errors import FlowError
 from services.peaks.domain.programme import is_certificate_id
 from services.peaks.domain.reference import KST
+from services.peaks.domain.verification import signals
+from services.peaks.flows.certification import signals_of
 from services.peaks.models import Certificate, Climber, Photo, SeasonCounter
 from shared.db import advisory_lock
 
@@ -76,6 +79,7 @@ def decide(platform: PeaksPlatform, *, certificate_id: str, party: str, decision
             cert.award_status = "refused"
             if "medal" in due:
                 _return_medal(s, cert.season_id)
+                cert.medal_inscription = None  # no medal exists for this certificate
             s.flush()
             if "first_place" in due:
                 _pass_first_place(s, cert)
@@ -93,12 +97,21 @@ def _return_medal(session: Session, season_id: str) -> None:
 
 def _pass_first_place(session: Session, refused: Certificate) -> None:
     """First place goes to the next finisher of the season whose award is not refused (if there is one yet;
-    otherwise the next certificate issued takes it, see `certification._first_place_taken`)."""
+    otherwise the next certificate issued takes it, see `certification._first_place_taken`). A held award
+    takes it along to its review; a granted one (its set was judged when its medal was) gets it at once; one
+    with nothing due yet has its set judged now, like any award."""
     nxt = session.execute(select(Certificate).where(
         Certificate.season_id == refused.season_id, Certificate.rank > refused.rank,
         Certificate.award_status != "refused").order_by(Certificate.rank).limit(1).with_for_update()).scalar_one_or_none()
     if nxt is None:
         return
     nxt.award_due = [*(nxt.award_due or ()), "first_place"]
+    if nxt.award_status == "none":
+        climber = session.get(Climber, nxt.climber_id)
+        assert climber is not None
+        found = signals_of(session, climber, reference.season(nxt.season_id))
+        if found:
+            nxt.award_status, nxt.award_signals = "held", signals.signals_json(found)
+            return
     if nxt.award_status != "held":
         nxt.award_status, nxt.first_place = "granted", True
