@@ -109,6 +109,7 @@ def test_a_point_in_every_eup_myeon_and_dong_is_routed_there(code: str) -> None:
     assert (off_road.municipality, off_road.agency, off_road.road_id) == (
         props["municipality"], props["municipality"], None)
     assert off_road.urban is (props["kind"] == "dong")
+    assert props["name"] in off_road.explanation and props["name_ko"] in off_road.explanation_ko
     d = decide_jurisdiction(NETWORK, lat=p.y, lon=p.x)
     assert d.agency == _expected_agency(d.road_class, _where_decided(p.y, p.x, d))
 

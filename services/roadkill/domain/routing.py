@@ -8,7 +8,7 @@ import unicodedata
 from dataclasses import dataclass, fields
 
 from services.roadkill.domain import geo
-from services.roadkill.domain.areas import Area
+from services.roadkill.domain.areas import URBAN_KIND, Area
 from services.roadkill.domain.reference import Agencies, default_agencies
 from services.roadkill.domain.road_index import RoadHit, RoadNetwork
 
@@ -194,16 +194,18 @@ def decide_jurisdiction(
     if not network.areas.in_province(lat=at_lat, lon=at_lon):
         raise _outside(network, lat=lat, lon=lon)
     municipality = _municipality(network, lat=at_lat, lon=at_lon)
-    urban_area = network.areas.urban_area_at(lat=at_lat, lon=at_lon)
+    district = network.areas.district_at(lat=at_lat, lon=at_lon)  # its eup, myeon or dong, if the areas have them
+    urban_area = district if district is not None and district.kind == URBAN_KIND else None
     urban = urban_area is not None
 
     if chosen is None:
         agency_code = municipality.code
         why = (
             f"No mapped road within {max_snap_m:.0f} m, so the report is treated as a city/county road "
-            f"in {municipality.name}"
+            f"in {municipality.name}" + (f" ({district.name})" if district is not None else "")
         )
-        why_ko = f"{max_snap_m:.0f} m 이내에 지도상 도로가 없어 {municipality.name_ko} 관리 도로로 봅니다"
+        why_ko = (f"{max_snap_m:.0f} m 이내에 지도상 도로가 없어 {municipality.name_ko}"
+                  + (f" {district.name_ko}" if district is not None else "") + " 관리 도로로 봅니다")
         road = None
     else:
         road = chosen.road
