@@ -182,7 +182,7 @@ class Relay:
                 return 0, []
             cap = 2 * self.per_endpoint
             full = {k for k, n in self._queued.items() if n >= cap}
-            exclude_parties = {k[len("party:"):] for k in full if k.startswith("party:")}
+            exclude_parties = {k.split(":", 1)[1] for k in full if k.startswith(("party:", "sim:"))}
             exclude_urls = {u for u, n in self._queued_urls.items() if n and origin(u) in full}
         claimed, held = await anyio.to_thread.run_sync(
             lambda: claim(self.platform, self.worker_id, self.clock(), limit, queued=dict(self._queued), cap=cap,

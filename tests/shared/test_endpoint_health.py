@@ -7,6 +7,7 @@ import asyncio
 import threading
 from datetime import timedelta
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -259,3 +260,27 @@ def test_5000_character_webhook_id_refused_but_64_accepted(sim_client):
     assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
     body, headers = signed(secret, msg_id="y" * 64)
     assert sim_client.post("/sim/bob/webhooks", content=body, headers=headers).status_code == 200
+
+
+def test_a_full_simulated_party_is_left_out_of_the_claim(make_settings):
+    """Demo mode: a simulated party with a backlog and no free slot does not fill the candidates of the
+    claim, so the next party's message is claimed (batch 2 → 8 candidates, 20 of them for bob)."""
+    settings = make_settings(relay_batch_size=2, relay_endpoint_concurrency=1)
+    with TestClient(create_app(settings)) as c:
+        p = c.app.state.platform
+        enqueue(p, "bob", 20, tag="bob")
+        (for_alice,) = enqueue(p, "alice", 1, tag="alice")
+        relay = Relay(p, worker_id="t", transport=httpx.ASGITransport(c.app))
+        relay._queued["sim:bob"] = 2  # bob's slots and queue are taken by deliveries in progress
+
+        async def dispatch():
+            from shared.relay import _Budget
+
+            async with relay._client() as client:
+                n, tasks = await relay._dispatch(client, _Budget(1, 4), continuous=True)
+                await asyncio.gather(*tasks)
+                return n
+
+        assert asyncio.run(dispatch()) == 1
+        assert c.get("/v1/ops/outbox", params={"party": "alice"}, headers=OP).json()["items"][0]["id"] == for_alice
+        assert statuses(c) == {"pending": 20, "delivered": 1}
