@@ -26,6 +26,7 @@ Pure: standard library only.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -95,17 +96,49 @@ def _kind(ch: str) -> tuple[int, str]:
     return (_DIGIT, str(d)) if d is not None else (_OTHER, "")
 
 
-def _tokens(text: str) -> Iterator[tuple[int, int, str]]:
-    """(index in `text`, kind, digit) per character, after NFKC."""
-    for i, ch in enumerate(text):
-        if ch.isascii():
-            yield (i, _DIGIT, ch) if "0" <= ch <= "9" else (i, *_kind(ch))
-            continue
-        if unicodedata.category(ch) in _IGNORED_CATEGORIES:
-            yield i, _INVISIBLE, ""
-            continue
-        for c in unicodedata.normalize("NFKC", ch):
-            yield (i, _INVISIBLE, "") if unicodedata.category(c) in _IGNORED_CATEGORIES else (i, *_kind(c))
+def _classify(ch: str) -> tuple[tuple[int, str], ...]:
+    """What one character reads as, after NFKC (full-width digits, ⑩ → two digits, invisible marks)."""
+    if ch.isascii():
+        return ((_DIGIT, ch),) if "0" <= ch <= "9" else (_kind(ch),)
+    if unicodedata.category(ch) in _IGNORED_CATEGORIES:
+        return ((_INVISIBLE, ""),)
+    return tuple((_INVISIBLE, "") if unicodedata.category(c) in _IGNORED_CATEGORIES else _kind(c)
+                 for c in unicodedata.normalize("NFKC", ch))
+
+
+# Characters seen before (a text repeats few distinct characters: Hangul, digits, spaces), bounded.
+_SEEN: dict[str, tuple[tuple[int, str], ...]] = {}
+_SEEN_MAX = 8192
+
+
+def _chars(text: str, start: int, end: int) -> Iterator[tuple[int, int, str]]:
+    seen = _SEEN
+    for i in range(start, end):
+        ch = text[i]
+        kinds = seen.get(ch)
+        if kinds is None:
+            if len(seen) >= _SEEN_MAX:
+                seen.clear()
+            kinds = seen[ch] = _classify(ch)
+        for kind, digit in kinds:
+            yield i, kind, digit
+
+
+# Runs of letters (Hangul, Latin…) end any number: the text is read in the stretches between them, and
+# only a stretch with enough digits is read character by character. A run holding a numeric character
+# (①, ²) is no letter run.
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _stretches(text: str) -> Iterator[tuple[int, int]]:
+    pos = 0
+    for m in _LETTERS.finditer(text):
+        if m.group().isalpha():
+            if m.start() > pos:
+                yield pos, m.start()
+            pos = m.end()
+    if pos < len(text):
+        yield pos, len(text)
 
 
 @dataclass(slots=True)
@@ -118,10 +151,10 @@ class _Atom:
     link: int  # _SEP (a short run of separators), _INVISIBLE (only invisible characters) or _OTHER
 
 
-def _atoms(text: str) -> list[_Atom]:
+def _atoms(text: str, start: int, end: int) -> list[_Atom]:
     atoms: list[_Atom] = []
     seps, invisible, broken, after_digit = 0, False, True, False
-    for i, kind, digit in _tokens(text):
+    for i, kind, digit in _chars(text, start, end):
         if kind == _DIGIT:
             if after_digit:
                 atoms[-1].digits += digit
@@ -162,7 +195,14 @@ def find_rrns(text: str) -> list[RRNMatch]:
     """
     if not _enough_digits(text):
         return []
-    atoms = _atoms(text)
+    found: list[RRNMatch] = []
+    for start, end in _stretches(text):
+        if end - start >= 7 and _enough_digits(text[start:end]):
+            found += _scan(_atoms(text, start, end))
+    return found
+
+
+def _scan(atoms: list[_Atom]) -> list[RRNMatch]:
     found: list[RRNMatch] = []
     k = 0
     while k < len(atoms):
