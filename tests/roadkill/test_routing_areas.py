@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import shape
 
-from services.roadkill.domain.network import DEFAULT_AREAS, default_network
+from services.roadkill.domain.network import DEFAULT_AREAS, DEFAULT_ROADS, default_network
 from services.roadkill.domain.reference import default_agencies
 from services.roadkill.domain.routing import OutsideRegionError, decide_jurisdiction
 from tests.roadkill.conftest import auth, report_body
@@ -176,3 +176,17 @@ def test_every_road_vertex_lies_in_the_province_and_off_the_enclaves() -> None:
             assert shapely.intersects_xy(PROVINCE, lon, lat), (road.id, lat, lon)
             assert not shapely.intersects_xy(enclaves, lon, lat), (road.id, lat, lon)
         assert not shapely.LineString(road.coords).intersects(enclaves), road.id
+
+
+def test_the_builder_refuses_a_road_through_sejong_and_names_districts_as_published() -> None:
+    from tools import geodata
+
+    roads = json.loads(DEFAULT_ROADS.read_text(encoding="utf-8"))
+    geodata.check(roads, DOC)  # the shipped files pass the builder's own checks
+    p = FEATURES["sejong"][1].representative_point()
+    roads["features"][0]["geometry"]["coordinates"].insert(1, [p.x, p.y])
+    with pytest.raises(SystemExit, match="leaves the province"):
+        geodata.check(roads, DOC)
+    assert geodata.romanised("Mokcheoneup", "eup") == "Mokcheon-eup"
+    assert geodata.romanised("Buseong 2(i)-dong", "dong") == "Buseong 2-dong"
+    assert geodata.romanised("Daecheon1-dong", "dong") == "Daecheon 1-dong"
