@@ -22,7 +22,7 @@ from tests.shared.test_operator_errors import assert_operator_error, cpa, free_p
 METRICS_TOKEN = "yB0d9tqV3Lr7m_Kc2WQeZxA81nJhUoPf4sGvTiRa6Y0"
 WEAK = ["aaaaaaaaaaaaaaaa", "a" * 64, "abababababababababababababababab", "abcdefghijklmnopqrstuvwxyz012345",
         "0123456789" * 4, "k3y-for-tests-0123456789-abcdefghij", "passwordpasswordpasswordpassword1",
-        "qwertyuiopasdfghjklzxcvbnm1234567890", secrets.token_urlsafe(23)[:31]]
+        "qwertyuiopasdfghjklzxcvbnm1234567890", "Zq8vN1xTm4LpR7cW0bYs3KdF6hJ9gE2"]  # the last: random, 31 characters
 
 
 @pytest.mark.parametrize("secret", WEAK)
