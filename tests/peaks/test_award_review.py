@@ -200,3 +200,23 @@ def test_a_first_place_passed_on_is_judged_like_any_award(peaks_client, peaks_ap
     assert waiting["certificate_id"] == nxt["id"] and waiting["signals"]
     refused = _progress(c, first, fauth)["certificate"]
     assert refused["medal_inscription"] is None and c.get("/v1/seasons/current").json()["medals_remaining"] == 1
+
+
+def test_partners_hear_of_certificates_with_the_award_state_and_a_name_only_by_consent(peaks_client, peaks_app):
+    from sqlalchemy import select
+
+    c = peaks_client
+    r = c.post("/open/v1/webhooks", headers=staff("gyeongju"),
+               json={"url": "http://127.0.0.1:9/hook", "events": ["certificate.issued"]})
+    assert r.status_code == 201, r.text
+    seeds = iter(SAFE_SEEDS)
+    _forge(c, "Shy Scripter", seeds, consent=False)
+    finish_ordinarily(c, peaks_app, "Open Climber", seeds)
+    o = peaks_app.state.platform.tables.outbox
+    with peaks_app.state.platform.db.read_session() as s:
+        payloads = [p for p in s.scalars(select(o.c.payload).where(o.c.kind == "certificate.issued")
+                                         .order_by(o.c.created_at))]
+    assert [(p["award"], p["display_name"], p["medal"], p["first_place"]) for p in payloads] == [
+        ("held", None, False, False), ("granted", "Open Climber", True, False)]
+    assert all(is_certificate_id(p["id"]) for p in payloads)
+    assert "Shy Scripter" not in str(payloads)

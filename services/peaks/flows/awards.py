@@ -36,13 +36,13 @@ def held(platform: PeaksPlatform, limit: int = QUEUE_MAX) -> list[dict[str, Any]
         rows = s.execute(select(Certificate, Climber.display_name).join(Climber, Climber.id == Certificate.climber_id)
                          .where(Certificate.award_status == "held")
                          .order_by(Certificate.issued_at, Certificate.number).limit(limit)).all()
-        out = []
-        for cert, name in rows:
-            photos = s.scalars(select(Photo.id).where(
-                Photo.climber_id == cert.climber_id, Photo.season_id == cert.season_id,
-                Photo.status == "approved").order_by(Photo.created_at, Photo.id)).all()
-            out.append(_view(cert, name, list(photos)))
-    return out
+        sets: dict[tuple[str, str], list[str]] = {(c.climber_id, c.season_id): [] for c, _ in rows}
+        for pid, climber_id, season_id in s.execute(  # every set's photos in one query
+                select(Photo.id, Photo.climber_id, Photo.season_id)
+                .where(Photo.climber_id.in_({k[0] for k in sets}), Photo.status == "approved")
+                .order_by(Photo.created_at, Photo.id)):
+            sets.get((climber_id, season_id), []).append(pid)
+        return [_view(cert, name, sets[(cert.climber_id, cert.season_id)]) for cert, name in rows]
 
 
 def _view(cert: Certificate, display_name: str, photos: list[str]) -> dict[str, Any]:
