@@ -73,10 +73,12 @@ class ClimberCreate(RRNGuarded):
 
     model_config = {"json_schema_extra": {"examples": [{"display_name": "김등산 Kim", "contact": "climber@example.kr", "birth_year": 1985, "gallery_consent": True}]}}
 
-    display_name: str = Field(min_length=1, max_length=80, description="Shown in the gallery and on the certificate")
+    display_name: str = Field(min_length=1, max_length=80, description="Shown in the gallery and on the public certificate "
+                              "verification only with gallery_consent; always on your own copy")
     contact: str = Field(min_length=3, max_length=200, description="E-mail or phone; never shown publicly")
     birth_year: int = Field(ge=1900, le=2100, description="For the season's minimum-age rule")
-    gallery_consent: bool = Field(description="May approved photos be shown in the public gallery?")
+    gallery_consent: bool = Field(description="May approved photos, and your display name on the public "
+                                              "certificate verification, be shown?")
 
     @field_validator("display_name", "contact")
     @classmethod
