@@ -42,8 +42,8 @@ IDEMPOTENCY_KEY = {
                     "the same key with another body is refused (422 idempotency-key-reused); a retry while the "
                     "first is still running gets 409 idempotency-in-flight with `Retry-After`. Answers ≥ 500 "
                     "are not stored, so they may be retried with the same key."),
-    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7E]+$"},
-    "example": "5f0c6a9e-2d7b-4c1e-9a43-0b8f2e6d1c7a"}
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x20-\\x7E]+$",
+               "examples": ["5f0c6a9e-2d7b-4c1e-9a43-0b8f2e6d1c7a"]}}
 REPLAYED = {"Idempotent-Replayed": {"description": "`true` when this is the stored answer to an earlier "
                                                   "request with the same Idempotency-Key",
                                     "schema": {"type": "string", "enum": ["true"]}}}
@@ -163,6 +163,38 @@ def _statuses(path: str, method: str, op: dict[str, Any]) -> set[int]:
     return out
 
 
+# The platform refuses NUL anywhere in a query or a body (shared.middleware): every free string says so.
+NO_NUL = "^[^\\u0000]*$"
+
+
+def _no_nul(node: Any) -> None:
+    if isinstance(node, dict):
+        if node.get("type") == "string" and not {"pattern", "format", "enum", "const"} & node.keys():
+            node["pattern"] = NO_NUL
+        for value in node.values():
+            _no_nul(value)
+    elif isinstance(node, list):
+        for value in node:
+            _no_nul(value)
+
+
+def _refs(node: Any, schemas: dict[str, Any], seen: set[str] | None = None) -> set[str]:
+    """The component schemas `node` refers to, directly or through others."""
+    seen = set() if seen is None else seen
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        name = ref.rsplit("/", 1)[-1] if ref.startswith("#/components/schemas/") else None
+        if name and name not in seen and name in schemas:
+            seen.add(name)
+            _refs(schemas[name], schemas, seen)
+        for value in node.values():
+            _refs(value, schemas, seen)
+    elif isinstance(node, list):
+        for value in node:
+            _refs(value, schemas, seen)
+    return seen
+
+
 def _document_operation(path: str, method: str, op: dict[str, Any], own_errors: bool) -> None:
     responses = op.setdefault("responses", {})
     # Honoured for callers with a key; a public write refuses it (400 idempotency-key-not-accepted).
@@ -206,6 +238,11 @@ def document(doc: dict[str, Any], own_error_prefixes: Sequence[str] = (),
                 _document_operation(path, method, op, own)
     for name in ("HTTPValidationError", "ValidationError"):
         schemas.pop(name, None)
+    inputs = [op.get(part) for item in doc.get("paths", {}).values() for op in item.values()
+              if isinstance(op, dict) for part in ("parameters", "requestBody")]
+    for name in _refs(inputs, schemas):  # request schemas only: answers may echo what was refused
+        _no_nul(schemas[name])
+    _no_nul(inputs)
     if webhooks:
         doc["webhooks"] = webhooks
     return doc

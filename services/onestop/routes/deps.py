@@ -19,7 +19,11 @@ Purpose = Annotated[str, Query(max_length=300, description="Why the data is read
 DEFAULT_PURPOSE = "one-stop counselling and case management"
 
 
-def if_match(value: Annotated[str | None, Header(alias="If-Match")] = None) -> int | None:
+IF_MATCH = Header(alias="If-Match", description="The referral's version you read (its ETag), e.g. \"3\"",
+                  json_schema_extra={"pattern": '^(W/)?"?[1-9][0-9]{0,17}"?$'})
+
+
+def if_match(value: Annotated[str | None, IF_MATCH] = None) -> int | None:
     """The referral version from `If-Match` (`3`, `"3"` or `W/"3"`), or None."""
     if value is None:
         return None

@@ -14,6 +14,7 @@ from services.peaks.schemas import (
     ShippingAddressIn,
     ShippingAddressOut,
 )
+from shared.answers import binary_answer
 from shared.auth import PUBLIC
 from shared.deps import PlatformDep
 from shared.errors import Problem
@@ -63,7 +64,7 @@ def put_shipping_address(platform: PlatformDep, caller: ClimberOnly, climber_id:
 
 
 @router.get("/climbers/{climber_id}/certificate.pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}},
+            responses={**binary_answer("application/pdf", "Your certificate"),
                        404: {"description": "No certificate (in that season)"}})
 def own_certificate_pdf(platform: PlatformDep, caller: ClimberOnly, climber_id: str,
                         season: str | None = Query(default=None, max_length=16)) -> Response:
