@@ -15,8 +15,7 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 import anyio
@@ -24,37 +23,15 @@ import httpx
 from sqlalchemy import update
 
 from shared import url_safety, webhooks
+from shared.backoff import full_jitter, parse_retry_after
 from shared.db import insert_row, utcnow
 from shared.endpoints import DISABLED, GONE, Target, origin
-from shared.relay_claim import claim
+from shared.relay_claim import claim, renew
 
 if TYPE_CHECKING:
     from shared.platform import Platform
 
 log = logging.getLogger("shared.relay")
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date), capped at a day."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return min(max(float(value), 0.0), 86400.0)
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return min(max((when - now).total_seconds(), 0.0), 86400.0)
-
-
-def full_jitter(attempt: int, base: float, cap: float, rng: Callable[[], float] = random.random) -> float:
-    """AWS "full jitter": uniform in [0, min(cap, base·2^(attempt-1))] so retries spread out."""
-    return rng() * min(cap, base * (2 ** max(attempt - 1, 0)))
 
 
 class _Budget:
@@ -200,7 +177,13 @@ class Relay:
 
     async def _run_one(self, client: httpx.AsyncClient, budget: _Budget, row, target: Target) -> None:
         try:
+            queued_at = time.monotonic()
             async with budget.slot(target.key), budget.total:
+                # Waited long for the endpoint's slot (a drained batch): renew the lease first, and leave
+                # the message alone if it expired and another worker has taken it.
+                if time.monotonic() - queued_at > self.settings.relay_lease_s / 3 and not await anyio.to_thread.run_sync(
+                        renew, self.platform, self.worker_id, row.id, self.clock()):
+                    return
                 await self._deliver(client, row, target)
         finally:
             self._queued[target.key] -= 1

@@ -68,3 +68,13 @@ def claim(platform: Platform, worker_id: str, now: datetime, limit: int, *, queu
             locked_until=now + timedelta(seconds=p.settings.relay_lease_s)))
         rows = sorted(s.execute(select(o).where(o.c.id.in_(list(chosen)))).all(), key=lambda r: r.next_attempt_at)
     return [(r, chosen[r.id]) for r in rows], held
+
+
+def renew(platform: Platform, worker_id: str, message_id: str, now: datetime) -> bool:
+    """Extends `worker_id`'s lease on a message it is about to deliver; False if the lease is no longer
+    its own (expired and claimed by another worker, or finished)."""
+    o = platform.tables.outbox
+    with platform.db.session() as s:
+        done = s.execute(update(o).where(o.c.id == message_id, o.c.status == "delivering", o.c.locked_by == worker_id)
+                         .values(locked_until=now + timedelta(seconds=platform.settings.relay_lease_s)))
+    return bool(done.rowcount)

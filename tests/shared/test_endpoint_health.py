@@ -284,3 +284,32 @@ def test_a_full_simulated_party_is_left_out_of_the_claim(make_settings):
         assert asyncio.run(dispatch()) == 1
         assert c.get("/v1/ops/outbox", params={"party": "alice"}, headers=OP).json()["items"][0]["id"] == for_alice
         assert statuses(c) == {"pending": 20, "delivered": 1}
+
+
+def test_a_drained_batch_waiting_for_its_endpoint_keeps_its_lease(make_settings, receiver):
+    """`drain` claims a whole batch for one endpoint that takes one delivery at a time: messages waiting
+    for the slot longer than the lease renew it (or leave it to the worker that took it over), so a
+    second worker never delivers one of them again."""
+    settings = make_settings(relay_endpoint_concurrency=1, relay_lease_s=2.0, relay_timeout_s=1.5,
+                             relay_poll_interval_s=0.05)
+    receiver.default = Reply(200, sleep_s=0.5)
+    with TestClient(create_app(settings)) as c:
+        p = c.app.state.platform
+        c.put("/v1/ops/endpoints/bob", json={"url": receiver.hook_url}, headers=OP)
+        ids = enqueue(p, "bob", 8)
+        other = Relay(p, worker_id="w2")
+        stop = asyncio.Event()
+        loop = asyncio.new_event_loop()
+        runner = threading.Thread(target=loop.run_until_complete, args=(other.run(stop),), daemon=True)
+        try:
+            drained = threading.Thread(target=lambda: asyncio.run(Relay(p, worker_id="w1").drain()))
+            drained.start()
+            wait_until(lambda: receiver.requests)  # w1 holds the batch; w2 starts polling for expired leases
+            runner.start()
+            drained.join(60)
+            wait_until(lambda: statuses(c) == {"delivered": 8}, timeout=30)
+        finally:
+            loop.call_soon_threadsafe(stop.set)
+            runner.join(30)
+            loop.close()
+    assert [receiver.attempts_for(m) for m in ids] == [1] * 8 and receiver.duplicates == 0
