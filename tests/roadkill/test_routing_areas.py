@@ -190,3 +190,16 @@ def test_the_builder_refuses_a_road_through_sejong_and_names_districts_as_publis
     assert geodata.romanised("Mokcheoneup", "eup") == "Mokcheon-eup"
     assert geodata.romanised("Buseong 2(i)-dong", "dong") == "Buseong 2-dong"
     assert geodata.romanised("Daecheon1-dong", "dong") == "Daecheon 1-dong"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.floats(33.0, 35.8), st.floats(124.5, 131.0))
+def test_positions_outside_the_areas_fill_no_lookup_cells(lat: float, lon: float) -> None:
+    """The jurisdiction endpoint is public: positions far from the province must not grow the lookup grid."""
+    areas = NETWORK.areas
+    before = [layer.cells for layer in areas.layers]
+    assert not areas.in_province(lat=lat, lon=lon)
+    assert areas.municipality_at(lat=lat, lon=lon) is None and areas.district_at(lat=lat, lon=lon) is None
+    with pytest.raises(OutsideRegionError):
+        decide_jurisdiction(NETWORK, lat=lat, lon=lon)
+    assert [layer.cells for layer in areas.layers] == before

@@ -76,7 +76,15 @@ class _Layer:
     def __init__(self, areas: Sequence[Area]) -> None:
         self.areas = tuple(areas)
         self._tree = shapely.STRtree([a.geometry for a in self.areas])
+        # Only cells inside the layer's bounds are kept, so the public jurisdiction endpoint cannot grow
+        # the grid past (bounds / CELL_DEG²) cells whatever positions it is asked about.
+        self.bounds = tuple(shapely.total_bounds([a.geometry for a in self.areas])) if self.areas else None
         self._cells: dict[tuple[int, int], Area | tuple[Area, ...]] = {}
+
+    @property
+    def cells(self) -> int:
+        """How many grid cells have been filled."""
+        return len(self._cells)
 
     def _cell(self, key: tuple[int, int]) -> Area | tuple[Area, ...]:
         x, y = key
@@ -86,6 +94,8 @@ class _Layer:
         return whole[0] if len(whole) == 1 and len(candidates) == 1 else candidates
 
     def at(self, *, lat: float, lon: float) -> Area | None:
+        if self.bounds is None or not (self.bounds[0] <= lon <= self.bounds[2] and self.bounds[1] <= lat <= self.bounds[3]):
+            return None
         key = (math.floor(lon / CELL_DEG), math.floor(lat / CELL_DEG))
         cell = self._cells.get(key)
         if cell is None:
@@ -116,6 +126,7 @@ class AreaIndex:
         self._districts = _Layer(self.districts)
         self._enclaves = _Layer(self.enclaves)
         self._province = _Layer([self.province])
+        self.layers = (self._province, self._municipal, self._districts, self._enclaves)
 
     def in_province(self, *, lat: float, lon: float) -> bool:
         return self._province.at(lat=lat, lon=lon) is not None and self.enclave_at(lat=lat, lon=lon) is None
