@@ -1,9 +1,10 @@
 """Open311 GeoReport v2 at /open311/v2/, every endpoint as `.json` and `.xml`.
 
 Routes are PUBLIC as the standard has it: reading needs no key, and POST requests checks its `api_key`
-form field itself (a partner's key such as `demo-tmap`; the operator's key works too). A request that is
-malformed whoever sends it (unknown service code, no usable location) is refused with 400 before the key
-is looked at; a missing or unknown key, or a party that does not submit reports, gets 403. Errors on these
+form field itself (a partner's key such as `demo-tmap`; the operator's key works too). The key comes
+first: a missing or unknown key, or a party that does not submit reports, gets 403 before any field is
+validated; then a malformed request (unknown service code, no usable location) gets 400. A request may
+locate itself by `lat`+`long`, `address_string` or `address_id` (domain.address). Errors on these
 paths are Open311 error arrays (`error_formatter`, registered for the /open311/ prefix in app.py).
 """
 from __future__ import annotations
@@ -13,10 +14,12 @@ import math
 import secrets
 from typing import Any
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from services.roadkill.domain import address as addresses
 from services.roadkill.domain import georeport as open311
 from services.roadkill.domain.reference import default_species
 from services.roadkill.flows import open311 as requests_flow
@@ -31,7 +34,7 @@ from services.roadkill.schemas import (
     Open311Token,
     ReportIn,
 )
-from shared.auth import PUBLIC
+from shared.auth import PUBLIC, Principal
 from shared.errors import Problem
 from shared.ids import keyed_hash
 from shared.pii_guard import refuse_rrn
@@ -92,6 +95,34 @@ def _service_code_ok(code: str | None) -> None:
                                  f"{open311.SERVICE_CODE!r}")
 
 
+async def submitter(request: Request, platform: PlatformDep) -> Principal:
+    """The party behind the form's `api_key`, checked before any other field is validated (FastAPI solves
+    dependencies before the body's fields; the form is parsed once and cached on the request)."""
+    raw = (await request.form()).get("api_key")
+    key = raw.strip() if isinstance(raw, str) else ""
+    principal = await run_in_threadpool(platform.keys.resolve, key) if 0 < len(key) <= 300 else None
+    if principal is None:
+        raise open311.error(403, "Invalid api_key received -- can't proceed with create_request.")
+    if not (principal.roles & SUBMITTER_ROLES):
+        raise open311.error(403, f"Party '{principal.party}' does not submit service requests.")
+    return principal
+
+
+def _location(platform: PlatformDep, lat: str | None, long: str | None, address_string: str | None,
+              address_id: str | None) -> tuple[float, float, str]:
+    """lat/long as given, or the point of the census area an address names, with a notice saying so."""
+    if lat is not None or long is not None or not (address_string or address_id):
+        if lat is None or long is None:
+            raise open311.error(400, "send lat and long (both), address_string or address_id")
+        return _coordinate("lat", lat, 90.0), _coordinate("long", long, 180.0), ""
+    areas = platform.parts.network.areas
+    try:
+        found = (addresses.by_id(areas, address_id) if address_id else addresses.locate(areas, address_string or ""))
+    except addresses.AddressError as exc:
+        raise open311.error(400, str(exc)) from None
+    return found.lat, found.lon, found.notice
+
+
 def _route(fmt: str) -> None:
     """Registers every endpoint for one format (`.json` / `.xml`)."""
 
@@ -122,14 +153,17 @@ def _route(fmt: str) -> None:
                  summary=f"Create a service request ({fmt.upper()})")
     def create_request(
         platform: PlatformDep,
+        principal: Principal = Depends(submitter),
         api_key: str | None = Form(default=None, max_length=300,
                                    description="Your API key (e.g. demo-tmap in demo mode); missing or wrong → 403"),
         service_code: str = Form(max_length=100, description="`roadkill`"),
         lat: str | None = Form(default=None, max_length=40, description="WGS84 latitude"),
         long: str | None = Form(default=None, max_length=40, description="WGS84 longitude"),
-        address_string: str | None = Form(default=None, max_length=500,
-                                          description="Not supported: send lat/long"),
-        address_id: str | None = Form(default=None, max_length=100, description="Not supported: send lat/long"),
+        address_string: str | None = Form(default=None, max_length=500, description=(
+            "Instead of lat/long: an address naming a city or county of Chungnam and, for a closer point, an "
+            "eup, myeon or dong (Korean or English); located approximately, 400 if it names none")),
+        address_id: str | None = Form(default=None, max_length=100, description=(
+            "Instead of lat/long: the code of a census area (GET /v1/geodata/areas.geojson); 400 if unknown")),
         description: str | None = Form(default=None, max_length=4000,
                                        description="What you saw (Korean or English)"),
         species: str | None = Form(default=None, alias="attribute[species]", max_length=40,
@@ -150,12 +184,9 @@ def _route(fmt: str) -> None:
                     "address_string": address_string, "address_id": address_id, "attribute[species]": species,
                     "attribute[lane]": lane, "email": email, "phone": phone, "first_name": first_name,
                     "last_name": last_name, "device_id": device_id, "account_id": account_id, "media_url": media_url})
-        # 1. Malformed whoever sends it → 400.
+        # 1. The key was checked first (`submitter`: 403). Malformed → 400.
         _service_code_ok(service_code)
-        if lat is None or long is None:
-            hint = " (addresses cannot be located here)" if address_string or address_id else ""
-            raise open311.error(400, f"lat and long are required{hint}")
-        lat_v, lon_v = _coordinate("lat", lat, 90.0), _coordinate("long", long, 180.0)
+        lat_v, lon_v, located = _location(platform, lat, long, address_string, address_id)
         species_ref = default_species().by_code
         if species is not None and species not in species_ref:
             raise open311.error(400, f"attribute[species]: {species[:40]!r} is not one of "
@@ -165,14 +196,7 @@ def _route(fmt: str) -> None:
         text = (description or "").strip()
         if species is None and not text:
             raise open311.error(400, "send attribute[species] or a description of the animal")
-        # 2. The key (the standard's 403).
-        key = (api_key or "").strip()
-        principal = platform.keys.resolve(key) if key else None
-        if principal is None:
-            raise open311.error(403, "Invalid api_key received -- can't proceed with create_request.")
-        if not (principal.roles & SUBMITTER_ROLES):
-            raise open311.error(403, f"Party '{principal.party}' does not submit service requests.")
-        # 3. The same intake as a voice report.
+        # 2. The same intake as a voice report.
         secret = platform.settings.secret_key.get_secret_value()
         given = {"email": (email or "").strip().lower(), "phone": "".join(ch for ch in (phone or "") if ch.isdigit()),
                  "first_name": (first_name or "").strip(), "last_name": (last_name or "").strip(),
@@ -191,7 +215,7 @@ def _route(fmt: str) -> None:
         result = requests_flow.create_request(platform, data, partner=principal.party, personal_hashes=hashes,
                                               token=token, description=text)
         d = result.decision
-        notice = (f"Merged with the open report of the same carcass ({result.report_count} reports). "
+        notice = located + (f"Merged with the open report of the same carcass ({result.report_count} reports). "
                   if result.merged else "")
         notice += f"Routed to {d.agency_name} ({d.agency_name_ko}). {d.explanation}"
         body = [{"service_request_id": result.incident_id, "token": token, "service_notice": notice,
