@@ -11,7 +11,6 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.body_limits import BodyLimits, anonymous_limit, presents_valid_credential
-from shared.errors import PROBLEM_JSON, problem_body
 
 access_log = logging.getLogger("access")
 
@@ -78,10 +77,6 @@ def _too_large_detail(limit: int, path: str, anonymous: bool) -> str:
     return f"Request body exceeds the limit of {limit:,} bytes for {path}."
 
 
-def _problem_bytes(status: int, slug: str, detail: str, app: object = None) -> bytes:
-    return json.dumps(problem_body(app, status, slug, detail)).encode()
-
-
 class PlatformMiddleware:
     """One pure-ASGI layer for the cross-cutting concerns of every request."""
 
@@ -106,12 +101,13 @@ class PlatformMiddleware:
         headers = dict(scope.get("headers") or [])
 
         async def reply(status: int, slug: str, detail: str) -> None:
-            body = _problem_bytes(status, slug, detail, scope.get("app"))
-            await send_wrapper({"type": "http.response.start", "status": status,
-                                "headers": [(b"content-type", PROBLEM_JSON.encode()),
-                                            (b"content-length", str(len(body)).encode()),
-                                            (b"connection", b"close")]})
-            await send_wrapper({"type": "http.response.body", "body": body})
+            """Answers before the body is read, in the app's problem format (Open311 paths have theirs);
+            the connection closes, as the unread body cannot be skipped."""
+            from shared.errors import Problem
+
+            problem = Problem(status, slug, detail, title=slug.replace("-", " ").capitalize(),
+                              headers={"connection": "close"})
+            await self._problem(scope, receive, send_wrapper, problem)
 
         async def send_wrapper(message: Message) -> None:
             if message["type"] == "http.response.start":
