@@ -37,7 +37,7 @@ class RoadkillParts:
     def map_base(self) -> MapBase:
         from services.roadkill.domain import svgmap  # the trainer pages' drawing code, only when drawn
 
-        proj = svgmap.projection_for(self.network.areas.province.bbox)
+        proj = svgmap.projection_for(svgmap.map_bbox(self.network.areas))
         return MapBase(proj, svgmap.base_layers(self.network, proj))
 
 

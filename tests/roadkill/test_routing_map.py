@@ -23,3 +23,13 @@ def test_the_map_draws_every_city_county_and_dong_and_names_the_source(client) -
                      r"License Type 1", html)
     assert "approximate" in svg and "Roads: approximate" in html  # the roads still say what they are
     assert "approximate area" not in svg  # the areas are no longer hand-drawn
+
+
+def test_the_map_frames_the_land_not_the_far_islets() -> None:
+    from services.roadkill.domain import svgmap
+
+    areas = default_network().areas
+    x0, y0, x1, y1 = svgmap.map_bbox(areas)
+    assert areas.province.bbox[0] < 125.6 < 126.0 < x0  # Taean's far islets (to 125.54°E) are left off the frame
+    assert (y0, x1, y1) == tuple(areas.province.bbox[1:])
+    assert all(x0 <= a.seat[0] <= x1 and y0 <= a.seat[1] <= y1 for a in areas.municipalities)

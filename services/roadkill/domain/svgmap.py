@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import shapely
 from markupsafe import Markup
 
 from shared.ui.svgutil import esc
@@ -61,6 +62,15 @@ def projection_for(bbox: Sequence[float], width: float = 880.0, pad: float = 14.
     scale = (width - 2 * pad) / ((x1 - x0) * kx)
     height = (y1 - y0) * scale + 2 * pad
     return Projection(lon0=x0, lat1=y1, scale=scale, kx=kx, width=width, height=round(height, 1), pad=pad)
+
+
+def map_bbox(areas: Any, min_part_km2: float = 1.0) -> tuple[float, float, float, float]:
+    """The province's extent without its far islets (parts under `min_part_km2`), so the land fills the map;
+    positions on those islets are still routed, and drawn only if they fall inside this extent."""
+    parts = shapely.get_parts(areas.province.geometry)
+    km2_per_deg2 = 111.32 * 111.32 * math.cos(math.radians((areas.province.bbox[1] + areas.province.bbox[3]) / 2))
+    big = [p for p in parts if p.area * km2_per_deg2 >= min_part_km2] or list(parts)
+    return tuple(float(v) for v in shapely.total_bounds(big))  # type: ignore[return-value]
 
 
 def _path(proj: Projection, coords: Iterable[LonLat], close: bool = False) -> str:
