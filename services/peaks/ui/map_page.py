@@ -19,5 +19,5 @@ router = APIRouter(prefix="/ui", tags=["ui"], include_in_schema=False, dependenc
 def map_page(request: Request) -> HTMLResponse:
     b = peaks_map.boundaries()
     return kit.render(request, "pk_map.html", {"svg": peaks_map.svg(), "peaks": peaks_map.peak_rows(),
-                                                "attribution": b.attribution, "boundaries_version": b.version},
+                                                "attribution": b.attribution},
                       page_title="Map of the Yeongnam Alps")
