@@ -248,7 +248,9 @@ def _activity(request: Request) -> dict[str, Any] | None:
         hops = s.scalar(select(func.count()).select_from(t.trace)) or 0
         api_calls = s.scalar(select(func.count()).select_from(t.trace).where(t.trace.c.channel == "api")) or 0
     return {"hops": hops, "api_calls": api_calls, "webhooks": sum(by_status.values()),
-            "by_status": {k: by_status.get(k, 0) for k in ("pending", "delivering", "delivered", "dead")}}
+            "by_status": {**{k: by_status.get(k, 0) for k in ("pending", "delivering", "delivered", "dead")},
+                          # waiting for an operator (no endpoint, or a disabled one): shown when there are any
+                          **{k: by_status[k] for k in ("no-endpoint", "disabled") if by_status.get(k)}}}
 
 
 def ui_router(spec: Any = None, *, pages: Sequence[NavItem] = (), templates_dirs: Sequence[Path] = (),

@@ -313,3 +313,26 @@ def test_a_drained_batch_waiting_for_its_endpoint_keeps_its_lease(make_settings,
             runner.join(30)
             loop.close()
     assert [receiver.attempts_for(m) for m in ids] == [1] * 8 and receiver.duplicates == 0
+
+
+def test_the_trainer_pages_show_messages_waiting_for_an_operator(tmp_path):
+    """The public activity fragment (aggregate counts only) lists held messages when there are any."""
+    from services.roadkill.app import create_app as roadkill_app
+    from services.roadkill.config import Settings
+    from shared import testing
+
+    overrides = testing.database_overrides(tmp_path, "roadkill")
+    try:
+        app = roadkill_app(Settings(**overrides, relay_enabled=False, autopilot_enabled=False, seed_on_start=False))
+        with TestClient(app) as c:
+            p = c.app.state.platform
+            before = c.get("/ui/partials/activity").text
+            assert "Disabled" not in before and "No-endpoint" not in before
+            c.put("/v1/ops/endpoints/acrc", json={"url": "http://127.0.0.1:9/off", "enabled": False},
+                  headers={"authorization": "Bearer demo-chungnam"})
+            enqueue(p, "acrc", 2)
+            assert run_once(Relay(p, worker_id="t")) == 2
+            page = c.get("/ui/partials/activity").text
+            assert "<dt>Disabled</dt><dd>2</dd>" in page
+    finally:
+        testing.drop_schema(overrides.get("db_schema"))
