@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from PIL import ExifTags, Image
 
@@ -32,6 +32,8 @@ THUMB_OFFSET, THUMB_LENGTH = 513, 514  # IFD1: JPEGInterchangeFormat(Length), th
 
 # Plausible GPS altitude on Earth (Dead Sea shore to above Everest); anything else is a broken value.
 ALT_RANGE = (-500.0, 9000.0)
+
+T = TypeVar("T")
 
 _DATE_RE = re.compile(r"^(\d{4}):(\d{2}):(\d{2})$")
 _DATETIME_RE = re.compile(r"^(\d{4})[:-](\d{2})[:-](\d{2})[ T](\d{2}):(\d{2}):(\d{2})$")
@@ -69,27 +71,40 @@ class PhotoMetadata:
         return None if off is None else self.taken_local.replace(tzinfo=timezone(off))
 
 
-def _altitude(gps: Mapping[int, Any], notes: Notes) -> float | None:
-    raw = gps.get(GPS_ALT)
+class Unreadable(ValueError):
+    """A tag is present but unusable; the message is the note the verdict shows."""
+
+
+def _read(ifd: Mapping[int, Any], tag: int, notes: Notes, parse: Callable[[Any, Notes], T]) -> T | None:
+    """`parse(raw, notes)` of a tag that is present; a tag `parse` finds Unreadable becomes a note and None."""
+    raw = ifd.get(tag)
     if raw is None:
         return None
-    alt = as_number(raw)
-    if alt is None:
-        notes.add(f"GPSAltitude is not a finite number: {shorten(raw)}.")
+    try:
+        return parse(raw, notes)
+    except Unreadable as bad:
+        notes.add(str(bad))
         return None
-    ref = gps.get(GPS_ALT_REF, 0)  # EXIF default: 0 = above sea level
-    if isinstance(ref, bytes):
-        ref = ref[0] if len(ref) == 1 else None
-    if ref not in (0, 1):
-        notes.add(
-            f"GPSAltitudeRef should be 0 (above) or 1 (below sea level), got {shorten(ref)}; altitude ignored."
-        )
-        return None
-    alt = -alt if ref == 1 else alt
-    if not ALT_RANGE[0] <= alt <= ALT_RANGE[1]:
-        notes.add(f"GPSAltitude {alt:,.1f} m is not a plausible altitude on Earth.")
-        return None
-    return alt
+
+
+def _altitude(gps: Mapping[int, Any], notes: Notes) -> float | None:
+    def parse(raw: Any, notes: Notes) -> float:
+        alt = as_number(raw)
+        if alt is None:
+            raise Unreadable(f"GPSAltitude is not a finite number: {shorten(raw)}.")
+        ref = gps.get(GPS_ALT_REF, 0)  # EXIF default: 0 = above sea level
+        if isinstance(ref, bytes):
+            ref = ref[0] if len(ref) == 1 else None
+        if ref not in (0, 1):
+            raise Unreadable(
+                f"GPSAltitudeRef should be 0 (above) or 1 (below sea level), got {shorten(ref)}; altitude ignored."
+            )
+        alt = -alt if ref == 1 else alt
+        if not ALT_RANGE[0] <= alt <= ALT_RANGE[1]:
+            raise Unreadable(f"GPSAltitude {alt:,.1f} m is not a plausible altitude on Earth.")
+        return alt
+
+    return _read(gps, GPS_ALT, notes, parse)
 
 
 def _gps_time(gps: Mapping[int, Any], notes: Notes) -> datetime | None:
@@ -120,57 +135,50 @@ def _gps_time(gps: Mapping[int, Any], notes: Notes) -> datetime | None:
     return day + timedelta(hours=int(h), minutes=int(m), seconds=min(s, 59.999999))
 
 
-def _datetime_original(exif_ifd: Mapping[int, Any], notes: Notes) -> datetime | None:
-    raw = exif_ifd.get(DATETIME_ORIGINAL)
-    if raw is None:
-        return None
+def _datetime_original(raw: Any, notes: Notes) -> datetime:
     text = as_text(raw)
     match = _DATETIME_RE.match(text) if text is not None and len(text) <= MAX_RAW_TEXT else None
     if match is None:
-        notes.add(f"DateTimeOriginal is not 'YYYY:MM:DD HH:MM:SS': {shorten(raw)}.")
-        return None
+        raise Unreadable(f"DateTimeOriginal is not 'YYYY:MM:DD HH:MM:SS': {shorten(raw)}.")
     try:
         return datetime(*(int(g) for g in match.groups()))
     except ValueError:
-        notes.add(f"DateTimeOriginal is not a real date and time: {text!r}.")
-        return None
+        raise Unreadable(f"DateTimeOriginal is not a real date and time: {text!r}.") from None
 
 
-def _offset(exif_ifd: Mapping[int, Any], notes: Notes) -> timedelta | None:
-    raw = exif_ifd.get(OFFSET_TIME_ORIGINAL)
-    if raw is None:
-        return None
+def _offset(raw: Any, notes: Notes) -> timedelta:
     text = as_text(raw)
     match = _OFFSET_RE.match(text) if text is not None and len(text) <= MAX_RAW_TEXT else None
     if match is None or int(match[2]) > 14 or int(match[3]) > 59:
-        notes.add(f"OffsetTimeOriginal is not a UTC offset like +09:00: {shorten(raw)}.")
-        return None
+        raise Unreadable(f"OffsetTimeOriginal is not a UTC offset like +09:00: {shorten(raw)}.")
     delta = timedelta(hours=int(match[2]), minutes=int(match[3]))
     return -delta if match[1] == "-" else delta
 
 
-def _label(ifd0: Mapping[int, Any], tag: int, name: str, notes: Notes) -> str | None:
-    raw = ifd0.get(tag)
-    if raw is None:
-        return None
-    text = as_text(raw)
-    if text is None:
-        notes.add(f"{name} is not text: {shorten(raw)}.")
-        return None
-    if len(text) > MAX_TEXT:
-        notes.add(f"{name} is {len(text):,} characters long; truncated to {MAX_TEXT}.")
-        text = text[:MAX_TEXT]
-    return "".join(ch for ch in text if ch.isprintable()) or None
+def _label(name: str) -> Callable[[Any, Notes], str | None]:
+    def parse(raw: Any, notes: Notes) -> str | None:
+        text = as_text(raw)
+        if text is None:
+            raise Unreadable(f"{name} is not text: {shorten(raw)}.")
+        if len(text) > MAX_TEXT:
+            notes.add(f"{name} is {len(text):,} characters long; truncated to {MAX_TEXT}.")
+            text = text[:MAX_TEXT]
+        return "".join(ch for ch in text if ch.isprintable()) or None
+
+    return parse
 
 
-def _orientation(ifd0: Mapping[int, Any], notes: Notes) -> int | None:
-    raw = ifd0.get(ORIENTATION)
-    if raw is None:
-        return None
+def _hpos_error(raw: Any, notes: Notes) -> float:
+    hpos = as_number(raw)
+    if hpos is None or hpos < 0:
+        raise Unreadable(f"GPSHPositioningError is not a non-negative number: {shorten(raw)}.")
+    return hpos
+
+
+def _orientation(raw: Any, notes: Notes) -> int:
     if isinstance(raw, int) and not isinstance(raw, bool) and 1 <= raw <= 8:
         return raw
-    notes.add(f"Orientation should be 1..8, got {shorten(raw)}.")
-    return None
+    raise Unreadable(f"Orientation should be 1..8, got {shorten(raw)}.")
 
 
 def _sub_ifd(exif: Any, tag: int, name: str, notes: Notes) -> Mapping[int, Any]:
@@ -241,26 +249,18 @@ def read_photo_metadata(source: bytes | Image.Image | Image.Exif | Mapping[int, 
         if (lat is None) != (lon is None):
             notes.add("Only one of latitude and longitude is usable; the position is ignored.")
             lat = lon = None
-        hpos = None
-        if gps.get(GPS_HPOS_ERROR) is not None:
-            hpos = as_number(gps.get(GPS_HPOS_ERROR))
-            if hpos is None or hpos < 0:
-                notes.add(
-                    f"GPSHPositioningError is not a non-negative number: {shorten(gps.get(GPS_HPOS_ERROR))}."
-                )
-                hpos = None
         return PhotoMetadata(
             has_exif=bool(ifd0),
             lat=lat,
             lon=lon,
             altitude_m=_altitude(gps, notes),
             gps_time=_gps_time(gps, notes),
-            hpos_error_m=hpos,
-            taken_local=_datetime_original(exif_ifd, notes),
-            offset=_offset(exif_ifd, notes),
-            make=_label(ifd0, MAKE, "Make", notes),
-            model=_label(ifd0, MODEL, "Model", notes),
-            orientation=_orientation(ifd0, notes),
+            hpos_error_m=_read(gps, GPS_HPOS_ERROR, notes, _hpos_error),
+            taken_local=_read(exif_ifd, DATETIME_ORIGINAL, notes, _datetime_original),
+            offset=_read(exif_ifd, OFFSET_TIME_ORIGINAL, notes, _offset),
+            make=_read(ifd0, MAKE, notes, _label("Make")),
+            model=_read(ifd0, MODEL, notes, _label("Model")),
+            orientation=_read(ifd0, ORIENTATION, notes, _orientation),
             maker_note=bool(exif_ifd.get(MAKER_NOTE)),
             thumbnail=_thumbnail(exif),
             problems=tuple(notes.items),
