@@ -24,6 +24,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared import openapi_links
 from shared.answers import FeatureCollection
 from shared.problems import PROBLEM_JSON
 
@@ -171,6 +172,8 @@ def _no_nul(node: Any) -> None:
     if isinstance(node, dict):
         if node.get("type") == "string" and not {"pattern", "format", "enum", "const"} & node.keys():
             node["pattern"] = NO_NUL
+        if node.get("type") == "object" and node.get("additionalProperties") is not False:
+            node.setdefault("propertyNames", {"pattern": NO_NUL})
         for value in node.values():
             _no_nul(value)
     elif isinstance(node, list):
@@ -243,6 +246,7 @@ def document(doc: dict[str, Any], own_error_prefixes: Sequence[str] = (),
     for name in _refs(inputs, schemas):  # request schemas only: answers may echo what was refused
         _no_nul(schemas[name])
     _no_nul(inputs)
+    openapi_links.add_links(doc)
     if webhooks:
         doc["webhooks"] = webhooks
     return doc

@@ -24,8 +24,11 @@ from tests.reliability.support import bearer, create_app, quiet_settings, record
 
 pytestmark = pytest.mark.slow
 
-# Examples per operation and caller: three callers x ~40 operations x 3 stay within the suite's budget.
-MAX_EXAMPLES = 3
+# Examples per operation and caller: three callers x ~40 operations x 2 stay within the suite's budget.
+MAX_EXAMPLES = 2
+# Stateful walks per caller, and calls per walk.
+STATEFUL_EXAMPLES = 4
+STATEFUL_STEPS = 6
 # One party of each kind per service (`data/parties.json`): the operator, a partner or agency, the public.
 CALLERS = {
     "roadkill": {"operator": "chungnam", "agency": "kec", "public": None},
@@ -135,5 +138,49 @@ def test_every_check_as_every_kind_of_party(service, tmp_path):
         testing.drop_schema(db.get("db_schema"))
     stats["seconds"] = round(time.monotonic() - started, 1)
     record_figure(f"schemathesis_{service}", stats)
+    unique = list(dict.fromkeys(failures))
+    assert not unique, f"{len(unique)} failures:\n" + "\n\n".join(unique[:30])
+
+
+@pytest.mark.parametrize("service", sorted(CALLERS))
+def test_stateful_walks_through_the_links(service, tmp_path):
+    """Sequences of calls that follow the documents' OpenAPI links (create or list → read → change), so
+    generated requests reach real records and the core logic instead of 404s; every check, as each caller."""
+    db = testing.database_overrides(tmp_path, service)
+    failures: list[str] = []
+    stats: dict = {"steps": 0, "by_caller": {}}
+    started = time.monotonic()
+    try:
+        app = create_app(service, **quiet_settings(db, tmp_path, log_level="WARNING"))
+        with testing.live_server(app) as server:
+            schema = schemathesis.openapi.from_dict(app.openapi())
+            for kind, party in CALLERS[service].items():
+                before = len(failures)
+
+                class Walk(schema.as_state_machine()):  # type: ignore[misc]
+                    headers = bearer(party) or {}
+
+                    def get_call_kwargs(self, case):
+                        return {"base_url": server.url, "headers": self.headers, "timeout": 30}
+
+                    def validate_response(self, response, case, additional_checks=None, **kwargs):
+                        stats["steps"] += 1
+                        try:
+                            case.validate_response(response, headers=self.headers,
+                                                   transport_kwargs={"base_url": server.url},
+                                                   excluded_checks=excluded(case.operation.path, case.query,
+                                                                            case.headers))
+                        except (Exception, BaseExceptionGroup) as exc:  # collected, the walk goes on
+                            failures.append(f"[{self.kind}] {case.method} {case.operation.path}: {str(exc)[:600]}")
+
+                Walk.kind = kind
+                Walk.run(settings=settings(max_examples=STATEFUL_EXAMPLES, stateful_step_count=STATEFUL_STEPS,
+                                           derandomize=True, deadline=None, database=None,
+                                           suppress_health_check=list(HealthCheck)))
+                stats["by_caller"][kind] = len(failures) - before
+    finally:
+        testing.drop_schema(db.get("db_schema"))
+    stats["seconds"] = round(time.monotonic() - started, 1)
+    record_figure(f"schemathesis_stateful_{service}", stats)
     unique = list(dict.fromkeys(failures))
     assert not unique, f"{len(unique)} failures:\n" + "\n\n".join(unique[:30])
