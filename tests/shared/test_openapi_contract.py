@@ -32,7 +32,6 @@ UNTYPED_ALLOWED = {
     ("onestop", "get", "/hsds/services/{service_id}"),
     ("onestop", "get", "/hsds/organizations"),
     ("onestop", "get", "/hsds/organizations/{organization_id}"),
-    ("onestop", "get", "/v1/referrals/{referral_id}/fhir"),
 }
 OWN_ERROR_SHAPE = ("/open311/",)  # errors in the standard's own shape (Open311's [{code, description}])
 

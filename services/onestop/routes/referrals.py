@@ -1,12 +1,14 @@
 """Referrals seen from the hub: list, read with history, cancel, status, trace and a FHIR view."""
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from services.onestop.answers import Referral, ReferralDetail, ReferralPage, ReferralTrace
+from services.onestop.answers.fhir import FhirBundle
+from services.onestop.domain import fhir
 from services.onestop.flows import referral_status, referrals
 from services.onestop.routes.deps import Counsellor, IfMatch, PlatformDep
 from services.onestop.schemas import CancelReferral, Status, StatusChange
@@ -57,7 +59,12 @@ def get_referral_trace(p: PlatformDep, who: Counsellor, referral_id: str,
     return {"referral_id": referral_id, "events": events}
 
 
-@router.get("/referrals/{referral_id}/fhir")
-def get_referral_fhir(p: PlatformDep, who: Counsellor, referral_id: str) -> dict[str, Any]:
-    """Read-only FHIR-shaped view: a Bundle with the ServiceRequest and its Task (no personal data)."""
+class FhirJSONResponse(JSONResponse):
+    media_type = fhir.MEDIA_TYPE
+
+
+@router.get("/referrals/{referral_id}/fhir", response_model=FhirBundle, response_class=FhirJSONResponse)
+def get_referral_fhir(p: PlatformDep, who: Counsellor, referral_id: str):
+    """Read-only FHIR R4 view (`application/fhir+json`): a Bundle with the ServiceRequest and its Task, ids
+    `sr.ref-…`/`task.ref-…` (the referral id with `-` for `_`), no personal data."""
     return referrals.fhir_bundle(p, referral_id=referral_id)
