@@ -1,5 +1,6 @@
 """The peaks map page (`/ui/map`): the five local governments on Statistics Korea's census boundaries
-with the nine peaks, numbered as in the table beneath, and the boundaries' attribution."""
+with the nine peaks, numbered as in the table beneath, and the boundaries' attribution (its navigation entry is
+in pages.py with the others)."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
@@ -8,10 +9,7 @@ from fastapi.responses import HTMLResponse
 from services.peaks.domain import peaks_map
 from services.peaks.ui.pages import kit
 from shared.auth import PUBLIC
-from shared.ui import NavItem
 
-# The page's entry in the navigation, after the pages of pages.py.
-kit.pages.append(NavItem("Map", "/ui/map", "The five local governments and the nine peaks on their census boundaries"))
 router = APIRouter(prefix="/ui", tags=["ui"], include_in_schema=False, dependencies=[PUBLIC])
 
 

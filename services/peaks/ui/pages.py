@@ -10,6 +10,7 @@ Pages (server-rendered, public shells; personal regions are fetched by the brows
   /ui/certificates[/{id}]     certificates of consenting climbers; one certificate (by its random id):
                               verification data (the name only with consent), the five municipalities,
                               QR code (inline SVG) to the verification URL, PDF link
+  /ui/map                     the five local governments' census boundaries and the nine peaks (map_page.py)
 
 The climb page keeps the climber's token in sessionStorage (this tab only) and sends it with the upload
 (`POST /v1/photos`, multipart, from static/peaks.js: the CSP allows no inline script). Regions that show
@@ -49,7 +50,8 @@ kit = UIKit(
            NavItem("Gallery", "/ui/gallery", "Approved photos of climbers who agreed to show them"),
            NavItem("Statistics", "/ui/stats", "Participants, completions, approvals per peak, gallery views"),
            NavItem("Review queue", "/ui/review", "Act as Ulju-gun or a partner and decide doubtful photos"),
-           NavItem("Certificates", "/ui/certificates", "Certificates with the five municipalities' names and QR")],
+           NavItem("Certificates", "/ui/certificates", "Certificates with the five municipalities' names and QR"),
+           NavItem("Map", "/ui/map", "The five local governments and the nine peaks on their census boundaries")],
     templates_dirs=[HERE / "templates"], static_dirs=[HERE / "static"], assets=["peaks.css", "peaks.js"],
     versions={**DEFAULT_VERSIONS, LIVE: queries.photos_version})
 
