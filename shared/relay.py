@@ -114,9 +114,10 @@ class Relay:
                     await asyncio.wait(set(self._tasks), timeout=self.settings.relay_timeout_s + 1.0)
 
     def _client(self) -> httpx.AsyncClient:
-        inner = self.transport or httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_connections=self.settings.relay_concurrency * 2))
-        return httpx.AsyncClient(transport=url_safety.PinnedTransport(lambda: self.policy, inner),
+        limits = httpx.Limits(max_connections=self.settings.relay_concurrency * 2)
+        pinned = url_safety.PinnedTransport(lambda: self.policy, self.transport,
+                                            make_pool=lambda: httpx.AsyncHTTPTransport(limits=limits))
+        return httpx.AsyncClient(transport=pinned,
                                  timeout=self.settings.relay_timeout_s,
                                  headers={"user-agent": f"cpa-relay/{self.settings.service}"})
 

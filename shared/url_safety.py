@@ -159,11 +159,24 @@ def vet(url: str, policy: Policy) -> list[IPAddress]:
 class PinnedTransport(httpx.AsyncBaseTransport):
     """Vets every request's URL again and connects to the vetted address, keeping the name for the
     `Host` header and TLS (SNI and certificate check): a name re-pointed at a private address between
-    the operator's check and the delivery is refused, never connected to."""
+    the operator's check and the delivery is refused, never connected to.
 
-    def __init__(self, policy: Policy | Callable[[], Policy], inner: httpx.AsyncBaseTransport | None = None):
+    Without an `inner` transport each name gets its own connection pool (`make_pool`), so a connection
+    opened with one name's SNI is never reused for another name on the same address."""
+
+    def __init__(self, policy: Policy | Callable[[], Policy], inner: httpx.AsyncBaseTransport | None = None,
+                 make_pool: Callable[[], httpx.AsyncBaseTransport] = httpx.AsyncHTTPTransport):
         self.policy = policy
-        self.inner = inner or httpx.AsyncHTTPTransport()
+        self.inner = inner
+        self.make_pool = make_pool
+        self.pools: dict[str, httpx.AsyncBaseTransport] = {}
+
+    def _pool(self, name: str) -> httpx.AsyncBaseTransport:
+        if self.inner is not None:
+            return self.inner
+        if name not in self.pools:
+            self.pools[name] = self.make_pool()
+        return self.pools[name]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         policy = self.policy if isinstance(self.policy, Policy) else self.policy()
@@ -172,14 +185,15 @@ class PinnedTransport(httpx.AsyncBaseTransport):
                          else await anyio.to_thread.run_sync(vet, str(request.url), policy))
         except UnsafeURL as exc:
             raise UnsafeURLError(str(exc), request=request) from None
+        name = request.url.host
         if addresses:
-            name = request.url.host
             request.url = request.url.copy_with(host=str(addresses[0]))
             request.extensions = {**request.extensions, "sni_hostname": name}
-        return await self.inner.handle_async_request(request)
+        return await self._pool(name).handle_async_request(request)
 
     async def aclose(self) -> None:
-        await self.inner.aclose()
+        for pool in [*self.pools.values(), *([self.inner] if self.inner is not None else [])]:
+            await pool.aclose()
 
 
 class UnsafeURLError(httpx.RequestError):

@@ -243,3 +243,23 @@ def test_relay_pins_the_address_outside_demo_mode(strict_app):
     assert req.url.host == PUBLIC_IP and req.headers["host"] == "hooks.partner.example"
 
 
+
+
+def test_each_name_has_its_own_connection_pool():
+    """Two names on one address never share a connection (TLS was set up with one name's SNI)."""
+    pools: list[list[str]] = []
+
+    def make_pool() -> httpx.AsyncBaseTransport:
+        seen: list[str] = []
+        pools.append(seen)
+        return httpx.MockTransport(lambda r: seen.append(r.extensions["sni_hostname"]) or httpx.Response(204))
+
+    transport = PinnedTransport(STRICT, make_pool=make_pool)
+
+    async def go():
+        async with httpx.AsyncClient(transport=transport) as client:
+            for host in ("a.partner.example", "b.partner.example", "a.partner.example"):
+                await client.post(f"https://{host}/h", content=b"{}")
+
+    asyncio.run(go())
+    assert pools == [["a.partner.example", "a.partner.example"], ["b.partner.example"]]
