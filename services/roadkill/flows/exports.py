@@ -1,4 +1,5 @@
-"""Streamed exports for the Ministry of Environment: Darwin Core occurrences (CSV) and incidents (GeoJSON).
+"""Streamed exports for the Ministry of Environment: Darwin Core occurrences (CSV, and a Darwin Core Archive)
+and incidents (GeoJSON).
 
 Rows are read in creation order through the (created_at, id) index with a server-side cursor in chunks
 (`yield_per`) and written out as they come, so memory stays flat whatever the history's size. Neither
@@ -9,13 +10,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import tempfile
+import zipfile
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import or_, select
 
-from services.roadkill.domain import incident_states
+from services.roadkill.domain import darwin_core, incident_states
 from services.roadkill.domain.georeport import kst
 from services.roadkill.domain.reference import default_agencies, default_species
 from services.roadkill.models import incident
@@ -23,13 +26,7 @@ from services.roadkill.parts import RoadkillPlatform
 
 CHUNK_ROWS = 2000
 
-# Darwin Core terms (https://dwc.tdwg.org/terms/), in the order of the CSV header.
-DWC_TERMS = (
-    "occurrenceID", "basisOfRecord", "eventDate", "year", "month", "day", "decimalLatitude", "decimalLongitude",
-    "geodeticDatum", "coordinateUncertaintyInMeters", "scientificName", "vernacularName", "taxonRank", "kingdom",
-    "individualCount", "occurrenceStatus", "identificationVerificationStatus", "country", "countryCode",
-    "stateProvince", "municipality", "locality", "institutionCode", "datasetName", "occurrenceRemarks",
-)
+DWC_TERMS = darwin_core.TERMS
 OCCURRENCE_PREFIX = "urn:chungnam:roadkill:"
 _RANKS = {"Serpentes": "suborder", "Anura": "order", "Animalia": "kingdom"}
 _COLUMNS = [incident.c[k] for k in ("id", "species", "species_confirmed", "lat", "lon", "accuracy_m", "road_name",
@@ -71,10 +68,10 @@ def darwin_core_row(r) -> list[Any]:
         local.day, round(r.lat, 6), round(r.lon, 6), "WGS84",
         "" if r.accuracy_m is None else round(r.accuracy_m, 1), scientific,
         f"{sp.name_en} | {sp.name_ko}" if sp else code, _RANKS.get(scientific, "species"), "Animalia", 1,
-        "present", "verified by road crew on site" if r.species_confirmed else "unverified (driver's report)",
+        "present", "dead", "verified by road crew on site" if r.species_confirmed else "unverified (driver's report)",
         "Republic of Korea", "KR", "Chungcheongnam-do",
         municipality.name_en if municipality else (r.municipality or ""), locality, "Chungcheongnam-do",
-        "Chungnam roadkill reports (로드킬 바로신고)", remarks,
+        darwin_core.TITLE, remarks, darwin_core.LICENSE, darwin_core.RIGHTS_HOLDER,
     ]
 
 
@@ -92,6 +89,28 @@ def darwin_core_csv(platform: RoadkillPlatform, *, since: datetime | None = None
             buf.seek(0)
             buf.truncate()
     yield buf.getvalue().encode()
+
+
+def darwin_core_archive(platform: RoadkillPlatform, *, since: datetime | None = None,
+                        until: datetime | None = None) -> Iterator[bytes]:
+    """The same occurrences as a Darwin Core Archive (zip: occurrence.txt, meta.xml, eml.xml), built in a
+    spooled temporary file (memory-bounded) and streamed; eml.xml's coverage is what the rows cover."""
+    coverage = darwin_core.Coverage()
+    with tempfile.SpooledTemporaryFile(max_size=8_000_000) as spool:
+        with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            with z.open("occurrence.txt", "w", force_zip64=True) as out:
+                out.write(("\t".join(DWC_TERMS) + "\n").encode())
+                for r in _rows(platform, since=since, until=until, include_duplicates=False):
+                    row = darwin_core_row(r)
+                    coverage.add(row[6], row[7], datetime.fromisoformat(row[2]).date())
+                    out.write(("\t".join(darwin_core.clean(v) for v in row) + "\n").encode())
+            z.writestr("meta.xml", darwin_core.meta_xml())
+            z.writestr("eml.xml", darwin_core.eml_xml(
+                coverage, published=platform.clock().date(), package_id=f"urn:chungnam:roadkill:dwca:{platform.clock():%Y%m%d%H%M%S}",
+                province_bbox=platform.parts.network.areas.province.bbox))
+        spool.seek(0)
+        while chunk := spool.read(1 << 16):
+            yield chunk
 
 
 def feature(r) -> dict[str, Any]:

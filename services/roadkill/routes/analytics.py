@@ -1,4 +1,4 @@
-"""Prevention data: analytics (summary, Malo hotspots) and exports (Darwin Core CSV, incidents GeoJSON).
+"""Prevention data: analytics (summary, Malo hotspots) and exports (Darwin Core CSV and Archive, incidents GeoJSON).
 
 Who may read (need-to-know; none of this contains personal data):
 - analytics (aggregates): the Ministry of Environment (`me`, whose prevention programme they serve), the
@@ -21,7 +21,7 @@ from services.roadkill.domain.prevention import Filters
 from services.roadkill.domain.reference import default_species
 from services.roadkill.flows import analytics, exports
 from services.roadkill.routes.deps import AnalyticsReader, ExportReader, PlatformDep
-from shared.answers import geojson_answer
+from shared.answers import binary_answer, geojson_answer, text_answer
 from shared.errors import field_problem
 
 router = APIRouter(prefix="/v1", tags=["analytics"])
@@ -67,7 +67,7 @@ def hotspots(platform: PlatformDep, who: AnalyticsReader,
 
 
 @router.get("/exports/darwin-core.csv", response_class=StreamingResponse,
-            responses={200: {"content": {"text/csv": {}}, "description": "Darwin Core occurrences"}})
+            responses=text_answer("text/csv", "Darwin Core occurrences, one header line"))
 def darwin_core(platform: PlatformDep, who: ExportReader,
                 since: AwareDatetime | None = Query(default=None, description="created at or after"),
                 until: AwareDatetime | None = Query(default=None, description="created before")) -> StreamingResponse:
@@ -80,8 +80,24 @@ def darwin_core(platform: PlatformDep, who: ExportReader,
                              headers={"content-disposition": 'attachment; filename="roadkill-darwin-core.csv"'})
 
 
+@router.get("/exports/darwin-core.zip", response_class=StreamingResponse,
+            responses=binary_answer("application/zip", "Darwin Core Archive: occurrence.txt, meta.xml, eml.xml"))
+def darwin_core_archive(platform: PlatformDep, who: ExportReader,
+                        since: AwareDatetime | None = Query(default=None, description="created at or after"),
+                        until: AwareDatetime | None = Query(default=None, description="created before")
+                        ) -> StreamingResponse:
+    """The Darwin Core occurrences as a Darwin Core Archive for GBIF and other biodiversity tools: the rows
+    of the CSV (with `vitality=dead`, `license`, `rightsHolder`, `geodeticDatum`) in `occurrence.txt`, the
+    column terms in `meta.xml`, and `eml.xml` with the title, publisher, licence (CC BY 4.0) and the
+    geographic and temporal coverage of the rows."""
+    f = _filters(since, until, None)
+    return StreamingResponse(exports.darwin_core_archive(platform, since=f.since, until=f.until),
+                             media_type="application/zip",
+                             headers={"content-disposition": 'attachment; filename="roadkill-darwin-core.zip"'})
+
+
 @router.get("/exports/incidents.geojson", response_class=StreamingResponse,
-            responses={200: {"content": {GEOJSON: {}}, "description": "Every incident as a Point feature"}})
+            responses=geojson_answer("Every incident as a Point feature"))
 def incidents_geojson(platform: PlatformDep, who: ExportReader,
                       since: AwareDatetime | None = Query(default=None, description="created at or after"),
                       until: AwareDatetime | None = Query(default=None, description="created before")
