@@ -14,9 +14,10 @@ from shared.case_figures import live_figures
 from shared.db import utcnow
 from shared.deps import PlatformDep
 from shared.errors import Problem, field_problem
+from shared.pii_guard import RRNGuarded
 
 
-class EndpointIn(BaseModel):
+class EndpointIn(RRNGuarded):
     model_config = {"json_schema_extra": {"examples": [{"url": "https://hooks.acrc.example/roadkill", "enabled": True, "secret_version": 1}]}}
 
     url: HttpUrl = Field(description="Where the hub POSTs this party's signed webhooks")

@@ -105,3 +105,11 @@ def test_no_text_field_keeps_a_resident_registration_number(service, tmp_path):
           f"{', '.join(accepted)}")
     assert not failures, "\n".join(failures)
     assert refused > 0
+
+
+def test_an_endpoint_url_holding_one_is_refused(tmp_path):
+    with service_client("roadkill", tmp_path, seed_demo_incidents=False) as c:
+        r = c.put("/v1/ops/endpoints/acrc", headers={"authorization": "Bearer demo-chungnam"},
+                  json={"url": f"https://hooks.example/{NUMBER}/in"})
+        assert r.status_code == 422 and r.json()["errors"][0]["field"] == "url", r.text
+        assert not _holds_it(r.text) and not _stored(c.app.state.platform)
