@@ -72,6 +72,9 @@ class ServiceSpec(Generic[PartsT]):
     # Extra fields of `GET /v1/about` computed per request (e.g. the service clock), merged over `about`.
     about_extra: Callable[[Platform], dict[str, Any]] | None = None
     parts: Callable[[Platform[PartsT]], PartsT] | None = None
+    # A message's own target URL (a partner's subscription) answered 410 Gone: called in the relay's
+    # transaction with (session, platform, party, url) so the service stops that subscription.
+    endpoint_gone: Callable[[Any, Platform[PartsT], str, str], None] | None = None
     # The signed webhooks the hub sends (`shared.openapi.WebhookEvent`s), documented as OpenAPI 3.1 `webhooks`.
     webhooks: Sequence[Any] = ()
     # The signed webhooks the hub sends (`shared.openapi.WebhookEvent`s), documented as OpenAPI 3.1 `webhooks`.

@@ -260,8 +260,12 @@ class Relay:
                                                      f"enables it (PUT /v1/ops/endpoints/{row.to_party})")
             outcome = GONE
         elif attempt_no >= self.settings.relay_max_attempts or code == 410:
+            gone = code == 410 and p.spec.endpoint_gone is not None
+            if gone:  # a subscription URL: the service stops the subscription in this transaction
+                p.spec.endpoint_gone(s, p, row.to_party, target.url)
             values = dict(status="dead", attempts=attempt_no, last_status_code=code, locked_until=None,
-                          last_error=error if code != 410 else "HTTP 410 Gone: the receiver asked to stop; not retried")
+                          last_error=error if code != 410 else "HTTP 410 Gone: the receiver asked to stop; not retried"
+                          + ("; its subscription is stopped" if gone else ""))
             outcome = "dead"
         else:
             wait = full_jitter(attempt_no, self.settings.relay_backoff_base_s, self.settings.relay_backoff_max_s,

@@ -17,6 +17,7 @@ from services.peaks.domain.service_clock import (
     reading_of,
     system_now,
 )
+from services.peaks.flows.open_api import subscription_gone
 from services.peaks.flows.seed import seed
 from services.peaks.parts import build_parts
 from services.peaks.routes.deps import accept_climber_tokens
@@ -58,6 +59,7 @@ SPEC = ServiceSpec.in_folder(
     cors_get_prefixes=["/open/v1/"],
     parts=build_parts,
     about_extra=lambda platform: {"clock": describe(platform.clock)},
+    endpoint_gone=subscription_gone,
 )
 
 

@@ -37,3 +37,34 @@ def test_public_subscription_url_accepted(strict):
     r = strict.post("/open/v1/webhooks", headers=staff("yangsan"),
                     json={"url": "https://hooks.partner.example/peaks", "events": ["certificate.issued"]})
     assert r.status_code == 201, r.text
+
+
+def test_a_receiver_answering_410_stops_the_subscription(peaks_app):
+    """Standard Webhooks: 410 Gone means "stop sending". The message is not retried and the partner's
+    subscription at that URL stops, so later events are not even queued for it."""
+    import asyncio
+
+    from sqlalchemy import select
+
+    from tests.shared.receiver import Receiver, Reply
+
+    from .support import ACTIVE, month_of, photo, register, upload
+
+    platform = peaks_app.state.platform
+    o = platform.tables.outbox
+    with Receiver().serve() as rcv, TestClient(peaks_app, raise_server_exceptions=False) as c:
+        rcv.default = Reply(410)
+        r = c.post("/open/v1/webhooks", headers=staff("ulju"), json={"url": rcv.hook_url, "events": ["photo.approved"]})
+        assert r.status_code == 201, r.text
+        _, climber = register(c, "Gone")
+        first, second = ACTIVE[0], ACTIVE[1]
+        assert upload(c, climber, first, photo(first, seed=71, month=month_of(0))).json()["verdict"] == "approved"
+        assert asyncio.run(platform.relay.drain()) == 1
+        with platform.db.read_session() as s:
+            (msg,) = s.execute(select(o.c.status, o.c.attempts, o.c.last_error)).all()
+        assert msg.status == "dead" and msg.attempts == 1 and "subscription is stopped" in msg.last_error
+        assert c.get("/open/v1/webhooks", headers=staff("ulju")).json()["items"] == []
+        assert upload(c, climber, second, photo(second, seed=73, month=month_of(1))).json()["verdict"] == "approved"
+        with platform.db.read_session() as s:
+            assert len(s.execute(select(o.c.id)).all()) == 1, "no event queued for the stopped subscription"
+        assert len(rcv.requests) == 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from services.peaks.domain import reference
@@ -126,3 +126,11 @@ def unsubscribe(platform: PeaksPlatform, party: str, subscription_id: str) -> No
         if sub is None or sub.party != party or not sub.active:
             raise FlowError(404, "not-found", f"No active subscription {subscription_id} of yours.")
         sub.active = False
+
+
+def subscription_gone(session: Session, platform: PeaksPlatform, party: str, url: str) -> None:
+    """A partner's receiver answered 410 Gone (Standard Webhooks: stop sending): its active subscriptions
+    at that URL stop, as if it had deleted them (the relay calls this in its own transaction)."""
+    session.execute(update(WebhookSubscription).where(WebhookSubscription.party == party,
+                                                      WebhookSubscription.url == url,
+                                                      WebhookSubscription.active.is_(True)).values(active=False))
