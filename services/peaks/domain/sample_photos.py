@@ -194,38 +194,24 @@ def encode(
 
 def make_photo(
     *,
-    lat: float | None = None,
-    lon: float | None = None,
-    alt: float | None = None,
-    taken_at: datetime | None = None,
-    offset: str | None = "+09:00",
-    gps_time: bool = True,
-    hpos_error: float | None = None,
     size: tuple[int, int] = (640, 480),
     seed: int = 0,
     fmt: str = "JPEG",
     quality: int = 85,
-    orientation: int | None = None,
     camera: tuple[str, str, bytes] | None = None,
+    **capture: Any,
 ) -> bytes:
-    """A synthetic summit photo with real EXIF. Leave lat/lon None for a photo without GPS.
+    """A synthetic summit photo with real EXIF. `capture` is `build_exif`'s position, time and orientation
+    (lat, lon, alt, taken_at, offset, gps_time, hpos_error, orientation); leave lat/lon out for a photo
+    without GPS.
 
     `camera` = (make, model, maker note) writes what a phone writes besides the GPS and times: its make and
     model, a MakerNote block and an embedded thumbnail (without it: the synthetic make, no note, no thumbnail).
     """
-    make, model, note = camera or ("CPA", "SummitCam synthetic", None)
-    exif = build_exif(
-        lat=lat,
-        lon=lon,
-        alt=alt,
-        taken_at=taken_at,
-        offset=offset,
-        gps_time=gps_time,
-        hpos_error=hpos_error,
-        orientation=orientation,
-        make=make,
-        model=model,
-        maker_note=note,
-    )
+    if camera is None:
+        exif = build_exif(**capture)
+    else:
+        make, model, note = camera
+        exif = build_exif(**capture, make=make, model=model, maker_note=note)
     img = picture(size, seed)
     return encode(img, fmt=fmt, quality=quality, exif=with_thumbnail(exif, img) if camera else exif)
