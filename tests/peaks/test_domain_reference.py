@@ -113,6 +113,9 @@ def _edit(path: Path, fn) -> None:
         ("seasons.json", lambda d: d["seasons"][0].update(end_date="2020-13-01"), "not an ISO date"),
         ("seasons.json", lambda d: d["seasons"][0].update(per_day_limit=-1), "must be >= 0"),
         ("municipalities.json", lambda d: d["municipalities"][1].update(role="managing"), "exactly one"),
+        ("peaks.json", lambda d: d["peaks"].append(dict(d["peaks"][0])), r"peaks: \[9\]\.code: duplicate code 'gajisan'"),
+        ("municipalities.json", lambda d: d["municipalities"][2].update(code=d["municipalities"][0]["code"]),
+         r"municipalities: \[2\]\.code: duplicate code"),
     ],
 )
 def test_validation_names_file_and_field(tmp_path, file, edit, message):

@@ -12,7 +12,7 @@ from typing import Annotated, Literal, get_args
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from shared.reference import Frozen, Items, Versioned
+from shared.reference import Coded, Frozen, Items, Versioned
 from shared.reference import (
     ReferenceDataError as ReferenceDataError,  # re-exported: callers catch it from here
 )
@@ -47,11 +47,10 @@ class Municipality(Frozen):
 class Municipalities(Versioned):
     """municipalities.json: the five municipalities; exactly one manages the programme."""
 
-    municipalities: Items[Municipality]
+    municipalities: Coded[Municipality]
 
     @model_validator(mode="after")
     def _one_managing(self) -> Municipalities:
-        _distinct_codes(self.municipalities, "municipalities")
         if sum(m.role == "managing" for m in self.municipalities) != 1:
             raise ValueError("exactly one municipality must have role 'managing'")
         return self
@@ -91,12 +90,7 @@ class Peak(Frozen):
 class Peaks(Versioned):
     """peaks.json: the summits; validate with context {"municipalities": codes} to check their municipalities."""
 
-    peaks: Items[Peak]
-
-    @model_validator(mode="after")
-    def _distinct(self) -> Peaks:
-        _distinct_codes(self.peaks, "peaks")
-        return self
+    peaks: Coded[Peak]
 
 
 Limit = Annotated[int, Field(ge=0)] | None  # a count that must be >= 0, or null for "no limit / unknown"
@@ -176,14 +170,6 @@ class Seasons(Versioned):
         if len({s.id for s in self.seasons}) != len(self.seasons):
             raise ValueError("season ids must be unique")
         return self
-
-
-def _distinct_codes(items: tuple[Municipality, ...] | tuple[Peak, ...], key: str) -> None:
-    seen: set[str] = set()
-    for i, item in enumerate(items):
-        if item.code in seen:
-            raise ValueError(f"{key}[{i}].code: duplicate code {item.code!r}")
-        seen.add(item.code)
 
 
 @dataclass(frozen=True, slots=True)
