@@ -80,8 +80,11 @@ def test_root():
 def test_filters():
     services = D.services()
     changed = max(hsds.last_modified(s) for s in services)
-    assert hsds_api.filter_services(services, modified_after=changed) == []
-    assert len(hsds_api.filter_services(services, modified_after=changed - timedelta(seconds=1))) > 0
+    # Inclusive, as the HSDS API reference says ("on or after").
+    latest = [s for s in services if hsds.last_modified(s) == changed]
+    assert hsds_api.filter_services(services, modified_after=changed) == latest
+    assert hsds_api.filter_services(services, modified_after=changed + timedelta(microseconds=1)) == []
+    assert len(hsds_api.filter_services(services, modified_after=changed - timedelta(seconds=1))) >= len(latest)
     kamco = D.agency("kamco")
     assert [s.key for s in hsds_api.filter_services(services, organization_id=kamco.id)] == [
         "kamco-bad-debt-adjustment"

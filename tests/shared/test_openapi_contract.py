@@ -25,11 +25,6 @@ WRITES = {"post", "put", "patch"}
 # Operations typed by the standards work (HSDS, Open311, Darwin Core and GeoJSON exports, FHIR) in the
 # same issue: they leave this list as they get their own response models. Shrinks to empty.
 UNTYPED_ALLOWED = {
-    ("onestop", "get", "/hsds/"),
-    ("onestop", "get", "/hsds/services"),
-    ("onestop", "get", "/hsds/services/{service_id}"),
-    ("onestop", "get", "/hsds/organizations"),
-    ("onestop", "get", "/hsds/organizations/{organization_id}"),
 }
 OWN_ERROR_SHAPE = ("/open311/",)  # errors in the standard's own shape (Open311's [{code, description}])
 

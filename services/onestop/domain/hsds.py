@@ -199,12 +199,7 @@ def _service_nested(service: Service, d: Directory) -> dict[str, Any]:
             }
         ],
         "service_at_locations": [
-            {
-                "id": d.expected_id("service_at_location", f"{service.key}:{key}"),
-                "service_id": service.id,
-                "location_id": d.locations[key].id,
-                "location": location_full(d.locations[key], d=d),
-            }
+            {**service_at_location_item(service, key, d=d), "location": location_full(d.locations[key], d=d)}
             for key in service.locations
         ],
         "attributes": [
@@ -221,16 +216,45 @@ def _service_nested(service: Service, d: Directory) -> dict[str, Any]:
     }
 
 
+def service_at_location_item(service: Service, location_key: str, *, d: Directory | None = None) -> dict[str, Any]:
+    """One-to-one service_at_location fields: where a service is delivered."""
+    d = d or directory()
+    loc = d.locations[location_key]
+    return {
+        "id": d.expected_id("service_at_location", f"{service.key}:{location_key}"),
+        "service_id": service.id,
+        "location_id": loc.id,
+        "description": f"{service.name_en} at {loc.name_en}",
+    }
+
+
+def service_at_location_full(service: Service, location_key: str, *, d: Directory | None = None) -> dict[str, Any]:
+    """Fully nested service_at_location: its location, the phones, contacts and hours there, the taxonomy
+    attributes and the service (one-to-one fields with its organization)."""
+    d = d or directory()
+    nested = _service_nested(service, d)
+    return {
+        **service_at_location_item(service, location_key, d=d),
+        "phones": nested["phones"], "contacts": nested["contacts"], "schedules": nested["schedules"],
+        "attributes": nested["attributes"],
+        "location": location_full(d.locations[location_key], d=d),
+        "service": service_list_item(service, d=d),
+    }
+
+
 def service_full(service: Service, *, d: Directory | None = None) -> dict[str, Any]:
     """Fully nested HSDS service: organization, phones, contacts, schedules, locations, taxonomy."""
     d = d or directory()
     return {**_service_nested(service, d), "organization": _organization(d.agency(service.agency), d)}
 
 
-def organization_full(org: Agency, *, d: Directory | None = None) -> dict[str, Any]:
-    """Fully nested HSDS organization, with its services (as in the HSDS organization_full example)."""
+def organization_full(org: Agency, *, d: Directory | None = None, full_service: bool = True) -> dict[str, Any]:
+    """Fully nested HSDS organization with its services: fully nested (as in the HSDS organization_full
+    example) or, with `full_service=False`, their one-to-one fields only."""
     d = d or directory()
-    return {**_organization(org, d), "services": [_service_nested(s, d) for s in org.services]}
+    services = ([_service_nested(s, d) for s in org.services] if full_service else
+                [{k: v for k, v in service_list_item(s, d=d).items() if k != "organization"} for s in org.services])
+    return {**_organization(org, d), "services": services}
 
 
 def last_modified(service: Service, *, d: Directory | None = None) -> datetime:
