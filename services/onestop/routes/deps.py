@@ -20,7 +20,8 @@ DEFAULT_PURPOSE = "one-stop counselling and case management"
 
 
 IF_MATCH = Header(alias="If-Match", description="The referral's version you read (its ETag), e.g. \"3\"",
-                  json_schema_extra={"pattern": '^(W/)?"?[1-9][0-9]{0,17}"?$'})
+                  # An optional header is absent or a version; never the text "null".
+                  json_schema_extra={"anyOf": [{"type": "string", "pattern": '^(W/)?"?[1-9][0-9]{0,17}"?$'}]})
 
 
 def if_match(value: Annotated[str | None, IF_MATCH] = None) -> int | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Coroutine
 from contextlib import aclosing
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import Response
@@ -91,7 +91,7 @@ def get_photo(platform: PlatformDep, caller: ClimberOrReviewer, photo_id: str) -
 @router.get("/photos/{photo_id}/image", response_class=Response,
             responses=binary_answer("image/jpeg", "Display-size JPEG without EXIF"))
 def get_photo_image(platform: PlatformDep, caller: ClimberOrReviewer, photo_id: str,
-                    size: str = "display") -> Response:
+                    size: Literal["display", "thumb"] = "display") -> Response:
     """The photo at display size (`size=thumb` for the thumbnail), upright and without any EXIF, for the
     climber and the reviewers. The original is never served."""
     try:
