@@ -4,9 +4,10 @@ Authentication comes first: a record belongs to the authenticated caller (`party
 registered with `KeyResolver.accept`, such as a peaks climber), whichever header carried the credential.
 A request without a valid credential writes no record and runs without replay protection: a protected
 route answers 401, a public one refuses the header (`shared.auth.Public`). Nothing secret or personal
-is kept in clear: the scope and the request fingerprint are keyed hashes, and the stored answer is
-sealed with a key derived from SECRET_KEY (`shared.secretbox`, AES-GCM bound to its scope and key), so
-a replay returns exactly the first answer (a token shown once included) to its own caller only.
+is kept in clear: the scope, the client's key and the request fingerprint are keyed hashes, and the
+stored answer is sealed with a key derived from SECRET_KEY (`shared.secretbox`, AES-GCM bound to its
+scope and key), so a replay returns exactly the first answer (a token shown once included) to its own
+caller only.
 """
 from __future__ import annotations
 
@@ -95,6 +96,7 @@ class IdempotencyMiddleware:
         body = b"".join(chunks)
         secret = platform.settings.secret_key.get_secret_value()
         scope_id = keyed_hash(secret, "idempotency-scope", identity)
+        key = keyed_hash(secret, "idempotency-key", key)  # the client's value may carry anything: not kept
         fingerprint = keyed_hash(secret, "idempotency-request", "\x00".join([
             scope["method"], scope["path"], scope.get("query_string", b"").decode("latin-1"),
             hashlib.sha256(body).hexdigest()]))

@@ -1,7 +1,8 @@
 """Idempotency records: written after authentication only, scoped by the authenticated principal, and
-holding no secret or personal value in clear (the stored answer is sealed under a key derived from
-SECRET_KEY). After every write the database is searched for each secret or personal value the answer
-carried: climber tokens, names, phones, birth dates, webhook signing secrets.
+holding no secret or personal value in clear (scope, key and fingerprint are keyed hashes; the stored
+answer is sealed under a key derived from SECRET_KEY). After every write the database is searched for
+each secret or personal value the answer carried: climber tokens, names, phones, birth dates, webhook
+signing secrets.
 """
 from __future__ import annotations
 
@@ -170,5 +171,5 @@ def test_the_scope_and_fingerprint_are_keyed_hashes(make_settings):
         with p.db.read_session() as s:
             row = s.execute(select(p.tables.idempotency)).one()
         plain = {hashlib.sha256(v.encode()).hexdigest() for v in (f"Bearer {ALICE}", ALICE, "party:alice")}
-        assert row.scope not in plain and ALICE not in row.scope
+        assert row.scope not in plain and ALICE not in row.scope and row.key != "k"
         assert b"a private note" not in row.response_body and "a private note" not in json.dumps(row.response_headers)
