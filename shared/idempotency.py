@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from shared import secretbox
 from shared.auth import caller_identity
 from shared.db import utcnow
-from shared.errors import PROBLEM_BASE, PROBLEM_JSON
+from shared.errors import PROBLEM_JSON, problem_type
 from shared.ids import keyed_hash
 
 if TYPE_CHECKING:
@@ -37,8 +37,9 @@ _METHODS = {b"POST", b"PUT", b"PATCH"}
 _KEEP_HEADERS = {"content-type", "location", "etag"}
 
 
-def _problem(status: int, slug: str, detail: str, headers: dict[str, str] | None = None) -> tuple[int, dict, bytes]:
-    body = {"type": PROBLEM_BASE + slug, "title": slug.replace("-", " ").capitalize(), "status": status,
+def _problem(platform: Platform, status: int, slug: str, detail: str,
+             headers: dict[str, str] | None = None) -> tuple[int, dict, bytes]:
+    body = {"type": problem_type(slug, platform.settings.base_url), "title": slug.replace("-", " ").capitalize(), "status": status,
             "detail": detail}
     if status == 422:
         body["errors"] = [{"field": "Idempotency-Key", "in": "header", "message": detail}]
@@ -68,7 +69,7 @@ class IdempotencyMiddleware:
         platform = scope["app"].state.platform
         key = raw_key.decode("latin-1").strip()
         if not key or len(key) > 255 or not key.isprintable():
-            return await _send(send, *_problem(400, "bad-idempotency-key",
+            return await _send(send, *_problem(platform, 400, "bad-idempotency-key",
                                                "Idempotency-Key must be 1–255 printable characters."))
         try:
             identity = await caller_identity(platform, headers)
@@ -76,7 +77,7 @@ class IdempotencyMiddleware:
             if not _database_down(exc):
                 raise
             log.warning("database unavailable", extra={"error": type(exc).__name__})
-            return await _send(send, *_problem(503, "database-unavailable",
+            return await _send(send, *_problem(platform, 503, "database-unavailable",
                                                "The database is unreachable; retry shortly.", {"retry-after": "5"}))
         if identity is None:
             return await self.app(scope, receive, send)
@@ -107,7 +108,7 @@ class IdempotencyMiddleware:
                 raise
             # This middleware sits outside the app's exception handlers: answer like them.
             log.warning("database unavailable", extra={"error": type(exc).__name__})
-            return await _send(send, *_problem(503, "database-unavailable",
+            return await _send(send, *_problem(platform, 503, "database-unavailable",
                                                "The database is unreachable; retry shortly.", {"retry-after": "5"}))
         if decision is not None:
             return await _send(send, *decision)
@@ -201,19 +202,19 @@ def _claim(platform: Platform, scope_id: str, key: str, fingerprint: str) -> tup
                         created_at=now, locked_until=now + timedelta(seconds=s.idempotency_lock_s),
                         expires_at=now + timedelta(seconds=s.idempotency_ttl_s)))
             except IntegrityError:
-                return _problem(409, "idempotency-in-flight",
+                return _problem(platform, 409, "idempotency-in-flight",
                                 "A request with this Idempotency-Key is being processed; retry later.",
                                 {"retry-after": "1"})
             return None
         if row.request_hash != fingerprint:
-            return _problem(422, "idempotency-key-reused",
+            return _problem(platform, 422, "idempotency-key-reused",
                             "This Idempotency-Key was used with a different request body; use a new key.")
         if replay is not None:
             headers = dict(row.response_headers or {})
             headers["idempotent-replayed"] = "true"
             return row.response_status, headers, replay
         if row.locked_until > now:
-            return _problem(409, "idempotency-in-flight",
+            return _problem(platform, 409, "idempotency-in-flight",
                             "A request with this Idempotency-Key is being processed; retry later.",
                             {"retry-after": "1"})
         session.execute(update(t).where(t.c.id == row.id).values(
