@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from services.peaks.answers import CertificateVerification, Peaks, PhotoPage, Statistics
 from services.peaks.domain import reference
 from services.peaks.domain.errors import FlowError, InputError
 from services.peaks.domain.open_data import (
@@ -108,7 +109,7 @@ def _photo_query(qp, party: str) -> PageQuery:
 
 
 @router.get("/photos", response_class=Response, openapi_extra={"parameters": _PHOTO_PARAMS},
-            responses={200: {"content": {JSON: {}}, "description": "`{items: [...], next_cursor}`"},
+            responses={200: {"model": PhotoPage, "description": "`{items: [...], next_cursor}`"},
                        304: {"description": "Unchanged since the ETag sent in If-None-Match"}})
 async def photos(request: Request, platform: PlatformDep, who: Caller) -> Response:
     """Approved photos of consenting climbers, most recently changed first: display name, peak, season,
@@ -131,7 +132,8 @@ async def photos(request: Request, platform: PlatformDep, who: Caller) -> Respon
 _PEAKS_CACHE: dict[str | None, tuple[str, bytes]] = {}
 
 
-@router.get("/peaks", response_class=Response, responses={200: {"content": {JSON: {}}}, 304: {}})
+@router.get("/peaks", response_class=Response,
+            responses={200: {"model": Peaks}, 304: {"description": "Unchanged since the ETag sent in If-None-Match"}})
 async def peaks(request: Request, platform: PlatformDep, who: Caller) -> Response:
     """The nine peaks: names in Korean and English, aliases, elevation, summit coordinates (with an
     `approximate` flag), verification radius, municipalities, and whether they count this season."""
@@ -147,7 +149,8 @@ async def peaks(request: Request, platform: PlatformDep, who: Caller) -> Respons
     return _json(body, etag, cache="public, max-age=300")
 
 
-@router.get("/statistics", response_class=Response, responses={200: {"content": {JSON: {}}}, 304: {}})
+@router.get("/statistics", response_class=Response,
+            responses={200: {"model": Statistics}, 304: {"description": "Unchanged since the ETag sent in If-None-Match"}})
 def statistics(request: Request, platform: PlatformDep, who: Caller,
                season: str | None = Query(default=None, max_length=16),
                days: int = Query(default=30, ge=1, le=366, description="Days of gallery views")) -> Response:
@@ -165,7 +168,7 @@ def statistics(request: Request, platform: PlatformDep, who: Caller,
 
 
 @router.get("/certificates/{number}", responses={404: {"description": "No such certificate"}})
-def certificate(platform: PlatformDep, who: Caller, number: str) -> dict:
+def certificate(platform: PlatformDep, who: Caller, number: str) -> CertificateVerification:
     """Verify a certificate number (same answer as the public `/v1/certificates/{number}`)."""
     try:
         return certificates.verification_document(platform, number)
