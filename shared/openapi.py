@@ -48,6 +48,11 @@ IDEMPOTENCY_KEY = {
 REPLAYED = {"Idempotent-Replayed": {"description": "`true` when this is the stored answer to an earlier "
                                                   "request with the same Idempotency-Key",
                                     "schema": {"type": "string", "enum": ["true"]}}}
+ETAG = {"ETag": {"description": "The representation's version: send it back in If-None-Match (304 when "
+                                 "unchanged) or, on a record with a version, in If-Match to change it",
+                  "schema": {"type": "string"}}}
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                 "description": "The ETag of your copy: 304 Not Modified (no body) when it is still current"}
 STANDARD_WEBHOOK_HEADERS = [
     {"name": "webhook-id", "in": "header", "required": True, "schema": {"type": "string"},
      "description": "Unique message id; the same on every retry (deduplicate on it)"},
@@ -204,9 +209,16 @@ def _document_operation(path: str, method: str, op: dict[str, Any], own_errors: 
     if method in WRITE_METHODS and op.get("security") and not any(p.get("name", "").lower() == "idempotency-key"
                                            for p in op.get("parameters", [])):
         op.setdefault("parameters", []).append(copy.deepcopy(IDEMPOTENCY_KEY))
+    names = {p.get("name", "").lower() for p in op.get("parameters", [])}
+    if "304" in responses and "if-none-match" not in names:  # conditional GET: ETag and If-None-Match
+        op.setdefault("parameters", []).append(copy.deepcopy(IF_NONE_MATCH))
     for code, response in responses.items():
         if code.startswith("2") and method in WRITE_METHODS and op.get("security"):
             response.setdefault("headers", {}).update(REPLAYED)
+        if code.startswith("2") and ("304" in responses or "if-match" in names):
+            response.setdefault("headers", {}).update(ETAG)
+        if code.startswith("2") and "429" in responses:
+            response.setdefault("headers", {}).update(RATE_LIMIT)
     if own_errors:  # the standard's own error shape: leave it, but drop FastAPI's default 422
         if "HTTPValidationError" in str(responses.get("422", "")):
             responses["422"] = {"description": REASONS[422]}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +148,9 @@ def test_webhooks_carry_standard_webhooks_headers_and_payloads(service_doc):
 
 # -- problem types: every slug the code can emit resolves ------------------------------------
 
-PROBLEM_CALLS = {"Problem": 1, "_problem": 1, "_problem_bytes": 1, "reply": 1, "FlowError": 1, "problem_body": 2}
+# Calls whose first string argument that reads as a slug is a problem's slug (after status, app or platform).
+PROBLEM_CALLS = {"Problem", "_problem", "_problem_bytes", "reply", "FlowError", "problem_body"}
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SLUG_KEYWORDS = {"field_problem": "slug", "InputError": "code", "Problem": "slug"}
 
 
@@ -159,7 +162,8 @@ def emitted_slugs(folder: Path) -> set[str]:
             if not isinstance(node, ast.Call):
                 continue
             name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-            candidates = list(node.args[PROBLEM_CALLS[name]:PROBLEM_CALLS[name] + 1]) if name in PROBLEM_CALLS else []
+            literals = [a for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            candidates = [a for a in literals if SLUG.match(a.value)][:1] if name in PROBLEM_CALLS else []
             candidates += [k.value for k in node.keywords if k.arg == SLUG_KEYWORDS.get(name)]
             slugs |= {c.value for c in candidates if isinstance(c, ast.Constant) and isinstance(c.value, str)}
     return slugs
