@@ -24,7 +24,7 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared import openapi_links
+from shared import openapi_links, openapi_summaries
 from shared.answers import FeatureCollection
 from shared.problems import PROBLEM_JSON
 
@@ -204,6 +204,7 @@ def _refs(node: Any, schemas: dict[str, Any], seen: set[str] | None = None) -> s
 
 
 def _document_operation(path: str, method: str, op: dict[str, Any], own_errors: bool) -> None:
+    openapi_summaries.summarise(op)
     responses = op.setdefault("responses", {})
     # Honoured for callers with a key; a public write refuses it (400 idempotency-key-not-accepted).
     if method in WRITE_METHODS and op.get("security") and not any(p.get("name", "").lower() == "idempotency-key"
