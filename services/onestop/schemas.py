@@ -37,18 +37,13 @@ class ResidentCreate(Input):
     model_config = {"json_schema_extra": {"examples": [{"name": "홍길동", "birth_date": "1974-05-05", "gender": "male", "phone": "010-1234-5678", "address_district": "buk-gu"}]}}
 
     name: str = Field(min_length=1, max_length=100, description="Full name as the resident gives it")
-    birth_date: date = Field(description="YYYY-MM-DD; age is computed from it")
+    birth_date: date = Field(description="YYYY-MM-DD, from 1900-01-01 to today (Korea time); age is computed from it")
     gender: Gender | None = None
     phone: str = Field(min_length=7, max_length=20, pattern=r"^\+?[0-9][0-9 \-]{5,18}[0-9]$",
                        description="Digits, spaces or hyphens, e.g. 010-1234-5678")
     address_district: str = Field(min_length=2, max_length=40, pattern=r"^[a-z][a-z0-9-]*$",
                                   description="District code, e.g. buk-gu")
-
-    @model_validator(mode="after")
-    def _sane_birth_date(self) -> ResidentCreate:
-        if not EARLIEST_BIRTH <= self.birth_date <= date.today():
-            raise ValueError(f"birth_date must be between {EARLIEST_BIRTH} and today")
-        return self
+    # birth_date between EARLIEST_BIRTH and today in Korea: checked by the flow against the service clock.
 
 
 # --------------------------------------------------------------------------- cases
@@ -181,14 +176,13 @@ class MeetingCreate(Input):
     model_config = {"json_schema_extra": {"examples": [{"title": "Monthly case meeting", "held_on": "2026-05-28"}]}}
 
     title: str = Field(min_length=1, max_length=200)
-    held_on: date
+    held_on: date = Field(description="YYYY-MM-DD, within a year (366 days) of today, Korea time")
     stalled_days: dict[Literal["requested", "accepted", "in-progress", "on-hold"], int] | None = Field(
         default=None, description="Override the days after which a referral counts as stalled")
 
     @model_validator(mode="after")
     def _sane(self) -> MeetingCreate:
-        if abs((self.held_on - date.today()).days) > 366:
-            raise ValueError("held_on must be within a year of today")
+        # held_on within a year of today in Korea: checked by the flow against the service clock.
         for status, days in (self.stalled_days or {}).items():
             if not 0 <= days <= 365:
                 raise ValueError(f"stalled_days.{status} must be 0–365")

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -93,7 +93,7 @@ class Api:
 
 
 def birth_for_age(age: int) -> date:
-    t = today_kst()
+    t = today_kst(datetime.now(UTC))  # the tests' apps run on the real clock
     return date(t.year - age, t.month, 1) - timedelta(days=40)
 
 

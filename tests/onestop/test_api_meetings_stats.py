@@ -3,11 +3,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from services.onestop import schemas
 from services.onestop.models import Referral, Task
 
 from .conftest import ALL
@@ -15,18 +14,12 @@ from .conftest import ALL
 MEETING_DAY = date(2026, 11, 30)
 
 
-class _PinnedDate(date):
-    """`date` whose today() is MEETING_DAY: a meeting must be held within a year of today."""
-
-    @classmethod
-    def today(cls) -> date:
-        return MEETING_DAY
-
-
 @pytest.fixture
-def meeting_day(monkeypatch) -> str:
-    """Pins the onestop schemas' "today" at MEETING_DAY, so the meeting date is valid whatever the system date."""
-    monkeypatch.setattr(schemas, "date", _PinnedDate)
+def meeting_day(api) -> str:
+    """Pins the service clock at 09:00 on MEETING_DAY in Korea, so the meeting date (within a year of the
+    service's today) is valid whatever the system date; every record of the test is stamped on that day."""
+    pinned = datetime(MEETING_DAY.year, MEETING_DAY.month, MEETING_DAY.day, tzinfo=UTC)
+    api.platform.clock = lambda: pinned
     return MEETING_DAY.isoformat()
 
 

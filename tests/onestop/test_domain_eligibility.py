@@ -116,7 +116,7 @@ def test_age_is_derived_on_the_reference_date():
 def test_income_percent_of_median_uses_household_size():
     rules = eligibility.rules()
     facts = eligibility.derive_facts(
-        rules, {"annual_income_krw": 4_714_657 * 12 * 6 // 10, "household_size": 3}
+        rules, {"annual_income_krw": 4_714_657 * 12 * 6 // 10, "household_size": 3}, reference_date=ON
     )
     assert facts["income_pct_median"] == 60.0
     # Beyond the table: MOHW adds the last step per extra member.
@@ -126,11 +126,11 @@ def test_income_percent_of_median_uses_household_size():
 
 def test_wrong_assessment_types_are_named():
     with pytest.raises(AssessmentError, match="debt_total_krw: expected integer, got str"):
-        evaluate(eligibility.rules(), {"debt_total_krw": "8000000"})
+        evaluate(eligibility.rules(), {"debt_total_krw": "8000000"}, reference_date=ON)
     with pytest.raises(AssessmentError, match="employment_status: 'jobless' is not one of"):
-        evaluate(eligibility.rules(), {"employment_status": "jobless"})
+        evaluate(eligibility.rules(), {"employment_status": "jobless"}, reference_date=ON)
     with pytest.raises(AssessmentError, match="birth_date: expected YYYY-MM-DD"):
-        evaluate(eligibility.rules(), {"birth_date": "10/01/1972"})
+        evaluate(eligibility.rules(), {"birth_date": "10/01/1972"}, reference_date=ON)
 
 
 def test_rule_file_errors_are_actionable():

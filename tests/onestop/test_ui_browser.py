@@ -8,7 +8,7 @@ A module of its own (Playwright's sync API holds an event loop).
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import UTC, date, datetime
 
 import httpx
 import pytest
@@ -83,7 +83,7 @@ def test_trainer_journey(db, browser_page, page_checker):  # noqa: F811
         # -- intake: register the resident, then the one assessment
         page.goto(server.url + "/ui/intake")
         _accessible(page)
-        born = today_kst()
+        born = today_kst(datetime.now(UTC))  # the live server runs on the real clock
         page.fill("#f-resident-name", "김영수")
         page.fill("#f-resident-birth_date", date(born.year - 53, born.month, 1).isoformat())
         page.select_option("#f-resident-gender", "male")

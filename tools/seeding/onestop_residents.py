@@ -139,10 +139,11 @@ def profile(world: World, rng: random.Random) -> Profile:
     gender = "female" if rng.random() < 0.52 else "male"
     district = pick(rng, DISTRICTS)
     assessment, crisis = _assessment(rng, age, gender)
+    today = world.now.astimezone(KST).date()  # the age is given; the reference day only completes the call
     facts = eligibility.derive_facts(world.ruleset, {**assessment, "age": age, "gender": gender,
-                                                     "address_district": district})
-    scored = vulnerability.score(facts, vmodel=world.vmodel, ruleset=world.ruleset)
-    recs = eligibility.evaluate(world.ruleset, facts)
+                                                     "address_district": district}, reference_date=today)
+    scored = vulnerability.score(facts, vmodel=world.vmodel, ruleset=world.ruleset, reference_date=today)
+    recs = eligibility.evaluate(world.ruleset, facts, reference_date=today)
     eligible = [r.service_key for r in recs if r.status == "eligible" and r.service_key in world.services]
     maybe = [r.service_key for r in recs if r.status == "maybe" and r.service_key in world.services]
     return Profile(age, gender, district, {**assessment, "crisis_flags": crisis}, groups_of(facts), scored.score,

@@ -194,10 +194,10 @@ def age_on(birth_date: date, reference_date: date) -> int:
     return years - ((reference_date.month, reference_date.day) < (birth_date.month, birth_date.day))
 
 
-def derive_facts(
-    ruleset: RuleSet, assessment: Mapping[str, Any], *, reference_date: date | None = None
-) -> dict[str, Any]:
-    """Check declared field types and add derived fields (`age`, `income_pct_median`) when absent."""
+def derive_facts(ruleset: RuleSet, assessment: Mapping[str, Any], *, reference_date: date) -> dict[str, Any]:
+    """Check declared field types and add derived fields (`age` on `reference_date`, `income_pct_median`)
+    when absent. The caller gives the day (a flow: Korea's date on the service clock); nothing here reads
+    a clock."""
     facts = {k: v for k, v in assessment.items() if v is not None}
     for name, spec in ruleset.fields.items():
         if name in facts:
@@ -217,21 +217,19 @@ def derive_facts(
             born = born.date()
         if not isinstance(born, date):
             raise AssessmentError(f"birth_date: expected a date, got {type(born).__name__}")
-        facts["age"] = age_on(born, reference_date or date.today())
+        facts["age"] = age_on(born, reference_date)
     if "income_pct_median" not in facts and "annual_income_krw" in facts and "household_size" in facts:
         yearly_median = 12 * ruleset.median_income.monthly(facts["household_size"])
         facts["income_pct_median"] = round(facts["annual_income_krw"] * 100 / yearly_median, 1)
     return facts
 
 
-def evaluate(
-    ruleset: RuleSet, assessment: Mapping[str, Any], *, reference_date: date | None = None
-) -> list[Recommendation]:
+def evaluate(ruleset: RuleSet, assessment: Mapping[str, Any], *, reference_date: date) -> list[Recommendation]:
     """Recommend every service: eligible first, then maybe (some input missing), then not eligible.
 
     `assessment` holds the resident's fields as named in the rules file (`birth_date` or `age`,
     `annual_income_krw`, `household_size`, `debt_total_krw`, …); missing or None values are unknown.
-    `reference_date` (default today) is the day ages are computed for.
+    `reference_date` (required: the caller's today) is the day ages are computed for.
     """
     facts = derive_facts(ruleset, assessment, reference_date=reference_date)
     out = []

@@ -12,7 +12,6 @@ from sqlalchemy.sql import ColumnElement
 from services.onestop.domain import eligibility
 from services.onestop.models import AccessLog, Case, Consent, Resident
 from shared.auth import Principal
-from shared.db import utcnow
 from shared.errors import Problem
 from shared.ids import keyed_hash
 
@@ -21,8 +20,9 @@ KST = timezone(timedelta(hours=9))
 SYSTEM = Principal(HUB, frozenset({"operator"}), "system")
 
 
-def today_kst() -> date:
-    return utcnow().astimezone(KST).date()
+def today_kst(now: datetime) -> date:
+    """The day in Korea at `now` (the service clock's time: `platform.clock()`)."""
+    return now.astimezone(KST).date()
 
 
 def pseudonym(secret: str, resident_id: str) -> str:
@@ -41,23 +41,23 @@ def get_or_404(session: Session, model: type, obj_id: str, what: str) -> Any:
     return row
 
 
-def resident_data(resident: Resident, case: Case | None) -> dict[str, Any]:
-    """The resident's fields as named in consent.json, plus derived age and income share of median."""
+def resident_data(resident: Resident, case: Case | None, *, today: date) -> dict[str, Any]:
+    """The resident's fields as named in consent.json, plus derived age (on `today`) and income share of median."""
     data: dict[str, Any] = {
         "name": resident.name, "birth_date": resident.birth_date.isoformat(), "gender": resident.gender,
         "phone": resident.phone, "address_district": resident.address_district,
     }
     if case is not None:
         data.update({k: v for k, v in case.assessment.items() if k != "crisis_flags"})
-    facts = eligibility.derive_facts(eligibility.rules(), data, reference_date=today_kst())
+    facts = eligibility.derive_facts(eligibility.rules(), data, reference_date=today)
     return {k: v for k, v in {**data, **facts}.items() if v is not None}
 
 
 def log_access(session: Session, *, resident_id: str, who: Principal, resource: str, fields: Iterable[str],
-               purpose: str, at: datetime | None = None) -> None:
-    """Records one read of a resident's personal data (who, when, what, why)."""
+               purpose: str, at: datetime) -> None:
+    """Records one read of a resident's personal data (who, when — the service clock's `at` —, what, why)."""
     session.add(AccessLog(resident_id=resident_id, party=who.party, via=who.via, resource=resource,
-                          fields=sorted(set(fields)), purpose=purpose[:300], at=at or utcnow()))
+                          fields=sorted(set(fields)), purpose=purpose[:300], at=at))
 
 
 def iso(value: datetime | None) -> str | None:

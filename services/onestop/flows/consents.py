@@ -1,6 +1,8 @@
 """Consent per agency with the five PIPA Art. 17(2) items; withdrawal in one call (Art. 37)."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -16,7 +18,7 @@ from services.onestop.parts import OnestopPlatform
 from services.onestop.schemas import ConsentCreate, ConsentWithdraw
 from shared import outbox
 from shared.auth import Principal
-from shared.db import advisory_lock, utcnow
+from shared.db import advisory_lock
 from shared.errors import Problem
 from shared.ids import new_id
 
@@ -35,11 +37,13 @@ def check_agency(agency: str, field: str = "agency") -> None:
 def give(platform: OnestopPlatform, *, resident_id: str, body: ConsentCreate, who: Principal) -> dict[str, Any]:
     """Records consent to give data to one agency, with the five PIPA Art. 17(2) items as shown."""
     with platform.db.session() as s:
-        return record(s, resident_id=resident_id, body=body, who=who)
+        return record(s, resident_id=resident_id, body=body, who=who, clock=platform.clock)
 
 
-def record(session: Session, *, resident_id: str, body: ConsentCreate, who: Principal) -> dict[str, Any]:
-    """`give` inside the caller's transaction (the start-up seed)."""
+def record(session: Session, *, resident_id: str, body: ConsentCreate, who: Principal,
+           clock: Callable[[], datetime]) -> dict[str, Any]:
+    """`give` inside the caller's transaction (the start-up seed); the consent is taken at the service
+    clock's time, read once the resident's consent to that agency is locked."""
     get_or_404(session, Resident, resident_id, "resident")
     check_agency(body.agency)
     policy = consent_policy()
@@ -47,7 +51,7 @@ def record(session: Session, *, resident_id: str, body: ConsentCreate, who: Prin
     notice = {i["code"]: i["text"] for i in minimisation.consent_notice(body.agency, cats, language=body.language)}
     purpose = policy.agencies[body.agency]
     advisory_lock(session, "consent", f"{resident_id}:{body.agency}")
-    now = utcnow()
+    now = clock()
     previous = active_consent(session, resident_id=resident_id, agency=body.agency)
     if previous is not None:  # a new consent replaces the old one (e.g. more categories)
         previous.superseded_at = now
@@ -113,7 +117,7 @@ def withdraw(platform: OnestopPlatform, *, consent_id: str, body: ConsentWithdra
         if consent.withdrawn_at is not None:
             raise Problem(409, "already-withdrawn", f"Consent {consent_id} was withdrawn at {iso(consent.withdrawn_at)}.")
         advisory_lock(session, "consent", f"{consent.resident_id}:{consent.agency}")
-        now = utcnow()
+        now = platform.clock()
         # Withdrawal covers the agency, not one consent record: close every active one.
         for c in session.scalars(select(Consent).where(Consent.resident_id == consent.resident_id,
                                                        Consent.agency == consent.agency,
@@ -128,7 +132,7 @@ def withdraw(platform: OnestopPlatform, *, consent_id: str, body: ConsentWithdra
             revoked.append(ref.id)
             if "cancelled" in referral_states.allowed_from(ref.status, "hub"):
                 referral_status.apply_change(session, tables=tables, ref=ref, who=who, actor="hub", status="cancelled",
-                                       reason="consent-withdrawn", note=None)
+                                       reason="consent-withdrawn", note=None, now=now)
                 cancelled.append(ref.id)
             else:
                 outbox.enqueue(session, tables, from_party=HUB, to_party=ref.agency, kind="referral.access_revoked",

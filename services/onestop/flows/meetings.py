@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, select
@@ -10,13 +11,12 @@ from sqlalchemy.orm import Session
 
 from services.onestop.domain import vulnerability
 from services.onestop.flows import referrals
-from services.onestop.flows.common import get_or_404, iso
+from services.onestop.flows.common import get_or_404, iso, today_kst
 from services.onestop.models import AgendaItem, Case, Meeting, Referral, Resident, Task
 from services.onestop.parts import OnestopPlatform
 from services.onestop.schemas import Decision, MeetingCreate
 from shared.auth import Principal
-from shared.db import utcnow
-from shared.errors import Problem
+from shared.errors import Problem, field_problem
 from shared.ids import new_id
 
 
@@ -47,12 +47,23 @@ def _candidates(session: Session, config: vulnerability.AgendaConfig, now) -> tu
 def create(platform: OnestopPlatform, *, body: MeetingCreate, who: Principal) -> dict[str, Any]:
     """Creates a meeting whose agenda is generated: stalled and rejected referrals, high-risk and new crises."""
     with platform.db.session() as s:
-        return _create(s, body=body, settings_days=platform.settings.stalled_days, who=who)
+        return _create(s, body=body, settings_days=platform.settings.stalled_days, who=who, now=platform.clock())
+
+
+HELD_WITHIN_DAYS = 366
+
+
+def check_held_on(held_on: date, now: datetime) -> None:
+    """A meeting within a year of today in Korea (the service clock's day): else 422 naming `held_on`."""
+    today = today_kst(now)
+    if abs((held_on - today).days) > HELD_WITHIN_DAYS:
+        raise field_problem("held_on", f"must be within a year ({HELD_WITHIN_DAYS} days) of today "
+                                       f"({today.isoformat()}, Korea time); got {held_on.isoformat()}")
 
 
 def _create(session: Session, *, body: MeetingCreate, settings_days: dict[str, int],
-            who: Principal) -> dict[str, Any]:
-    now = utcnow()
+            who: Principal, now: datetime) -> dict[str, Any]:
+    check_held_on(body.held_on, now)
     config = agenda_config(settings_days, body.stalled_days)
     cases, refs = _candidates(session, config, now)
     items = vulnerability.agenda(
@@ -131,21 +142,22 @@ def decide(platform: OnestopPlatform, *, meeting_id: str, item_id: str, body: De
            who: Principal) -> dict[str, Any]:
     """Records a decision; `refer` sends a follow-up referral, `task` creates a task, `close` closes the case."""
     with platform.db.session() as s:
-        return _decide(s, tables=platform.tables, meeting_id=meeting_id, item_id=item_id, body=body, who=who)
+        return _decide(s, tables=platform.tables, meeting_id=meeting_id, item_id=item_id, body=body, who=who,
+                       clock=platform.clock)
 
 
 def _decide(session: Session, *, tables, meeting_id: str, item_id: str, body: Decision,
-            who: Principal) -> dict[str, Any]:
+            who: Principal, clock: Callable[[], datetime]) -> dict[str, Any]:
     item = session.get(AgendaItem, item_id)
     if item is None or item.meeting_id != meeting_id:
         raise Problem(404, "not-found", f"No agenda item {item_id!r} in meeting {meeting_id!r}.")
     if item.decision is not None:
         raise Problem(409, "already-decided", f"Agenda item {item_id} was decided ({item.decision}) at "
                       f"{iso(item.decided_at)}.")
-    now = utcnow()
+    now = clock()
     if body.action == "refer":
         ref = referrals.send(session, tables=tables, case_id=item.case_id, service=body.service or "",
-                             note=body.note, who=who, agenda_item_id=item.id)
+                             note=body.note, who=who, clock=clock, agenda_item_id=item.id)
         item.follow_up_referral_id = ref["id"]
     elif body.action == "task" and body.task is not None:
         task = Task(id=new_id("task"), case_id=item.case_id, meeting_id=meeting_id, agenda_item_id=item.id,

@@ -1,6 +1,7 @@
 """Referral status changes by the transition table: history, trace and the closed loop back to the centre."""
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -14,7 +15,6 @@ from services.onestop.parts import OnestopPlatform
 from services.onestop.schemas import StatusChange
 from shared import outbox, trace
 from shared.auth import Principal
-from shared.db import utcnow
 from shared.errors import Problem
 
 
@@ -32,8 +32,9 @@ def _transition_problem(exc: referral_states.TransitionError, ref: Referral) -> 
 
 def apply_change(session: Session, *, tables, ref: Referral, who: Principal, actor: str, status: str,
                  reason: str | None = None, outcome: str | None = None, amount_krw: int | None = None,
-                 note: str | None = None, expected_version: int | None = None) -> dict[str, Any]:
-    """Moves a referral by the transition table, records history and trace, and closes the loop."""
+                 note: str | None = None, expected_version: int | None = None, now: datetime) -> dict[str, Any]:
+    """Moves a referral by the transition table, records history and trace, and closes the loop; `now` (the
+    service clock's time) is when the change happened."""
     if expected_version is not None and expected_version != ref.version:
         raise Problem(409, "version-conflict", f"Referral {ref.id} is at version {ref.version} (status "
                       f"{ref.status!r}), not {expected_version}: someone changed it; read it again.",
@@ -46,7 +47,7 @@ def apply_change(session: Session, *, tables, ref: Referral, who: Principal, act
                                          amount_krw=amount_krw)
     except referral_states.TransitionError as exc:
         raise _transition_problem(exc, ref) from None
-    previous, now = ref.status, utcnow()
+    previous = ref.status
     ref.status, ref.reason, ref.status_changed_at = status, reason, now
     if outcome is not None:
         ref.outcome, ref.amount_krw = outcome, amount_krw
@@ -91,7 +92,7 @@ def change_as_agency(platform: OnestopPlatform, *, referral_id: str, who: Princi
         ref = own_or_404(s, referral_id, who)
         out = apply_change(s, tables=platform.tables, ref=ref, who=who, actor="agency", status=change.status,
                            reason=change.reason, outcome=change.outcome, amount_krw=change.amount_krw,
-                           note=change.note, expected_version=change.version or if_match)
+                           note=change.note, expected_version=change.version or if_match, now=platform.clock())
         return {k: v for k, v in out.items() if k not in HUB_ONLY}
 
 
@@ -101,4 +102,4 @@ def change_as_hub(platform: OnestopPlatform, *, referral_id: str, who: Principal
     with platform.db.session() as s:
         ref = get_or_404(s, Referral, referral_id, "referral")
         return apply_change(s, tables=platform.tables, ref=ref, who=who, actor="hub", status=status,
-                            reason=reason, note=note, expected_version=version)
+                            reason=reason, note=note, expected_version=version, now=platform.clock())

@@ -1,6 +1,8 @@
 """Referrals: sending (consent, no duplicates, minimised webhook) and reading them, as the hub and as the agency."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -8,12 +10,20 @@ from sqlalchemy.orm import Session
 
 from services.onestop.domain import fhir, minimisation, referral_states
 from services.onestop.domain.reference import directory
-from services.onestop.flows.common import HUB, active_consent, get_or_404, iso, log_access, resident_data
+from services.onestop.flows.common import (
+    HUB,
+    active_consent,
+    get_or_404,
+    iso,
+    log_access,
+    resident_data,
+    today_kst,
+)
 from services.onestop.models import Case, Consent, Referral, ReferralEvent, Resident
 from services.onestop.parts import OnestopPlatform
 from shared import outbox, pagination, trace
 from shared.auth import Principal
-from shared.db import advisory_lock, utcnow
+from shared.db import advisory_lock
 from shared.errors import Problem
 from shared.ids import new_id
 
@@ -43,12 +53,14 @@ def create(platform: OnestopPlatform, *, case_id: str, service: str, note: str |
     the resident consented to and the service needs (`minimisation.referral_payload`).
     """
     with platform.db.session() as s:
-        return send(s, tables=platform.tables, case_id=case_id, service=service, note=note, who=who)
+        return send(s, tables=platform.tables, case_id=case_id, service=service, note=note, who=who,
+                    clock=platform.clock)
 
 
 def send(session: Session, *, tables, case_id: str, service: str, note: str | None, who: Principal,
-         agenda_item_id: str | None = None) -> dict[str, Any]:
-    """`create` inside the caller's transaction (a meeting's decision, the start-up seed).
+         clock: Callable[[], datetime], agenda_item_id: str | None = None) -> dict[str, Any]:
+    """`create` inside the caller's transaction (a meeting's decision, the start-up seed); sent at the
+    service clock's time, read once the resident's referrals to that service are locked.
 
     The webhook to the agency is written in this transaction and carries only the categories
     the resident consented to and the service needs (`minimisation.referral_payload`).
@@ -69,14 +81,14 @@ def send(session: Session, *, tables, case_id: str, service: str, note: str | No
     if existing:
         raise Problem(409, "duplicate-referral", f"Referral {existing} to {svc.key} is still open for this "
                       "resident; follow it up instead of sending another.", existing_referral_id=existing)
-    now = utcnow()
+    now = clock()
     ref = Referral(id=new_id("ref"), case_id=case.id, resident_id=resident.id, agency=svc.agency,
                    service_key=svc.key, service_id=svc.id, consent_id=consent.id, status="requested",
                    note=note, agenda_item_id=agenda_item_id, created_by=who.party, created_at=now,
                    status_changed_at=now, sent_at=now, access_revoked=False)
     session.add(ref)
     session.flush()  # sets version 1
-    payload = _payload(ref, resident, case, consent)
+    payload = _payload(ref, resident, case, consent, today=today_kst(now))
     outbox.enqueue(session, tables, from_party=HUB, to_party=svc.agency, kind="referral.requested",
                    subject_type="referral", subject_id=ref.id,
                    payload={**payload, "status": ref.status, "version": ref.version},
@@ -90,10 +102,10 @@ _ENVELOPE = {"referral_id", "service_id", "resident_ref", "service_key", "agency
 HUB_ONLY = {"case_id", "agenda_item_id"}  # the hub's internal links, not shown to agencies
 
 
-def _payload(ref: Referral, resident: Resident, case: Case, consent: Consent) -> dict[str, Any]:
+def _payload(ref: Referral, resident: Resident, case: Case, consent: Consent, *, today: date) -> dict[str, Any]:
     return minimisation.referral_payload(
         referral_id=ref.id, service_key=ref.service_key, resident_ref=resident.pseudonym,
-        data=resident_data(resident, case), consented_categories=consent.categories,
+        data=resident_data(resident, case, today=today), consented_categories=consent.categories,
         separate_consents=consent.sensitive_categories)
 
 
@@ -117,10 +129,10 @@ def own_or_404(session: Session, referral_id: str, who: Principal) -> Referral:
 def read_as_agency(platform: OnestopPlatform, *, referral_id: str, who: Principal) -> dict[str, Any]:
     """The agency's view: the referral and only the resident data its consent covers (audited)."""
     with platform.db.session() as s:
-        return _read_as_agency(s, referral_id=referral_id, who=who)
+        return _read_as_agency(s, referral_id=referral_id, who=who, now=platform.clock())
 
 
-def _read_as_agency(session: Session, *, referral_id: str, who: Principal) -> dict[str, Any]:
+def _read_as_agency(session: Session, *, referral_id: str, who: Principal, now: datetime) -> dict[str, Any]:
     ref = own_or_404(session, referral_id, who)
     # No active consent (withdrawn), whatever the referral's status, completed included: no personal data.
     consent = None if ref.access_revoked else active_consent(session, resident_id=ref.resident_id,
@@ -131,10 +143,10 @@ def _read_as_agency(session: Session, *, referral_id: str, who: Principal) -> di
                       "any copy (PIPA Art. 37); the referral's status stays in your list.",
                       referral_id=referral_id, referral_status=ref.status)
     resident = session.get(Resident, ref.resident_id)
-    data = _payload(ref, resident, session.get(Case, ref.case_id), consent)
+    data = _payload(ref, resident, session.get(Case, ref.case_id), consent, today=today_kst(now))
     fields = sorted(k for k in data if k not in _ENVELOPE)
     log_access(session, resident_id=resident.id, who=who, resource=f"referral:{ref.id}", fields=fields,
-               purpose=consent.purpose)
+               purpose=consent.purpose, at=now)
     meta = {k: v for k, v in public(ref).items() if k not in HUB_ONLY}
     return {**meta, "resident_ref": resident.pseudonym, "data": data,
             "allowed_next": referral_states.allowed_from(ref.status, "agency")}

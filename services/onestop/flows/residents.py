@@ -1,17 +1,18 @@
 """Residents: registration with duplicate candidates (never merged), audited reads, the access log."""
 from __future__ import annotations
 
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.onestop.flows.common import get_or_404, iso, log_access, name_key, pseudonym
+from services.onestop.flows.common import get_or_404, iso, log_access, name_key, pseudonym, today_kst
 from services.onestop.models import AccessLog, Case, Resident
 from services.onestop.parts import OnestopPlatform
-from services.onestop.schemas import ResidentCreate
+from services.onestop.schemas import EARLIEST_BIRTH, ResidentCreate
 from shared.auth import Principal
-from shared.db import utcnow
+from shared.errors import field_problem
 from shared.ids import new_id
 
 PERSONAL_FIELDS = ["name", "birth_date", "gender", "phone", "address_district"]
@@ -20,11 +21,22 @@ PERSONAL_FIELDS = ["name", "birth_date", "gender", "phone", "address_district"]
 def create(platform: OnestopPlatform, *, body: ResidentCreate, who: Principal) -> dict[str, Any]:
     """Registers a resident; same name + birth date is reported for the counsellor to confirm, not merged."""
     with platform.db.session() as s:
-        return register(s, secret=platform.settings.secret_key.get_secret_value(), body=body, who=who)
+        return register(s, secret=platform.settings.secret_key.get_secret_value(), body=body, who=who,
+                        now=platform.clock())
 
 
-def register(session: Session, *, secret: str, body: ResidentCreate, who: Principal) -> dict[str, Any]:
-    """`create` inside the caller's transaction (the start-up seed)."""
+def check_birth_date(born: date, now: datetime) -> None:
+    """A birth date between 1900-01-01 and today in Korea (the service clock's day): else 422 naming it."""
+    today = today_kst(now)
+    if not EARLIEST_BIRTH <= born <= today:
+        raise field_problem("birth_date", f"must be between {EARLIEST_BIRTH.isoformat()} and today "
+                                          f"({today.isoformat()}, Korea time); got {born.isoformat()}")
+
+
+def register(session: Session, *, secret: str, body: ResidentCreate, who: Principal,
+             now: datetime) -> dict[str, Any]:
+    """`create` inside the caller's transaction (the start-up seed); `now` is the service clock's time."""
+    check_birth_date(body.birth_date, now)
     key = name_key(body.name)
     dupes = session.execute(select(Resident.id, Resident.created_at)
                             .where(Resident.name_key == key, Resident.birth_date == body.birth_date)
@@ -32,7 +44,7 @@ def register(session: Session, *, secret: str, body: ResidentCreate, who: Princi
     rid = new_id("res")
     resident = Resident(id=rid, name=body.name, name_key=key, birth_date=body.birth_date, gender=body.gender,
                         phone=body.phone, address_district=body.address_district,
-                        pseudonym=pseudonym(secret, rid), created_by=who.party, created_at=utcnow())
+                        pseudonym=pseudonym(secret, rid), created_by=who.party, created_at=now)
     session.add(resident)
     session.flush()
     out = public(resident)
@@ -59,7 +71,7 @@ def read(platform: OnestopPlatform, *, resident_id: str, who: Principal, purpose
     with platform.db.session() as session:
         resident = get_or_404(session, Resident, resident_id, "resident")
         log_access(session, resident_id=resident_id, who=who, resource=f"resident:{resident_id}",
-                   fields=PERSONAL_FIELDS, purpose=purpose)
+                   fields=PERSONAL_FIELDS, purpose=purpose, at=platform.clock())
         out = public(resident)
         out["cases"] = [{"id": c.id, "status": c.status, "created_at": iso(c.created_at)}
                         for c in session.scalars(select(Case).where(Case.resident_id == resident_id)

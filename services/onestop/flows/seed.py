@@ -1,7 +1,7 @@
 """Seed data: the directory is data files; in demo mode a few residents, cases and referrals if there are none."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from services.onestop.flows import cases, consents, referrals, residents
@@ -31,8 +31,8 @@ DEMO = [
 CATEGORIES = ["identity", "contact", "finance", "employment", "welfare"]
 
 
-def _birth(age: int) -> date:
-    return date(today_kst().year - age, 1, 1)
+def _birth(age: int, now: datetime) -> date:
+    return date(today_kst(now).year - age, 1, 1)
 
 
 def seed(platform: OnestopPlatform) -> None:
@@ -43,17 +43,19 @@ def seed(platform: OnestopPlatform) -> None:
     with platform.db.session() as session:
         if residents.any_registered(session):
             return
+        now = platform.clock()
         for person in DEMO:
             r = person["resident"]
-            res = residents.register(session, secret=s.secret_key.get_secret_value(), who=SYSTEM, body=ResidentCreate(
-                name=r["name"], birth_date=_birth(r["age"]), gender=r["gender"], phone=r["phone"],
-                address_district="buk-gu"))
-            case = cases.open_case(session, who=SYSTEM, body=CaseCreate(resident_id=res["id"],
-                                                                        assessment=person["assessment"]))
+            res = residents.register(session, secret=s.secret_key.get_secret_value(), who=SYSTEM, now=now,
+                                     body=ResidentCreate(name=r["name"], birth_date=_birth(r["age"], now),
+                                                         gender=r["gender"], phone=r["phone"],
+                                                         address_district="buk-gu"))
+            case = cases.open_case(session, who=SYSTEM, now=now, body=CaseCreate(resident_id=res["id"],
+                                                                                 assessment=person["assessment"]))
             for key in person["refer"]:
                 agency = referrals.service_or_problem(key).agency
-                consents.record(session, resident_id=res["id"], who=SYSTEM,
+                consents.record(session, resident_id=res["id"], who=SYSTEM, clock=platform.clock,
                                 body=ConsentCreate(agency=agency, categories=CATEGORIES, taken_by="demo counsellor",
                                                    notice_shown=True))
                 referrals.send(session, tables=platform.tables, case_id=case["id"], service=key, note=None,
-                               who=SYSTEM)
+                               who=SYSTEM, clock=platform.clock)

@@ -167,8 +167,9 @@ def access_log_partial(request: Request, g: ForCounsellors, resident: str = id_q
 
 
 @routes.get("/meetings", response_class=HTMLResponse, name="os_meetings")
-def meetings_page(request: Request, g: ForCounsellors) -> HTMLResponse:
-    return _page(request, "os_meetings.html", {"d": g.show(pages.meeting_list), "today": today_kst().isoformat()},
+def meetings_page(request: Request, p: PlatformDep, g: ForCounsellors) -> HTMLResponse:
+    today = today_kst(p.clock()).isoformat()  # the service clock's day in Korea: the form's default
+    return _page(request, "os_meetings.html", {"d": g.show(pages.meeting_list), "today": today},
                  "Case-management meetings")
 
 
