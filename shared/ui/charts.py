@@ -7,7 +7,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from shared.ui.svgutil import clip, esc, fmt_number, stable_id, text_width
+from shared.svg import clip, esc, fmt_number, stable_id, text_width
 
 FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK KR', sans-serif"
 INK = "#1a1a1a"

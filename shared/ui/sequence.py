@@ -7,7 +7,7 @@ from typing import Any
 from markupsafe import Markup
 
 from shared.parties import PartyRegistry
-from shared.ui.svgutil import esc, fit, stable_id, text_width
+from shared.svg import esc, fit, stable_id, text_width
 
 # Layout constants (px in the viewBox; the SVG scales down to its container through CSS).
 COL_W = 176

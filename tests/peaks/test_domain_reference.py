@@ -136,7 +136,7 @@ PEAKS = reference.DATA_DIR.parent
 # Every module of the domain package (the sample-photo maker included).
 DOMAIN_MODULES = sorted(str(p.relative_to(PEAKS)) for p in (PEAKS / "domain").rglob("*.py"))
 # The pure part of the platform a domain module may use (itself checked below: no HTTP, no database, no shared).
-PURE_SHARED = {"shared.reference"}
+PURE_SHARED = {"shared.reference", "shared.svg"}
 
 
 def _imports(path: Path) -> set[str]:

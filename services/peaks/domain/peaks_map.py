@@ -18,7 +18,7 @@ from shapely.geometry import shape
 
 from services.peaks.domain import reference
 from shared.reference import read_json
-from shared.ui.svgutil import esc
+from shared.svg import esc
 
 BOUNDARIES = reference.DATA_DIR / "municipalities.geojson"
 WIDTH, INSET_WIDTH, PAD = 760.0, 220.0, 16.0

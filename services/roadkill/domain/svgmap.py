@@ -15,7 +15,7 @@ from typing import Any
 import shapely
 from markupsafe import Markup
 
-from shared.ui.svgutil import esc
+from shared.svg import esc
 
 # road class -> (colour, stroke width, English label, Korean label); colours reach 3:1 on the area fill.
 ROAD_STYLES: dict[str, tuple[str, float, str, str]] = {
