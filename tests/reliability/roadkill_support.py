@@ -20,9 +20,10 @@ def intake_path() -> str:
 
 
 def point(i: int, spacing_deg: float = 0.004) -> tuple[float, float]:
-    """The i-th point of a grid around Cheonan/Asan (inside Chungnam), ~440 m apart: distinct carcasses."""
+    """The i-th point of a grid around Hongseong/Yesan/Cheongyang, ~440 m apart: distinct carcasses. The first
+    2,400 points lie inside Chungnam's census outline and off the Daejeon and Sejong enclaves."""
     row, col = divmod(i, 60)
-    return 36.70 + row * spacing_deg, 126.95 + col * spacing_deg
+    return 36.55 + row * spacing_deg, 126.75 + col * spacing_deg
 
 
 def voice_report(i: int, *, lat: float | None = None, lon: float | None = None, reporter: str | None = None,
