@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -38,6 +39,17 @@ def service_metadata() -> tuple[MetaData, PlatformTables]:
     return metadata, define_platform_tables(metadata)
 
 
+def _exchange() -> list[Column[Any]]:
+    """Who sent what to whom about which subject: the columns an outbox message and a trace event share."""
+    return [
+        Column("from_party", String(40), nullable=False),
+        Column("to_party", String(40), nullable=False),
+        Column("kind", String(80), nullable=False),
+        Column("subject_type", String(40), nullable=False),
+        Column("subject_id", String(64), nullable=False),
+    ]
+
+
 def define_platform_tables(metadata: MetaData) -> PlatformTables:
     """Adds the platform tables to a service's metadata (so its Alembic history owns them)."""
     api_key = Table(
@@ -70,11 +82,7 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
     outbox = Table(
         "outbox_message", metadata,
         Column("id", String(40), primary_key=True),  # also the webhook-id
-        Column("from_party", String(40), nullable=False),
-        Column("to_party", String(40), nullable=False),
-        Column("kind", String(80), nullable=False),
-        Column("subject_type", String(40), nullable=False),
-        Column("subject_id", String(64), nullable=False),
+        *_exchange(),
         Column("payload", JSONType, nullable=False),
         Column("target_url", Text, nullable=True),
         Column("status", String(16), nullable=False),  # pending | delivering | delivered | dead
@@ -124,11 +132,7 @@ def define_platform_tables(metadata: MetaData) -> PlatformTables:
         Column("seq", SEQUENCE_ID, primary_key=True, autoincrement=True),
         Column("message_id", String(40), nullable=True, index=True),
         Column("channel", String(16), nullable=False),  # webhook (hub → party) | api (party → hub)
-        Column("from_party", String(40), nullable=False),
-        Column("to_party", String(40), nullable=False),
-        Column("kind", String(80), nullable=False),
-        Column("subject_type", String(40), nullable=False),
-        Column("subject_id", String(64), nullable=False),
+        *_exchange(),
         Column("fields", JSONType, nullable=False),
         Column("summary", Text, nullable=True),
         Column("created_at", UTCDateTime(), nullable=False),
