@@ -28,7 +28,7 @@ from shared.middleware import PlatformMiddleware
 from shared.observability import Metrics, check_database, configure_logging, health_router
 from shared.parties import PartyRegistry
 from shared.pii_guard import RRNQueryGuard
-from shared.reference import read_json
+from shared.reference import Frozen, Items, Text, load, read_json
 from shared.relay import Relay
 from shared.settings import ServiceSettings
 from shared.sim import Autopilot, AutopilotPolicy, sim_router
@@ -83,11 +83,27 @@ class ServiceSpec(Generic[PartsT]):
     @classmethod
     def in_folder(cls, folder: Path, models: ModuleType, **fields: Any) -> ServiceSpec[Any]:
         """The spec of a service laid out by the plan: named after its folder, its tables from its
-        `models` module (`metadata`, `platform_tables`), its parties and about text from `data/`, its
-        Alembic history in `migrations/`, its version the distribution's."""
+        `models` module (`metadata`, `platform_tables`), its parties, about text and API front matter
+        (`api.json`: title, description, tags) from `data/`, its Alembic history in `migrations/`, its
+        version the distribution's."""
+        api = load(folder / "data" / "api.json", ApiFrontMatter)
         return cls(name=folder.name, version=_distribution_version(), metadata=models.metadata,
                    tables=models.platform_tables, parties=PartyRegistry.from_json(folder / "data" / "parties.json"),
-                   about=read_json(folder / "data" / "about.json"), migrations_dir=folder / "migrations", **fields)
+                   about=read_json(folder / "data" / "about.json"), migrations_dir=folder / "migrations",
+                   title=api.title, description=api.description, tags=[t.model_dump() for t in api.tags], **fields)
+
+
+class ApiTag(Frozen):
+    name: Text
+    description: Text
+
+
+class ApiFrontMatter(Frozen):
+    """data/api.json: what the service's OpenAPI document and docs pages open with."""
+
+    title: Text
+    description: Text
+    tags: Items[ApiTag] = ()
 
 
 def _distribution_version() -> str:

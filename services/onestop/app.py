@@ -15,16 +15,6 @@ from shared.platform import ServiceSpec, build_app
 
 HERE = Path(__file__).parent
 
-TAGS = [
-    {"name": "hsds", "description": "Open Referral HSDS 3.0 directory of agencies and services (open to anyone)"},
-    {"name": "residents", "description": "Residents, consent per agency (PIPA Art. 17(2)) and the access log"},
-    {"name": "cases", "description": "Assessment, recommendations with reasons, sending referrals"},
-    {"name": "referrals", "description": "Referrals seen by the counsellors: history, cancel, trace, FHIR view"},
-    {"name": "agency", "description": "The agencies' own API: their referrals, consented data, status updates"},
-    {"name": "meetings", "description": "Case-management meetings: generated agenda, decisions, follow-ups"},
-    {"name": "stats", "description": "Linkage performance for the consultative body (CSV export)"},
-]
-
 
 def _routers():
     from services.onestop import ui
@@ -44,13 +34,10 @@ def _on_startup(platform: OnestopPlatform) -> None:
 SPEC: ServiceSpec[OnestopParts] = ServiceSpec.in_folder(
     HERE,
     models,
-    title='One-stop finance, employment and welfare referrals — Buk-gu, Gwangju',
-    description='Counsellors at one centre assess a resident once, see which agencies can help and why, record consent per agency (PIPA Art. 17(2)), and send closed-loop referrals that carry only the consented data. Agencies answer through their own API; stalled or declined referrals come up at case-management meetings.',
     routers=_routers,
     webhooks=WEBHOOKS,
     seed=seed,
     autopilot_policy=OnestopAutopilot(),
-    tags=TAGS,
     on_startup=_on_startup,
     parts=build_parts,
 )

@@ -50,8 +50,6 @@ def _routers():
 SPEC = ServiceSpec.in_folder(
     HERE,
     models,
-    title='Yeongnam Alps summit certification — Ulju-gun',
-    description="Climbers upload a photo at each of the Yeongnam Alps summits; photos are verified (EXIF GPS, time, duplicates), doubtful ones reviewed, and finishers certified with the five municipalities' names. Partner municipalities pull photos and figures through an open API.",
     routers=_routers,
     webhooks=WEBHOOKS,
     seed=seed,

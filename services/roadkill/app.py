@@ -48,17 +48,11 @@ def _on_startup(platform: RoadkillPlatform) -> None:
 SPEC: ServiceSpec[RoadkillParts] = ServiceSpec.in_folder(
     HERE,
     models,
-    title='Roadkill report router — Chungcheongnam-do',
-    description='Voice reports from a navigation partner are parsed, routed to the road agency in charge, merged with duplicates and handed off ACRC → MOLIT → road agency → Ministry of Environment as signed webhooks, with a trace of every hop. Also an Open311 GeoReport v2 interface.',
     routers=_routers,
     webhooks=WEBHOOKS,
     seed=_seed,
     autopilot_policy=RoadkillPolicy(),
     error_formatters=[("/open311/", _open311_errors)],
-    tags=[{"name": "reports", "description": "Voice-report intake (navigation partner)"},
-          {"name": "routing", "description": "Jurisdiction decisions and the road network"},
-          {"name": "agency", "description": "Agency API: inbox and steps (ACRC, MOLIT, road agencies)"},
-          {"name": "incidents", "description": "Incidents, hazards and traces"}],
     on_startup=_on_startup,
     parts=build_parts,
 )
