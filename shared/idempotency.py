@@ -76,9 +76,7 @@ class IdempotencyMiddleware:
         except Exception as exc:
             if not _database_down(exc):
                 raise
-            log.warning("database unavailable", extra={"error": type(exc).__name__})
-            return await _send(send, *_problem(platform, 503, "database-unavailable",
-                                               "The database is unreachable; retry shortly.", {"retry-after": "5"}))
+            return await _send(send, *_unavailable(platform, exc))
         if identity is None:
             return await self.app(scope, receive, send)
         state = scope.get("state")
@@ -106,10 +104,7 @@ class IdempotencyMiddleware:
         except Exception as exc:
             if not _database_down(exc):
                 raise
-            # This middleware sits outside the app's exception handlers: answer like them.
-            log.warning("database unavailable", extra={"error": type(exc).__name__})
-            return await _send(send, *_problem(platform, 503, "database-unavailable",
-                                               "The database is unreachable; retry shortly.", {"retry-after": "5"}))
+            return await _send(send, *_unavailable(platform, exc))
         if decision is not None:
             return await _send(send, *decision)
 
@@ -156,6 +151,13 @@ class IdempotencyMiddleware:
 
 def _aad(scope_id: str, key: str) -> bytes:
     return f"{scope_id}\x00{key}".encode()
+
+
+def _unavailable(platform: Platform, exc: BaseException) -> tuple[int, dict, bytes]:
+    """The 503 the app's own handlers give when the database is down (this middleware sits outside them)."""
+    log.warning("database unavailable", extra={"error": type(exc).__name__})
+    return _problem(platform, 503, "database-unavailable", "The database is unreachable; retry shortly.",
+                    {"retry-after": "5"})
 
 
 def _database_down(exc: BaseException) -> bool:
