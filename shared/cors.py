@@ -6,6 +6,12 @@ import json
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+# Response headers a browser script on another origin may read. `Service-Clock` is a service clock's reading
+# (peaks sends it: which day the service believes it is and why), so a partner's page can tell a training
+# clock's date from the real one.
+EXPOSED_HEADERS = ["ETag", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset",
+                   "Service-Clock"]
+
 
 class PathCORSMiddleware:
     def __init__(self, app: ASGIApp, prefixes: list[str]):
@@ -13,8 +19,7 @@ class PathCORSMiddleware:
         self.prefixes = tuple(prefixes)
         self.cors = CORSMiddleware(app, allow_origins=["*"], allow_methods=["GET"], allow_credentials=False,
                                    allow_headers=["Authorization", "If-None-Match", "X-API-Key"],
-                                   expose_headers=["ETag", "Retry-After", "X-RateLimit-Limit",
-                                                   "X-RateLimit-Remaining", "X-RateLimit-Reset"], max_age=600)
+                                   expose_headers=EXPOSED_HEADERS, max_age=600)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and self.prefixes and scope["path"].startswith(self.prefixes):

@@ -184,7 +184,7 @@ def test_a_first_place_passed_on_is_judged_like_any_award(peaks_client, peaks_ap
 
     c = peaks_client
     with peaks_app.state.platform.db.session() as s:
-        ensure_counter(s, reference.season("2026"))
+        ensure_counter(s, reference.season("2026"), peaks_app.state.platform.clock())
         s.execute(update(SeasonCounter).where(SeasonCounter.season_id == "2026").values(medal_stock=1,
                                                                                           medals_remaining=1))
     seeds = iter(SAFE_SEEDS)

@@ -37,7 +37,7 @@ from services.peaks.domain.reference import Season
 from services.peaks.domain.verification import signals
 from services.peaks.flows.events import notify_subscribers
 from services.peaks.models import Certificate, Climber, Photo, SeasonCounter
-from shared.db import advisory_lock, utcnow
+from shared.db import advisory_lock
 
 if TYPE_CHECKING:
     from services.peaks.parts import PeaksPlatform
@@ -45,15 +45,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("services.peaks.flows.certification")
 
 
-def ensure_counter(session: Session, season: Season, now: datetime | None = None) -> None:
-    """The season's counter row (created at seed time; created here if a new season appeared)."""
+def ensure_counter(session: Session, season: Season, now: datetime) -> None:
+    """The season's counter row (created at seed time; created here if a new season appeared), stamped
+    `now` (the service clock's time)."""
     if session.get(SeasonCounter, season.id) is not None:
         return
     try:
         with session.begin_nested():
             session.execute(insert(SeasonCounter).values(
                 season_id=season.id, completions=0, medal_stock=season.finite_medal_stock,
-                medals_remaining=season.finite_medal_stock, updated_at=now or utcnow()))
+                medals_remaining=season.finite_medal_stock, updated_at=now))
     except IntegrityError:
         pass  # created concurrently: fine
 

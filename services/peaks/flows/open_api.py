@@ -1,7 +1,7 @@
 """The open API's use cases beyond the photo feed: season statistics and partners' webhook subscriptions."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
@@ -104,7 +104,7 @@ def subscribe(platform: PeaksPlatform, party: str, body: WebhookIn) -> WebhookOu
             raise FlowError(409, "too-many-subscriptions",
                             f"At most {MAX_SUBSCRIPTIONS} active subscriptions per party; delete one first.")
         sub = WebhookSubscription(id=new_id("whs"), party=party, url=url, events=events, peaks=peaks,
-                                  active=True, created_at=datetime.now(UTC))
+                                  active=True, created_at=platform.clock())
         s.add(sub)
     return _out(sub, _secret(platform, party))
 

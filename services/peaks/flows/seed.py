@@ -19,7 +19,6 @@ from services.peaks.domain.tokens import hash_token, new_token
 from services.peaks.flows.certification import ensure_counter
 from services.peaks.models import Climber, Photo
 from services.peaks.photo_store import storage_of
-from shared.db import utcnow
 from shared.ids import new_id
 
 if TYPE_CHECKING:
@@ -57,7 +56,7 @@ def _demo(platform: PeaksPlatform, now: datetime) -> None:
         for n, (name, count) in enumerate(DEMO_CLIMBERS):
             climber = Climber(id=new_id("clm"), display_name=name, contact="demo@example.invalid",
                               birth_year=1990, gallery_consent=True, token_hash=hash_token(new_token()),
-                              created_at=utcnow(), updated_at=utcnow())
+                              created_at=now, updated_at=now)
             s.add(climber)
             for i in range(count):
                 peak = reference.peaks()[peaks[(n * 2 + i) % len(peaks)]]

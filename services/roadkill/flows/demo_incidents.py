@@ -10,7 +10,7 @@ from sqlalchemy import exists, select
 from services.roadkill.flows import intake
 from services.roadkill.models import incident
 from services.roadkill.schemas import ReportIn
-from shared.db import advisory_lock, utcnow
+from shared.db import advisory_lock
 
 if TYPE_CHECKING:
     from services.roadkill.parts import RoadkillPlatform
@@ -37,7 +37,7 @@ def seed(platform: RoadkillPlatform) -> None:
         advisory_lock(session, "roadkill-seed", "demo")
         if session.execute(select(exists().where(incident.c.id.isnot(None)))).scalar():
             return
-        now = utcnow()
+        now = platform.clock()
         for n, (lat, lon, heading, text) in enumerate(DEMO_REPORTS):
             data = ReportIn(reporter=f"demo-driver-{n}", consent=True, transcript=text, lat=lat, lon=lon,
                             accuracy_m=8.0, heading_deg=heading, speed_kmh=70.0 if heading is not None else None,

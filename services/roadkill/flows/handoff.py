@@ -24,7 +24,6 @@ from services.roadkill.flows import queries
 from services.roadkill.models import incident, incident_event, report
 from services.roadkill.schemas import EventIn
 from shared import outbox, trace
-from shared.db import utcnow
 from shared.errors import Problem, field_problem
 
 if TYPE_CHECKING:
@@ -254,7 +253,7 @@ def _apply(session: Session, platform: RoadkillPlatform, *, incident_id: str, pa
         if getattr(body, name) in (None, ""):
             raise field_problem(name, f"is required for type '{body.type}'")
     handler = HANDLERS.get(body.type, PLAIN)
-    step = Step(session, platform, inc, body, utcnow())
+    step = Step(session, platform, inc, body, platform.clock())  # when the step was taken: the service clock
     step.values.update(status=t.to, updated_at=step.now, version=inc.version + 1)
     handler.apply(step)
     if body.note:

@@ -15,7 +15,7 @@ from services.roadkill.flows import handoff
 from services.roadkill.models import incident, incident_event, report
 from services.roadkill.parts import RoadkillPlatform
 from services.roadkill.schemas import ReportIn
-from shared.db import advisory_locks, insert_row, utcnow
+from shared.db import advisory_locks, insert_row
 from shared.errors import field_problem
 from shared.ids import keyed_hash, new_id
 
@@ -43,7 +43,7 @@ def _validate(platform: RoadkillPlatform, data: ReportIn) -> None:
         raise field_problem("consent", "must be true: the driver's consent to use personal information is required")
     if not data.transcript.strip():
         raise field_problem("transcript", "must not be empty: send what the driver said")
-    now = utcnow()
+    now = platform.clock()  # the service clock: reported_at is judged against the time the report is received
     s = platform.settings
     if data.reported_at - now > timedelta(seconds=s.report_future_skew_s):
         raise field_problem("reported_at", f"is in the future ({data.reported_at.isoformat()}); send the time "
@@ -156,7 +156,7 @@ def _store_report(session: Session, platform: RoadkillPlatform, prepared: Prepar
     """The database part of intake (the caller holds the `_lock_keys` locks): merge or new incident."""
     data, decision, parsed = prepared.data, prepared.decision, prepared.parsed
     params = platform.parts.dedup_params
-    now = utcnow()
+    now = platform.clock()  # when the platform received the report (the service clock)
     view = dedup.ReportView(road_id=decision.road_id, divided=decision.divided, lat=data.lat, lon=data.lon,
                             carriageway=decision.carriageway, heading_deg=data.heading_deg,
                             reported_at=data.reported_at)
