@@ -243,5 +243,7 @@ class AwardsOut(BaseModel):
 
 
 class AwardDecisionIn(RRNGuarded):
+    model_config = {"json_schema_extra": {"examples": [{"decision": "approve", "reason": "verified: the photos are the climber's"}]}}
+
     decision: Literal["approve", "refuse"]
     reason: str = Field(min_length=3, max_length=1000, description="Kept with the decision")
