@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
-from pydantic import BaseModel, model_validator
+from pydantic import BaseModel, ConfigDict, model_validator
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -45,6 +45,10 @@ def refuse_rrn(payload: Any, where: str = "body") -> None:
 class RRNGuarded(BaseModel):
     """A request body in which no field may hold a resident registration number (`rrn_redacted` fields:
     free text that must be accepted, redacted instead)."""
+
+    # Unknown fields are refused (422 naming them): nothing a client sends is silently dropped, and the documents
+    # say `additionalProperties: false`, which is what the platform's checks of the whole body (NUL) rely on.
+    model_config = ConfigDict(extra="forbid")
 
     rrn_redacted: ClassVar[frozenset[str]] = frozenset()
 
