@@ -6,7 +6,7 @@ document says what a client gets. Timestamps stay the strings the flows wrote (I
 """
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
@@ -33,6 +33,17 @@ class Answer(BaseModel):
                  if name not in self.model_fields_set} | {name for name in type(self).model_fields
                                                           if name not in self.model_fields_set}
         return {k: v for k, v in data.items() if k not in unset}
+
+
+ItemT = TypeVar("ItemT")
+
+
+class CursorPage(Answer, Generic[ItemT]):
+    """One page of a list read with cursors. Name a page per item type (`class IncidentPage(CursorPage[X])`),
+    so the document calls it that."""
+
+    items: list[ItemT]
+    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page; absent or null on the last")
 
 
 class TraceEvent(Answer):

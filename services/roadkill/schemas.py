@@ -1,7 +1,7 @@
 """Pydantic request and response models of the roadkill API."""
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import ClassVar, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StrictBool, field_validator
 
@@ -117,11 +117,6 @@ class EventAccepted(BaseModel):
     agency: str
     version: int
     allowed_next: list[str]
-
-
-class Page(BaseModel):
-    items: list[dict[str, Any]]
-    next_cursor: str | None
 
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import Field
 
-from shared.answers import Answer, Timestamp, TraceEvent
+from shared.answers import Answer, CursorPage, Timestamp, TraceEvent
 
 REFERRAL_EXAMPLE = {
     "id": "ref_01J9Z8X7W6V5T4S3R2Q1P0N9M8", "case_id": "case_01J9Z8X7W6V5T4S3R2Q1P0N9M7", "agency": "ccrs",
@@ -69,9 +69,8 @@ class ReferralDetail(Referral):
     allowed_next: list[str] = Field(description="Statuses the centre may move it to now")
 
 
-class ReferralPage(Answer):
-    items: list[Referral]
-    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page")
+class ReferralPage(CursorPage[Referral]):
+    """Referrals, newest first."""
 
 
 class CaseReferrals(Answer):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from shared.answers import Answer, Day, Timestamp
+from shared.answers import Answer, CursorPage, Day, Timestamp
 
 
 class Images(Answer):
@@ -26,11 +26,8 @@ class PublicPhoto(Answer):
     images: Images
 
 
-class PhotoPage(Answer):
+class PhotoPage(CursorPage[PublicPhoto]):
     """`{items, next_cursor}`; answered with an ETag (send it in If-None-Match: 304 when unchanged)."""
-
-    items: list[PublicPhoto]
-    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page")
 
 
 class Alias(Answer):

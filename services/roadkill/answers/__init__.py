@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import Field
 
-from shared.answers import Answer, Timestamp, TraceEvent
+from shared.answers import Answer, CursorPage, Timestamp, TraceEvent
 
 
 class IncidentSummary(Answer):
@@ -40,9 +40,8 @@ class IncidentSummary(Answer):
     version: int = Field(description="Send it back as `version` with the next step")
 
 
-class IncidentPage(Answer):
-    items: list[IncidentSummary]
-    next_cursor: str | None = Field(default=None, description="Pass as `cursor` for the next page")
+class IncidentPage(CursorPage[IncidentSummary]):
+    """Incidents, newest first."""
 
 
 class Decision(Answer):
