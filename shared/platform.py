@@ -14,7 +14,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import anyio
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from sqlalchemy import MetaData, event, select
 
@@ -28,6 +28,7 @@ from shared.middleware import PlatformMiddleware
 from shared.observability import Metrics, check_database, configure_logging, health_router
 from shared.parties import PartyRegistry
 from shared.pii_guard import RRNQueryGuard
+from shared.query import single_valued_query
 from shared.reference import Frozen, Items, Text, load, read_json
 from shared.relay import Relay
 from shared.settings import ServiceSettings
@@ -75,8 +76,6 @@ class ServiceSpec(Generic[PartsT]):
     # A message's own target URL (a partner's subscription) answered 410 Gone: called in the relay's
     # transaction with (session, platform, party, url) so the service stops that subscription.
     endpoint_gone: Callable[[Any, Platform[PartsT], str, str], None] | None = None
-    # The signed webhooks the hub sends (`shared.openapi.WebhookEvent`s), documented as OpenAPI 3.1 `webhooks`.
-    webhooks: Sequence[Any] = ()
     # The signed webhooks the hub sends (`shared.openapi.WebhookEvent`s), documented as OpenAPI 3.1 `webhooks`.
     webhooks: Sequence[Any] = ()
 
@@ -239,7 +238,7 @@ def build_app(spec: ServiceSpec, settings: ServiceSettings) -> FastAPI:
     # Documentation pages are the platform's own (docs_router): their assets come from this service.
     app = FastAPI(title=spec.title, version=spec.version, description=spec.description, lifespan=lifespan,
                   generate_unique_id_function=_operation_id, openapi_tags=spec.tags or None,
-                  docs_url=None, redoc_url=None)
+                  docs_url=None, redoc_url=None, dependencies=[Depends(single_valued_query)])
     app.state.platform = platform
     install_error_handlers(app, spec.error_formatters)
     # The service's own routes first: requests are matched in order, and these carry the load.

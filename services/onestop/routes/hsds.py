@@ -33,6 +33,7 @@ from services.onestop.domain.reference import directory
 from shared.answers import text_answer
 from shared.auth import PUBLIC
 from shared.errors import Problem
+from shared.query import NotANumber
 
 router = APIRouter(prefix="/hsds", tags=["hsds"], dependencies=[PUBLIC])
 NDJSON = "application/x-ndjson"
@@ -47,7 +48,7 @@ Full = Annotated[bool, Query(description="Return fully nested objects.")]
 TermId = Annotated[str | None, Query(max_length=36, description="Search for services with this taxonomy_term.")]
 TaxonomyId = Annotated[str | None, Query(max_length=36, description="Services with any term of this taxonomy.")]
 OrgId = Annotated[str | None, Query(max_length=36, description="Services this organization provides.")]
-ModifiedAfter = Annotated[datetime | None, Query(
+ModifiedAfter = Annotated[datetime | None, NotANumber, Query(
     description="Results modified on or after this datetime (ISO 8601 with a UTC offset).")]
 FullService = Annotated[bool, Query(description="Nest each of the organization's services fully.")]
 

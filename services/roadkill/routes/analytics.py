@@ -14,7 +14,6 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response, StreamingResponse
-from pydantic import AwareDatetime
 
 from services.roadkill.answers import Summary
 from services.roadkill.domain.prevention import Filters
@@ -23,6 +22,7 @@ from services.roadkill.flows import analytics, exports
 from services.roadkill.routes.deps import AnalyticsReader, ExportReader, PlatformDep
 from shared.answers import binary_answer, geojson_answer, text_answer
 from shared.errors import field_problem
+from shared.query import IsoDateTime
 
 router = APIRouter(prefix="/v1", tags=["analytics"])
 GEOJSON = "application/geo+json"
@@ -38,8 +38,8 @@ def _filters(since: datetime | None, until: datetime | None, species: str | None
 
 @router.get("/analytics/summary")
 def summary(platform: PlatformDep, who: AnalyticsReader,
-            since: AwareDatetime | None = Query(default=None, description="first reported at or after (with offset)"),
-            until: AwareDatetime | None = Query(default=None, description="first reported before (with offset)"),
+            since: IsoDateTime | None = Query(default=None, description="first reported at or after (with offset)"),
+            until: IsoDateTime | None = Query(default=None, description="first reported before (with offset)"),
             species: str | None = Query(default=None, max_length=32)) -> Summary:
     """Counts by species, month (Korean time), road class and agency, with each agency's outcomes and its
     median and 90th-percentile time to clear (minutes, incidents closed as removed). Duplicates excluded."""
@@ -55,7 +55,7 @@ def hotspots(platform: PlatformDep, who: AnalyticsReader,
                                       description="segment length along each road"),
              confidence: float = Query(default=0.95, ge=0.5, le=0.999, allow_inf_nan=False),
              all_segments: bool = Query(default=False, description="also return every non-hotspot segment"),
-             since: AwareDatetime | None = Query(default=None), until: AwareDatetime | None = Query(default=None),
+             since: IsoDateTime | None = Query(default=None), until: IsoDateTime | None = Query(default=None),
              species: str | None = Query(default=None, max_length=32)) -> Any:
     """Malo hotspots along the mapped roads as a GeoJSON FeatureCollection of segments: a segment is a
     hotspot when its count exceeds the upper confidence limit of a Poisson with the mean count per segment
@@ -69,8 +69,8 @@ def hotspots(platform: PlatformDep, who: AnalyticsReader,
 @router.get("/exports/darwin-core.csv", response_class=StreamingResponse,
             responses=text_answer("text/csv", "Darwin Core occurrences, one header line"))
 def darwin_core(platform: PlatformDep, who: ExportReader,
-                since: AwareDatetime | None = Query(default=None, description="created at or after"),
-                until: AwareDatetime | None = Query(default=None, description="created before")) -> StreamingResponse:
+                since: IsoDateTime | None = Query(default=None, description="created at or after"),
+                until: IsoDateTime | None = Query(default=None, description="created before")) -> StreamingResponse:
     """One Darwin Core occurrence per incident (duplicates left out), streamed: occurrenceID, eventDate,
     decimalLatitude/Longitude, coordinateUncertaintyInMeters, scientificName, vernacularName, individualCount,
     basisOfRecord, identificationVerificationStatus and more."""
@@ -83,8 +83,8 @@ def darwin_core(platform: PlatformDep, who: ExportReader,
 @router.get("/exports/darwin-core.zip", response_class=StreamingResponse,
             responses=binary_answer("application/zip", "Darwin Core Archive: occurrence.txt, meta.xml, eml.xml"))
 def darwin_core_archive(platform: PlatformDep, who: ExportReader,
-                        since: AwareDatetime | None = Query(default=None, description="created at or after"),
-                        until: AwareDatetime | None = Query(default=None, description="created before")
+                        since: IsoDateTime | None = Query(default=None, description="created at or after"),
+                        until: IsoDateTime | None = Query(default=None, description="created before")
                         ) -> StreamingResponse:
     """The Darwin Core occurrences as a Darwin Core Archive for GBIF and other biodiversity tools: the rows
     of the CSV (with `vitality=dead`, `license`, `rightsHolder`, `geodeticDatum`) in `occurrence.txt`, the
@@ -99,8 +99,8 @@ def darwin_core_archive(platform: PlatformDep, who: ExportReader,
 @router.get("/exports/incidents.geojson", response_class=StreamingResponse,
             responses=geojson_answer("Every incident as a Point feature"))
 def incidents_geojson(platform: PlatformDep, who: ExportReader,
-                      since: AwareDatetime | None = Query(default=None, description="created at or after"),
-                      until: AwareDatetime | None = Query(default=None, description="created before")
+                      since: IsoDateTime | None = Query(default=None, description="created at or after"),
+                      until: IsoDateTime | None = Query(default=None, description="created before")
                       ) -> StreamingResponse:
     """Every incident (no report content) as a GeoJSON Point feature, streamed."""
     f = _filters(since, until, None)

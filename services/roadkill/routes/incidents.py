@@ -5,7 +5,6 @@ from typing import Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import PlainTextResponse
-from pydantic import AwareDatetime
 
 from services.roadkill.answers import Hazards, IncidentDetail, IncidentPage, IncidentTrace
 from services.roadkill.domain import incident_states, presenters
@@ -15,6 +14,7 @@ from services.roadkill.routes.deps import HazardReader, PlatformDep, Reader
 from shared import trace
 from shared.answers import MERMAID
 from shared.errors import field_problem
+from shared.query import IsoDateTime
 
 router = APIRouter(prefix="/v1", tags=["incidents"])
 
@@ -24,8 +24,8 @@ def list_incidents(p: PlatformDep, who: Reader,
                    status: str | None = Query(default=None, max_length=16),
                    agency: str | None = Query(default=None, max_length=40),
                    species: str | None = Query(default=None, max_length=32),
-                   since: AwareDatetime | None = Query(default=None, description="created at or after (with offset)"),
-                   until: AwareDatetime | None = Query(default=None, description="created before (with offset)"),
+                   since: IsoDateTime | None = Query(default=None, description="created at or after (with offset)"),
+                   until: IsoDateTime | None = Query(default=None, description="created before (with offset)"),
                    bbox: str | None = Query(default=None, max_length=200, description="min_lon,min_lat,max_lon,max_lat"),
                    cursor: str | None = Query(default=None, max_length=500),
                    limit: int = Query(default=50, ge=1, le=200)) -> IncidentPage:
