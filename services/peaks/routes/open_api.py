@@ -167,11 +167,11 @@ def statistics(request: Request, platform: PlatformDep, who: Caller,
     return _json(body, etag)
 
 
-@router.get("/certificates/{number}", responses={404: {"description": "No such certificate"}})
-def certificate(platform: PlatformDep, who: Caller, number: str) -> CertificateVerification:
-    """Verify a certificate number (same answer as the public `/v1/certificates/{number}`)."""
+@router.get("/certificates/{certificate_id}", responses={404: {"description": "No such certificate"}})
+def certificate(platform: PlatformDep, who: Caller, certificate_id: str) -> CertificateVerification:
+    """Verify a certificate by its id (same answer as the public `/v1/certificates/{certificate_id}`)."""
     try:
-        return certificates.verification_document(platform, number)
+        return certificates.verification_document(platform, certificate_id)
     except FlowError as exc:
         raise problem_of(exc) from None
 
