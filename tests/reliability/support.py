@@ -182,6 +182,30 @@ def http_routes(app) -> list[tuple[str, str, Any]]:
     return out
 
 
+@dataclass(frozen=True)
+class WriteRoute:
+    """An authorised JSON write route of a running test service, ready to call."""
+
+    method: str
+    path: str
+    url: str  # path parameters filled in
+    headers: dict[str, str]  # an allowed caller's
+    request: dict[str, Any]  # synthesised from the document: json, params
+
+
+def write_routes(client, service: str, synth: Synth) -> Iterator[WriteRoute]:
+    """Every POST/PUT/PATCH route with an authorisation decision (the simulated parties left out), with the
+    headers of a caller allowed to make it (peaks: a climber registered first) and a valid request."""
+    registry = spec_of(service).parties
+    token = register_climber(client)["token"] if has_route(client.app, "POST", CLIMBER_REGISTRATION) else None
+    for method, path, route in http_routes(client.app):
+        d = decision_of(route)
+        if method not in {"POST", "PUT", "PATCH"} or d is None or path.startswith("/sim/"):
+            continue
+        yield WriteRoute(method, path, fill_path(path), caller_headers(d, registry, token),
+                         synth.request(method, path))
+
+
 def has_route(app, method: str, path: str) -> bool:
     return any(m == method and p == path for m, p, _ in http_routes(app))
 

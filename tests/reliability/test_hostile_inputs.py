@@ -43,6 +43,7 @@ from tests.reliability.support import (
     register_climber,
     service_client,
     spec_of,
+    write_routes,
 )
 
 HOSTILE_TEXT = {
@@ -106,32 +107,23 @@ def _malformed(body: object) -> list[tuple[str, dict]]:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_malformed_bodies_on_every_write_route(service, tmp_path):
-    registry = spec_of(service).parties
     failures: list[str] = []
     tried = 0
     with service_client(service, tmp_path, seed_demo_incidents=False, seed_demo_data=False) as c:
         p = c.app.state.platform
-        synth = Synth(c.app.openapi())
-        token = register_climber(c)["token"] if has_route(c.app, "POST", CLIMBER_REGISTRATION) else None
-        for method, path, route in http_routes(c.app):
-            d = decision_of(route)
-            if method not in {"POST", "PUT", "PATCH"} or d is None or path.startswith("/sim/"):
-                continue
-            auth = caller_headers(d, registry, token)
-            kwargs = synth.request(method, path)
-            url = fill_path(path)
-            for name, variant in _malformed(kwargs.get("json")):
+        for w in write_routes(c, service, Synth(c.app.openapi())):
+            for name, variant in _malformed(w.request.get("json")):
                 before = row_counts(p)
-                headers = {**auth, **variant.get("headers", {})}
-                r = c.request(method, url, params=kwargs.get("params"), headers=headers,
+                headers = {**w.headers, **variant.get("headers", {})}
+                r = c.request(w.method, w.url, params=w.request.get("params"), headers=headers,
                               **{k: v for k, v in variant.items() if k != "headers"})
                 tried += 1
-                where = f"{method} {path} [{name}]"
+                where = f"{w.method} {w.path} [{name}]"
                 if r.status_code >= 500 or r.status_code < 400:
                     failures.append(f"{where}: HTTP {r.status_code}: {r.text[:200]}")
                     continue
                 try:
-                    assert_problem(r, path)
+                    assert_problem(r, w.path)
                     unchanged(before, row_counts(p), where)
                 except AssertionError as exc:
                     failures.append(str(exc)[:300])
