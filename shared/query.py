@@ -34,17 +34,25 @@ IsoDateTime = Annotated[AwareDatetime, NotANumber]
 
 def single_valued_query(request: Request) -> None:
     route = request.scope.get("route")
-    dependant = getattr(route, "dependant", None)
-    if dependant is None:
+    if getattr(route, "dependant", None) is None:
         return
-    repeated = [f.alias for f in _query_fields(dependant)
-                if not field_annotation_is_sequence(f.field_info.annotation)
-                and len(request.query_params.getlist(f.alias)) > 1]
+    repeated = [name for name in _single_valued(route) if len(request.query_params.getlist(name)) > 1]
     if repeated:
         raise Problem(422, "validation-error", "; ".join(f"{name}: give this parameter once" for name in repeated),
                       title="Request validation failed",
                       errors=[{"field": name, "in": "query", "message": "given more than once; it takes one value"}
                               for name in repeated])
+
+
+def _single_valued(route: Any) -> tuple[str, ...]:
+    """The query parameters of a route (its dependencies' included) that take one value; worked out once per
+    route and kept on it (routes compare by value, so they cannot key a cache)."""
+    names = getattr(route, "_single_valued_query", None)
+    if names is None:
+        names = tuple(f.alias for f in _query_fields(route.dependant)
+                      if not field_annotation_is_sequence(f.field_info.annotation))
+        route._single_valued_query = names
+    return names
 
 
 def _query_fields(dependant: Any) -> list[Any]:
