@@ -120,3 +120,11 @@ def test_linkage_stats_and_csv(api):
         api.get("/v1/stats/linkage.csv", params={"table": "groups"}).text))}
     assert g["disability"] == "<5" and g["unemployed"] == "8"
     assert api.get("/v1/stats/linkage", party="ccrs").status_code == 403
+
+
+@pytest.mark.parametrize("days", [-1, 366])
+def test_stalled_days_out_of_range_is_a_problem_naming_the_field(api, meeting_day, days):
+    r = api.post("/v1/meetings", {"title": "m", "held_on": meeting_day, "stalled_days": {"accepted": days}})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    assert [e["field"] for e in r.json()["errors"]] == ["stalled_days.accepted"], r.text
+    assert api.get("/v1/meetings").json()["items"] == [], "nothing written"
