@@ -13,7 +13,15 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.problems import PROBLEM_BASE, PROBLEM_JSON, Problem, field_problem, json_pointer, problem_type
+from shared.problems import (
+    PROBLEM_BASE,
+    PROBLEM_JSON,
+    FieldInvalid,
+    Problem,
+    field_problem,
+    json_pointer,
+    problem_type,
+)
 
 __all__ = ["PROBLEM_BASE", "PROBLEM_JSON", "ErrorFormatter", "Problem", "base_url_of", "field_problem",
            "install_error_handlers", "problem_body", "problem_response"]
@@ -58,7 +66,10 @@ def _loc_to_field(loc: Sequence[Any]) -> str:
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for err in exc.errors():
-        loc = err.get("loc", ())
+        loc = tuple(err.get("loc", ()))
+        blamed = (err.get("ctx") or {}).get("error")
+        if isinstance(blamed, FieldInvalid):  # a cross-field rule names the field to change
+            loc = (*loc, *blamed.field.split("."))
         where = [str(p) for p in loc[1:]] if len(loc) > 1 else []
         item: dict[str, Any] = {"field": _loc_to_field(loc), "in": str(loc[0]) if loc else "body",
                                 "pointer": json_pointer(where),

@@ -62,3 +62,15 @@ def field_problem(field: str, message: str, *, status: int = 422, slug: str = "v
     """A problem about one input field, shaped like a validation error."""
     return Problem(status, slug, f"{field}: {message}", title="Request validation failed",
                    errors=[{"field": field, "message": message}], **extensions)
+
+
+class FieldInvalid(ValueError):
+    """A rule across several fields of an input model, blamed on the one field the client should change.
+
+    Raised in a model validator, pydantic reports it at the model itself; `shared.errors` appends `field`
+    (dotted, relative to that model) so the problem names the field and its JSON Pointer.
+    """
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from services.onestop.domain.consent_policy import consent_policy
 from shared.pii_guard import RRNGuarded
+from shared.problems import FieldInvalid
 
 EmploymentStatus = Literal["employed", "self-employed", "unemployed", "not-in-labour-force"]
 Gender = Literal["female", "male", "other"]
@@ -70,10 +71,10 @@ class Assessment(Input):
     @model_validator(mode="after")
     def _one_income(self) -> Assessment:
         if self.monthly_income_krw is None and self.annual_income_krw is None:
-            raise ValueError("give monthly_income_krw or annual_income_krw (0 for no income)")
+            raise FieldInvalid("monthly_income_krw", "give monthly_income_krw or annual_income_krw (0 for no income)")
         if (self.monthly_income_krw is not None and self.annual_income_krw is not None
                 and self.annual_income_krw != 12 * self.monthly_income_krw):
-            raise ValueError("monthly_income_krw and annual_income_krw disagree; give only one")
+            raise FieldInvalid("annual_income_krw", "monthly_income_krw and annual_income_krw disagree; give only one")
         return self
 
     def facts(self) -> dict[str, Any]:
@@ -107,8 +108,8 @@ class ConsentCreate(Input):
         policy = consent_policy()
         sensitive = [c for c in self.categories if policy.categories[c].sensitive]
         if sensitive and not self.sensitive_consent:
-            raise ValueError(f"{', '.join(sensitive)} is sensitive (PIPA Art. 23): it needs a separate "
-                             "consent; set sensitive_consent=true after asking for it separately")
+            raise FieldInvalid("sensitive_consent", f"{', '.join(sensitive)} is sensitive (PIPA Art. 23): it "
+                               "needs a separate consent; set sensitive_consent=true after asking for it separately")
         return self
 
 
@@ -200,7 +201,7 @@ class Decision(Input):
     @model_validator(mode="after")
     def _needs(self) -> Decision:
         if self.action == "refer" and not self.service:
-            raise ValueError("action 'refer' needs `service`")
+            raise FieldInvalid("service", "action 'refer' needs `service`")
         if self.action == "task" and self.task is None:
-            raise ValueError("action 'task' needs `task`")
+            raise FieldInvalid("task", "action 'task' needs `task`")
         return self

@@ -128,3 +128,15 @@ def test_stalled_days_out_of_range_is_a_problem_naming_the_field(api, meeting_da
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
     assert [e["field"] for e in r.json()["errors"]] == ["stalled_days.accepted"], r.text
     assert api.get("/v1/meetings").json()["items"] == [], "nothing written"
+
+
+@pytest.mark.parametrize(("action", "field"), [("refer", "service"), ("task", "task")])
+def test_a_decision_missing_what_its_action_needs_names_that_field(api, meeting_day, action, field):
+    _seed_agenda(api)
+    meeting = api.post("/v1/meetings", {"title": "m", "held_on": meeting_day}).json()
+    item = meeting["items"][0]
+    r = api.post(f"/v1/meetings/{meeting['id']}/items/{item['id']}/decision", {"action": action})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
+    assert [(e["field"], e["pointer"]) for e in r.json()["errors"]] == [(field, f"/{field}")], r.text
+    after = api.get(f"/v1/meetings/{meeting['id']}").json()
+    assert after["items"][0]["decision"] is None and after["tasks"] == [], "nothing written"

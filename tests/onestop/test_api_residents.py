@@ -117,3 +117,26 @@ def test_agencies_cannot_use_counsellor_routes(shared_api):
     assert shared_api.get(f"/v1/residents/{res['id']}", party="kamco").status_code == 403
     assert shared_api.c.get(f"/v1/residents/{res['id']}").status_code == 401
     assert shared_api.get("/v1/residents/res_missing").status_code == 404
+
+
+def test_cross_field_rules_name_the_field_to_change_and_write_nothing(shared_api):
+    """Rules across several fields (one income, separate sensitive consent) blame one field, with its
+    JSON Pointer, so a form can mark it; nothing is written."""
+    from services.onestop.models import Consent
+
+    res = shared_api.resident()
+    cases, consents = shared_api.count(Case), shared_api.count(Consent)
+    for assessment, field in [({}, "monthly_income_krw"),
+                              ({"monthly_income_krw": 100, "annual_income_krw": 1000}, "annual_income_krw")]:
+        r = shared_api.post("/v1/cases", {"resident_id": res["id"], "assessment": {
+            "household_size": 1, "employment_status": "unemployed", **assessment}})
+        assert r.status_code == 422 and r.headers["content-type"].startswith(PROBLEM)
+        (err,) = r.json()["errors"]
+        assert err["field"] == f"assessment.{field}" and err["pointer"] == f"/assessment/{field}", r.text
+    r = shared_api.post(f"/v1/residents/{res['id']}/consents",
+                        {"agency": "ccrs", "categories": ["identity", "health"], "sensitive_consent": False,
+                         "taken_by": "counsellor 7", "notice_shown": True})
+    assert r.status_code == 422
+    (err,) = r.json()["errors"]
+    assert err["field"] == "sensitive_consent" and "health is sensitive" in err["message"], r.text
+    assert (shared_api.count(Case), shared_api.count(Consent)) == (cases, consents)
