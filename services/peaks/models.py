@@ -155,7 +155,8 @@ class GalleryView(Base):
 
 
 class WebhookSubscription(Base):
-    """A partner's subscription to events (`photo.approved`, `certificate.issued`) at its URL."""
+    """A partner's subscription to events (`photo.approved`, `certificate.issued`,
+    `certificate.award_changed`) at its URL."""
 
     __tablename__ = "webhook_subscription"
 

@@ -193,7 +193,8 @@ class WebhookIn(RRNGuarded):
     model_config = {"json_schema_extra": {"examples": [{"url": "https://hooks.miryang.example/peaks", "events": ["photo.approved"], "territory": True}]}}
 
     url: str = Field(min_length=8, max_length=2000, description="https:// URL that receives the POSTs")
-    events: list[Literal["photo.approved", "certificate.issued"]] = Field(min_length=1, max_length=2)
+    events: list[Literal["photo.approved", "certificate.issued", "certificate.award_changed"]] = Field(
+        min_length=1, max_length=3)
     territory: bool = Field(default=False, description="photo.approved only for peaks in your territory")
 
 

@@ -7,7 +7,7 @@ from services.onestop.domain import minimisation
 from services.onestop.domain.reference import directory
 from services.onestop.models import Consent, Referral
 
-from .conftest import ALL
+from .conftest import ALL, HUB, auth
 
 ENVELOPE = {"referral_id", "service_id", "resident_ref", "service_key", "agency", "status", "version"}
 
@@ -152,3 +152,37 @@ def test_trace_and_fhir_views(shared_api):
     assert task["focus"]["reference"] == f"ServiceRequest/{sr['id']}"
     hub = shared_api.get(f"/v1/referrals/{ref['id']}").json()
     assert [h["to"] for h in hub["history"]] == ["requested", "accepted"] and hub["history"][1]["party"] == "ccrs"
+
+
+def test_webhooks_reach_agencies_signed_once_and_as_the_openapi_document_promises(api):
+    """Every event kind the hub and an agency exchange, delivered over real HTTP to a receiver that verifies
+    the Standard Webhooks signature, and checked against the OpenAPI 3.1 `webhooks` entry of its kind."""
+    import asyncio
+
+    from tests.shared.receiver import Receiver
+    from tests.shared.webhook_schema import webhook_errors
+
+    with Receiver().serve() as rcv:
+        secrets = []
+        for party in ("ccrs", "kinfa", HUB):
+            r = api.c.put(f"/v1/ops/endpoints/{party}", json={"url": rcv.hook_url}, headers=auth(HUB))
+            assert r.status_code == 200, r.text
+            secrets.append(r.json()["signing_secret"])
+        rcv.secrets = secrets
+        accepted = api.referral_to("ccrs", "ccrs-debt-adjustment")
+        assert api.set_status(accepted[2]["id"], "ccrs", "accepted").status_code == 200
+        rejected = api.referral_to("kinfa", "kinfa-special-sunshine-loan")
+        assert api.set_status(rejected[2]["id"], "kinfa", "rejected", reason="no-capacity").status_code == 200
+        # Consent withdrawn: the open referral is cancelled, the closed one's data access revoked.
+        for (res, _case, ref) in (accepted, rejected):
+            (consent,) = [c for c in api.get(f"/v1/residents/{res['id']}/consents").json()["items"]
+                          if c["agency"] == ref["agency"]]
+            r = api.post(f"/v1/consents/{consent['id']}/withdraw", {"withdrawn_by": "counsellor 7"})
+            assert r.status_code == 200, r.text
+        sent = asyncio.run(api.platform.relay.drain())
+        assert sent == len(rcv.payloads) and rcv.rejected == 0 and rcv.duplicates == 0
+    kinds = {e["type"] for e in rcv.payloads.values()}
+    assert kinds == {"referral.requested", "referral.status_changed", "referral.cancelled",
+                     "referral.access_revoked"}, kinds
+    doc = api.get("/openapi.json").json()
+    assert {w: webhook_errors(doc, e["type"], e) for w, e in rcv.payloads.items()} == {w: [] for w in rcv.payloads}

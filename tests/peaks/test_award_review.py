@@ -220,3 +220,44 @@ def test_partners_hear_of_certificates_with_the_award_state_and_a_name_only_by_c
         ("held", None, False, False), ("granted", "Open Climber", True, False)]
     assert all(is_certificate_id(p["id"]) for p in payloads)
     assert "Shy Scripter" not in str(payloads)
+
+
+def test_partners_hear_when_a_held_award_is_decided_and_when_first_place_passes_on(peaks_client, peaks_app):
+    """`certificate.award_changed` reaches a subscribed municipality over real HTTP, signed: the refused
+    award of the forger and the first place passed to the honest finisher; a grant after review likewise."""
+    import asyncio
+
+    from tests.shared.receiver import Receiver
+    from tests.shared.webhook_schema import webhook_errors
+
+    c, platform = peaks_client, peaks_app.state.platform
+    with Receiver().serve() as rcv:
+        r = c.post("/open/v1/webhooks", headers=staff("gyeongju"),
+                   json={"url": rcv.hook_url, "events": ["certificate.award_changed"]})
+        assert r.status_code == 201, r.text
+        rcv.secrets = [r.json()["secret"]]
+        seeds = iter(SAFE_SEEDS)
+        forger, fauth = _forge(c, "Scripted", seeds)
+        honest, hauth = finish_ordinarily(c, peaks_app, "Honest", seeds)
+        other, oauth = _forge(c, "Scripted Too", seeds)
+        assert asyncio.run(platform.relay.drain()) == 0, "issuing is not an award change"
+        held = _progress(c, forger, fauth)["certificate"]
+        assert c.post(f"/v1/certificates/{held['id']}/award", headers=staff("ulju"),
+                      json={"decision": "refuse", "reason": "Positions copied"}).status_code == 200
+        later = _progress(c, other, oauth)["certificate"]
+        assert later["award_status"] == "held"
+        assert c.post(f"/v1/certificates/{later['id']}/award", headers=staff("ulju"),
+                      json={"decision": "approve", "reason": "Checked with the climber"}).status_code == 200
+        assert asyncio.run(platform.relay.drain()) == 3
+        assert rcv.rejected == 0 and rcv.duplicates == 0
+        events = [e["data"] for e in sorted(rcv.payloads.values(), key=lambda e: e["data"]["changed_at"])]
+        doc = c.get("/openapi.json").json()
+        for envelope in rcv.payloads.values():  # as documented in the OpenAPI `webhooks`
+            assert webhook_errors(doc, "certificate.award_changed", envelope) == [], envelope
+    mine = _progress(c, honest, hauth)["certificate"]
+    assert {e["event"] for e in events} == {"certificate.award_changed"} and len(rcv.payloads) == 3
+    seen = sorted((e["id"], e["award"], e["medal"], e["first_place"], e["display_name"]) for e in events)
+    assert seen == sorted([(held["id"], "refused", False, False, "Scripted"),
+                           (mine["id"], "granted", True, True, "Honest"),
+                           (later["id"], "granted", True, False, "Scripted Too")])
+    assert "Positions copied" not in str(events) and "Checked with" not in str(events), "reasons stay inside"

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.shared.receiver import Receiver
+from tests.shared.webhook_schema import webhook_errors
 
 from .support import ACTIVE, month_of, photo, register, staff, upload
 
@@ -60,6 +61,8 @@ def test_partner_webhooks_are_delivered_signed_once(peaks_app):
         assert rcv.rejected == 0 and rcv.duplicates == 0
         assert set(rcv.delivered) == {q.id for q in queued} and all(n == 1 for n in rcv.delivered.values())
         assert all(rcv.attempts_for(q.id) == 1 for q in queued)
+        doc = c.get("/openapi.json").json()  # each delivery as the OpenAPI `webhooks` entry promises it
+        assert {q.id: webhook_errors(doc, q.kind, rcv.payloads[q.id]) for q in queued} == {q.id: [] for q in queued}
         # Nothing is sent twice: a second drain finds nothing due.
         assert asyncio.run(platform.relay.drain()) == 0
         assert len(rcv.requests) == len(queued)

@@ -23,6 +23,7 @@ from tests.reliability.roadkill_support import INTAKE, OPERATOR, SERVICE, TMAP, 
 from tests.reliability.support import create_app, quiet_settings, record_figure
 from tests.shared.conftest import SimClock
 from tests.shared.receiver import Receiver, Reply
+from tests.shared.webhook_schema import webhook_errors
 
 MESSAGES = 20
 MAX_ATTEMPTS = 4
@@ -163,6 +164,9 @@ def test_outage_then_recovery_delivers_every_message_exactly_once(outage, tmp_pa
             assert all(v == 1 for v in rec.delivered.values()), "each had its effect exactly once"
             # Two failed rounds, then delivered: three attempts each.
             assert attempts_total(c) == 3 * len(ids), attempts_by_round(c)
+            doc = c.get("/openapi.json").json()  # what arrived is what the OpenAPI `webhooks` promise
+            assert {w: webhook_errors(doc, e["type"], e) for w, e in rec.payloads.items()} == \
+                {w: [] for w in rec.payloads}
             if outage != "timeout":
                 assert rec.duplicates == 0
             record_figure(f"outage_{outage}", {"messages": len(ids), "attempts": attempts_total(c),

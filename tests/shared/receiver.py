@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -72,6 +73,7 @@ class Receiver:
                         self.duplicates += 1
                     else:
                         self.delivered[wid] += 1
+                        self.payloads[wid] = json.loads(body)  # the envelope: type, timestamp, data
             return JSONResponse({"ok": reply.status < 300}, status_code=reply.status, headers=reply.headers)
 
         return Starlette(routes=[Route("/hook", hook, methods=["POST"])])

@@ -5,10 +5,13 @@ Approving grants what was held (the medal already taken from the stock, first pl
 nothing: a medal from a finite stock goes back to it, and a held first place passes to the next finisher of
 the season whose award is not refused (granted at once if that award is settled, added to it if it is held
 itself). The certificate stays in every case: it proves the completion, which the photos' own checks passed.
+Every change of a certificate's award after it was issued (granted, refused, first place passed on to it) is
+announced to the subscribed municipalities as `certificate.award_changed`, in the same transaction.
 """
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
@@ -20,6 +23,7 @@ from services.peaks.domain.programme import is_certificate_id
 from services.peaks.domain.reference import KST
 from services.peaks.domain.verification import signals
 from services.peaks.flows.certification import signals_of
+from services.peaks.flows.events import certificate_facts, notify_subscribers
 from services.peaks.models import Certificate, Climber, Photo, SeasonCounter
 from shared.db import advisory_lock
 
@@ -82,8 +86,9 @@ def decide(platform: PeaksPlatform, *, certificate_id: str, party: str, decision
                 cert.medal_inscription = None  # no medal exists for this certificate
             s.flush()
             if "first_place" in due:
-                _pass_first_place(s, cert)
+                _pass_first_place(s, platform, cert, now)
         s.flush()
+        _announce(s, platform, cert, now)
         name = s.scalar(select(Climber.display_name).where(Climber.id == cert.climber_id)) or ""
         log.info("award decided", extra={"certificate": cert.number, "party": party, "award": cert.award_status})
         return _view(cert, name, [])
@@ -95,7 +100,14 @@ def _return_medal(session: Session, season_id: str) -> None:
                     .values(medals_remaining=t.c.medals_remaining + 1))
 
 
-def _pass_first_place(session: Session, refused: Certificate) -> None:
+def _announce(session: Session, platform: PeaksPlatform, cert: Certificate, now: datetime) -> None:
+    climber = session.get(Climber, cert.climber_id)
+    assert climber is not None
+    notify_subscribers(session, platform, "certificate.award_changed",
+                       {**certificate_facts(cert, climber), "changed_at": now.isoformat()})
+
+
+def _pass_first_place(session: Session, platform: PeaksPlatform, refused: Certificate, now: datetime) -> None:
     """First place goes to the next finisher of the season whose award is not refused (if there is one yet;
     otherwise the next certificate issued takes it, see `certification._first_place_taken`). A held award
     takes it along to its review; a granted one (its set was judged when its medal was) gets it at once; one
@@ -106,12 +118,15 @@ def _pass_first_place(session: Session, refused: Certificate) -> None:
     if nxt is None:
         return
     nxt.award_due = [*(nxt.award_due or ()), "first_place"]
+    before = (nxt.award_status, nxt.first_place)
     if nxt.award_status == "none":
         climber = session.get(Climber, nxt.climber_id)
         assert climber is not None
         found = signals_of(session, climber, reference.season(nxt.season_id))
         if found:
             nxt.award_status, nxt.award_signals = "held", signals.signals_json(found)
-            return
     if nxt.award_status != "held":
         nxt.award_status, nxt.first_place = "granted", True
+    if (nxt.award_status, nxt.first_place) != before:  # a held award only takes first place to its review
+        session.flush()
+        _announce(session, platform, nxt, now)

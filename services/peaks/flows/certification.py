@@ -35,7 +35,7 @@ from services.peaks.domain import reference
 from services.peaks.domain.programme import certificate_number, medal_inscription, new_certificate_id
 from services.peaks.domain.reference import Season
 from services.peaks.domain.verification import signals
-from services.peaks.flows.events import notify_subscribers
+from services.peaks.flows.events import certificate_facts, notify_subscribers
 from services.peaks.models import Certificate, Climber, Photo, SeasonCounter
 from shared.db import advisory_lock
 
@@ -110,9 +110,7 @@ def maybe_certify(session: Session, platform: PeaksPlatform, climber_id: str, se
     session.add(cert)
     session.flush()
     notify_subscribers(session, platform, "certificate.issued", {
-        "number": cert.number, "id": cert.id, "season": season.id, "rank": rank, "first_place": cert.first_place,
-        "medal": cert.medal, "award": cert.award_status, "issued_at": now.isoformat(),
-        "display_name": climber.display_name if climber.gallery_consent else None,
+        **certificate_facts(cert, climber), "issued_at": now.isoformat(),
         "municipalities": [m.name_en for m in reference.municipalities().values()]})
     log.info("certificate issued", extra={"certificate": cert.number, "rank": rank, "award": cert.award_status})
     return cert

@@ -1,4 +1,5 @@
-"""Webhook events to partner subscriptions (`photo.approved`, `certificate.issued`) through the outbox.
+"""Webhook events to partner subscriptions (`photo.approved`, `certificate.issued`,
+`certificate.award_changed`) through the outbox.
 
 Called inside the business transaction, so an event exists if and only if the change does;
 the relay signs (Standard Webhooks) and delivers after the commit. Payloads carry no
@@ -12,14 +13,22 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from services.peaks.models import WebhookSubscription
+from services.peaks.models import Certificate, Climber, WebhookSubscription
 from shared import outbox
 
 if TYPE_CHECKING:
     from services.peaks.parts import PeaksPlatform
 
-EVENTS = ("photo.approved", "certificate.issued")
-_SUBJECT = {"photo.approved": ("photo", "id"), "certificate.issued": ("certificate", "number")}
+EVENTS = ("photo.approved", "certificate.issued", "certificate.award_changed")
+_SUBJECT = {"photo.approved": ("photo", "id"), "certificate.issued": ("certificate", "number"),
+            "certificate.award_changed": ("certificate", "number")}
+
+
+def certificate_facts(cert: Certificate, climber: Climber) -> dict[str, Any]:
+    """What partners learn of a certificate and its award: the display name only by the climber's consent."""
+    return {"number": cert.number, "id": cert.id, "season": cert.season_id, "rank": cert.rank,
+            "first_place": cert.first_place, "medal": cert.medal, "award": cert.award_status,
+            "display_name": climber.display_name if climber.gallery_consent else None}
 
 
 def notify_subscribers(session: Session, platform: PeaksPlatform, event: str, payload: Mapping[str, Any], *,

@@ -182,7 +182,8 @@ def certificate(platform: PlatformDep, who: Caller, certificate_id: str) -> Cert
 @router.post("/webhooks", status_code=201, response_model=WebhookOut,
              responses={409: {"description": "Too many subscriptions"}})
 def subscribe(platform: PlatformDep, who: Caller, body: WebhookIn) -> WebhookOut:
-    """Subscribe a URL to `photo.approved` and/or `certificate.issued`. Deliveries go through the outbox
+    """Subscribe a URL to `photo.approved`, `certificate.issued` and/or `certificate.award_changed` (a held
+    award granted or refused, or first place passed on after a refusal). Deliveries go through the outbox
     (retried with backoff until acknowledged with 2xx) and are signed with Standard Webhooks; the answer
     carries the secret to verify them. `territory=true` limits photo events to your own peaks."""
     try:
