@@ -116,3 +116,36 @@ def test_session_check_sees_a_session(tmp_path):
     probe = tmp_path / "probe.py"
     probe.write_text("def f(platform, s: SessionDep):\n    with platform.db.session() as t:\n        pass\n")
     assert len(_session_uses(probe)) == 2
+
+
+# A revision is frozen when it is written: it may use the column types (shared.db) and the platform branch's
+# own steps, never application code whose later changes would change what an old upgrade does.
+REVISION_IMPORTS_ALLOWED = ("shared.db", "shared.platform_migrations")
+
+
+def _project_imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.append(node.module)
+        elif isinstance(node, ast.Import):
+            names.extend(a.name for a in node.names)
+    return [n for n in names if n.split(".")[0] in {"shared", "services", "tools"}]
+
+
+REVISIONS = [p for p in py_files("shared/platform_migrations", *(f"services/{s}/migrations" for s in SERVICES))
+             if p.name not in {"env.py", "__init__.py"}]
+
+
+@pytest.mark.parametrize("path", REVISIONS, ids=rel)
+def test_migrations_import_no_application_code(path):
+    wrong = [n for n in _project_imports(path)
+             if not any(n == ok or n.startswith(ok + ".") for ok in REVISION_IMPORTS_ALLOWED)]
+    assert wrong == [], f"{rel(path)} imports {wrong}: copy what the revision needs into it, frozen"
+
+
+def test_migration_import_check_sees_an_application_import(tmp_path):
+    probe = tmp_path / "rev.py"
+    probe.write_text("import shared.db\nfrom shared.auth import new_public_id\nfrom alembic import op\n")
+    assert _project_imports(probe) == ["shared.db", "shared.auth"]
