@@ -75,3 +75,16 @@ def test_partner_webhooks_are_delivered_signed_once(peaks_app):
         with platform.db.read_session() as s:
             newest = s.execute(select(o.c.to_party).where(o.c.status == "pending")).scalars().all()
         assert newest == ["ulju"]
+
+
+def test_the_events_one_can_subscribe_to_are_the_events_sent_and_documented():
+    from typing import get_args
+
+    from services.peaks.answers.webhooks import WEBHOOKS
+    from services.peaks.flows.events import EVENTS
+    from services.peaks.schemas import WebhookIn
+
+    (literal,) = get_args(WebhookIn.model_fields["events"].annotation)
+    assert set(get_args(literal)) == set(EVENTS) == {w.kind for w in WEBHOOKS}
+    limits = [m.max_length for m in WebhookIn.model_fields["events"].metadata if hasattr(m, "max_length")]
+    assert limits == [len(EVENTS)], "one may subscribe to all of them at once"
