@@ -1,11 +1,15 @@
 """The handoff chain driven by hand through the agency API: states, actors, visibility, hazards, trace."""
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 
 from services.roadkill.domain import incident_states
 from services.roadkill.flows import handoff
+from shared import webhooks
 from tests.roadkill.conftest import EXPRESSWAY, NATIONAL, auth, report_body
+from tests.shared.webhook_schema import webhook_errors
 
 SERVICE_NAME = "roadkill"
 BOX = "126.0,35.9,127.8,37.1"
@@ -44,6 +48,9 @@ def test_full_chain_by_hand(client, platform):
     hops = [(m.to_party, m.kind) for m in _outbox(platform, inc)]
     assert hops == [("acrc", "complaint.filed"), ("molit", "complaint.forwarded"), ("kec", "incident.assigned"),
                     ("molit", "outcome.record"), ("me", "processing.record"), ("tmap", "incident.status")]
+    doc = client.get("/openapi.json").json()  # every message as the OpenAPI `webhooks` entry of its kind
+    sent = {m.kind: json.loads(webhooks.envelope(m.kind, m.created_at, m.payload)) for m in _outbox(platform, inc)}
+    assert {k: webhook_errors(doc, k, e) for k, e in sent.items()} == {k: [] for k in sent}
     detail = client.get(f"/v1/incidents/{inc}", headers=auth("chungnam")).json()
     assert [h["type"] for h in detail["history"]] == ["received", "complaint_registered", "assigned",
                                                       "acknowledged", "dispatched", "closed"]

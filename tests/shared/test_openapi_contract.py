@@ -145,6 +145,31 @@ def test_webhooks_carry_standard_webhooks_headers_and_payloads(service_doc):
         assert not untyped(doc, body["properties"]["data"]), f"{name}: untyped payload"
 
 
+
+def sent_webhook_kinds(folder: Path) -> set[str]:
+    """Every webhook kind the code under `folder` queues as a literal: `outbox.enqueue(..., kind="...")` and
+    the subscriber notifications (`notify_subscribers(session, platform, "...", ...)`)."""
+    kinds: set[str] = set()
+    for file in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
+            if name == "enqueue":
+                kinds |= {k.value.value for k in node.keywords if k.arg == "kind"
+                          and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)}
+            elif name == "notify_subscribers" and len(node.args) > 2 and isinstance(node.args[2], ast.Constant):
+                kinds.add(node.args[2].value)
+    return kinds
+
+
+def test_every_webhook_the_code_sends_is_documented(service_doc):
+    service, _app, doc = service_doc
+    sent = sent_webhook_kinds(ROOT / "services" / service)
+    assert sent, f"the scan found no webhook that {service} sends"
+    assert sent <= set(doc.get("webhooks") or {}), f"sent but not documented: {sorted(sent - set(doc['webhooks']))}"
+
+
 # -- problem types: every slug the code can emit resolves ------------------------------------
 
 # Calls whose first string argument that reads as a slug is a problem's slug (after status, app or platform).

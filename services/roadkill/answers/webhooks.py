@@ -70,6 +70,26 @@ class ProcessingRecord(IncidentRef):
     time_to_clear_s: int | None = None
 
 
+class OutcomeRecord(IncidentRef):
+    """What MLIT accumulates when an incident closes (handbook Table 3): what was done where, by whom and how
+    fast; nothing personal and nothing the drivers said."""
+
+    complaint_no: str | None = None
+    event_date: Timestamp
+    cleared_at: Timestamp | None = None
+    outcome: str
+    species_confirmed: str | None = None
+    lat: float
+    lon: float
+    road_id: str | None = None
+    road_class: str | None = None
+    segment_no: int | None = None
+    agency: str
+    municipality: str | None = None
+    report_count: int
+    time_to_clear_s: int | None = None
+
+
 class IncidentStatus(IncidentRef):
     report_ids: list[str] = Field(description="The partner's reports this incident answers")
     status: str
@@ -82,6 +102,7 @@ WEBHOOKS = [
     WebhookEvent("complaint.filed", "ACRC (acrc)", ComplaintFiled, "A civil complaint to register"),
     WebhookEvent("complaint.forwarded", "MOLIT (molit)", ComplaintForwarded, "A registered complaint to assign"),
     WebhookEvent("incident.assigned", "the road agency in charge", IncidentAssigned, "An incident to clear"),
+    WebhookEvent("outcome.record", "MOLIT (molit)", OutcomeRecord, "A closed incident's outcome for the road data"),
     WebhookEvent("processing.record", "Ministry of Environment (me)", ProcessingRecord, "A closed incident's record"),
     WebhookEvent("incident.status", "the reporting navigation partner (tmap)", IncidentStatus,
                  "The outcome, for the drivers who reported"),
