@@ -49,18 +49,16 @@ class IncidentAssigned(IncidentRef):
     transfer: dict[str, Any] | None = Field(default=None, description="from, reason: when transferred")
 
 
-class ProcessingRecord(IncidentRef):
-    """What the Ministry of Environment gets when an incident closes: no personal data."""
+class ClosedIncident(IncidentRef):
+    """What was done where, by whom and how fast, once an incident closes: nothing personal and nothing the
+    drivers said (MLIT's outcome record; the Ministry of Environment's processing record adds the taxon)."""
 
-    species_reported: str
     species_confirmed: str | None = None
-    taxon: dict[str, Any]
     event_date: Timestamp
     cleared_at: Timestamp | None = None
     outcome: str
     lat: float
     lon: float
-    coordinate_uncertainty_m: float | None = None
     road_id: str | None = None
     road_class: str | None = None
     segment_no: int | None = None
@@ -70,24 +68,18 @@ class ProcessingRecord(IncidentRef):
     time_to_clear_s: int | None = None
 
 
-class OutcomeRecord(IncidentRef):
-    """What MLIT accumulates when an incident closes (handbook Table 3): what was done where, by whom and how
-    fast; nothing personal and nothing the drivers said."""
+class OutcomeRecord(ClosedIncident):
+    """What MLIT accumulates when an incident closes (handbook Table 3), with the ACRC complaint number."""
 
     complaint_no: str | None = None
-    event_date: Timestamp
-    cleared_at: Timestamp | None = None
-    outcome: str
-    species_confirmed: str | None = None
-    lat: float
-    lon: float
-    road_id: str | None = None
-    road_class: str | None = None
-    segment_no: int | None = None
-    agency: str
-    municipality: str | None = None
-    report_count: int
-    time_to_clear_s: int | None = None
+
+
+class ProcessingRecord(ClosedIncident):
+    """What the Ministry of Environment gets when an incident closes, for prevention: no personal data."""
+
+    species_reported: str
+    taxon: dict[str, Any]
+    coordinate_uncertainty_m: float | None = None
 
 
 class IncidentStatus(IncidentRef):
