@@ -34,6 +34,13 @@ if TYPE_CHECKING:
 log = logging.getLogger("shared.relay")
 
 
+# How many messages an endpoint may hold claimed, in multiples of its concurrency: enough that its slots
+# stay busy while the next claim waits its turn in the writer (at 2× a single busy endpoint fell behind a
+# steady 100 reports/s: bench scenario 3, docs/performance.md), few enough that a slow endpoint's backlog
+# does not fill the batch meant for the others.
+CLAIM_AHEAD = 4
+
+
 class _Budget:
     """Concurrency of one event loop's deliveries: per endpoint (a URL's origin) and in all."""
 
@@ -109,6 +116,10 @@ class Relay:
                         except TimeoutError:
                             pass
                         self._event.clear()
+                    # Coalesce: every commit and every finished delivery wakes the loop, and each claim is a
+                    # write transaction (on SQLite it waits for the one writer). Claiming at most once per
+                    # gap takes what a burst made due together instead of one message per transaction.
+                    await asyncio.sleep(self.settings.relay_claim_gap_s)
             finally:
                 if self._tasks:
                     await asyncio.wait(set(self._tasks), timeout=self.settings.relay_timeout_s + 1.0)
@@ -150,7 +161,7 @@ class Relay:
     async def _dispatch(self, client: httpx.AsyncClient, budget: _Budget, *,
                         continuous: bool) -> tuple[int, list[asyncio.Task]]:
         """Claims what is due and starts its deliveries. Running continuously, an endpoint is given at
-        most twice its concurrency in claimed messages, so the rest of the batch goes to others."""
+        most CLAIM_AHEAD times its concurrency in claimed messages, so the rest of the batch goes to others."""
         limit, cap = self.settings.relay_batch_size, None
         exclude_parties: set[str] = set()
         exclude_urls: set[str] = set()
@@ -158,13 +169,15 @@ class Relay:
             limit = min(limit, self.settings.relay_concurrency * 4 - len(self._tasks))
             if limit <= 0:
                 return 0, []
-            cap = 2 * self.per_endpoint
+            cap = CLAIM_AHEAD * self.per_endpoint
             full = {k for k, n in self._queued.items() if n >= cap}
             exclude_parties = {k.split(":", 1)[1] for k in full if k.startswith(("party:", "sim:"))}
             exclude_urls = {u for u, n in self._queued_urls.items() if n and origin(u) in full}
-        claimed, held = await anyio.to_thread.run_sync(
-            lambda: claim(self.platform, self.worker_id, self.clock(), limit, queued=dict(self._queued), cap=cap,
-                          exclude_parties=exclude_parties, exclude_urls=exclude_urls))
+        # In the group-commit writer, like the outcomes: a claim is a write, and on SQLite its own transaction
+        # would queue for the one write lock behind every batch of intakes.
+        claimed, held = await self.platform.writer.run(
+            lambda s: claim(s, self.platform, self.worker_id, self.clock(), limit, queued=dict(self._queued),
+                            cap=cap, exclude_parties=exclude_parties, exclude_urls=exclude_urls))
         tasks = []
         for row, target in claimed:
             self._queued[target.key] += 1
@@ -185,7 +198,11 @@ class Relay:
                 if time.monotonic() - queued_at > self.settings.relay_lease_s / 3 and not await anyio.to_thread.run_sync(
                         renew, self.platform, self.worker_id, row.id, self.clock()):
                     return
-                await self._deliver(client, row, target)
+                exchange = await self._exchange(client, row, target)
+            # The slot is the endpoint's (requests in flight to it): recording the outcome waits for the
+            # writer's next commit, and holding the slot meanwhile capped one busy endpoint below the rate
+            # of intakes (bench scenario 3).
+            await self._record(row, target, *exchange)
         finally:
             self._queued[target.key] -= 1
             if self._queued[target.key] <= 0:
@@ -203,7 +220,10 @@ class Relay:
             self._event.set()
 
     # -- delivering --------------------------------------------------------------------
-    async def _deliver(self, client: httpx.AsyncClient, row, target: Target) -> None:
+    async def _exchange(self, client: httpx.AsyncClient, row,
+                        target: Target) -> tuple[int | None, str | None, float | None, float, datetime]:
+        """POSTs the signed message within the endpoint's time budget: (status, error, Retry-After,
+        latency in ms, the time it was signed)."""
         secrets = webhooks.secrets_for(self.settings.secret_key.get_secret_value(), row.to_party,
                                        target.secret_version, include_previous=target.include_previous)
         sent_at = utcnow()
@@ -227,6 +247,10 @@ class Relay:
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
         latency_ms = (time.perf_counter() - started) * 1000
+        return code, error, retry_after, latency_ms, sent_at
+
+    async def _record(self, row, target: Target, code: int | None, error: str | None, retry_after: float | None,
+                      latency_ms: float, sent_at: datetime) -> None:
         # Through the service's group-commit writer: outcomes of a burst of deliveries (and the
         # intakes that caused them) share transactions instead of queueing for the write lock.
         outcome = await self.platform.writer.run(self._finish, row, target, code, error, retry_after, latency_ms,

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, not_, or_, select, update
+from sqlalchemy.orm import Session
 
 from shared.db import utcnow
 from shared.endpoints import HELD, Hold, Target, resolve
@@ -28,45 +29,45 @@ def route(platform: Platform, party: str, target_url: str | None, row: Any | Non
     return resolve(platform, party, target_url, row, rotating)
 
 
-def claim(platform: Platform, worker_id: str, now: datetime, limit: int, *, queued: dict[str, int],
+def claim(s: Session, platform: Platform, worker_id: str, now: datetime, limit: int, *, queued: dict[str, int],
           cap: int | None, exclude_parties: set[str], exclude_urls: set[str]) -> tuple[list[tuple[Any, Target]], int]:
-    """Claims up to `limit` messages for `worker_id`; returns (claimed rows with their targets, number
-    put on hold). `queued`: messages the worker already holds per endpoint key."""
+    """Claims up to `limit` messages for `worker_id` in the write transaction `s` (the relay runs it in the
+    service's group-commit writer); returns (claimed rows with their targets, number put on hold).
+    `queued`: messages the worker already holds per endpoint key."""
     p = platform
     o, e = p.tables.outbox, p.tables.endpoint
     due = or_(and_(o.c.status == "pending", o.c.next_attempt_at <= now),
               and_(o.c.status == "delivering", o.c.locked_until < now),
               and_(o.c.status.in_(HELD), o.c.to_party.in_(select(e.c.party).where(e.c.enabled.is_(True)))))
-    with p.db.session() as s:
-        endpoints = {r.party: r for r in s.execute(select(e)).all()}
-        q = select(o.c.id, o.c.to_party, o.c.target_url).where(due)
-        if exclude_parties:
-            q = q.where(not_(and_(o.c.target_url.is_(None), o.c.to_party.in_(sorted(exclude_parties)))))
-        if exclude_urls:
-            q = q.where(or_(o.c.target_url.is_(None), o.c.target_url.not_in(sorted(exclude_urls))))
-        q = q.order_by(o.c.next_attempt_at).limit(limit * 4 if cap else limit)
-        if not p.db.is_sqlite:
-            q = q.with_for_update(skip_locked=True)
-        chosen: dict[str, Target] = {}
-        holds: dict[tuple[str, str], list[str]] = {}
-        taken: Counter[str] = Counter()
-        for c in s.execute(q).all():
-            target = route(p, c.to_party, c.target_url, endpoints.get(c.to_party))
-            if isinstance(target, Hold):
-                holds.setdefault((target.status, target.reason), []).append(c.id)
-            elif len(chosen) < limit and not (cap and queued.get(target.key, 0) + taken[target.key] >= cap):
-                taken[target.key] += 1
-                chosen[c.id] = target
-        for (status, reason), ids in holds.items():
-            s.execute(update(o).where(o.c.id.in_(ids)).values(status=status, last_error=reason,
-                                                              locked_until=None, locked_by=None))
-        held = sum(len(ids) for ids in holds.values())
-        if not chosen:
-            return [], held
-        s.execute(update(o).where(o.c.id.in_(list(chosen))).values(
-            status="delivering", locked_by=worker_id,
-            locked_until=now + timedelta(seconds=p.settings.relay_lease_s)))
-        rows = sorted(s.execute(select(o).where(o.c.id.in_(list(chosen)))).all(), key=lambda r: r.next_attempt_at)
+    endpoints = {r.party: r for r in s.execute(select(e)).all()}
+    q = select(o.c.id, o.c.to_party, o.c.target_url).where(due)
+    if exclude_parties:
+        q = q.where(not_(and_(o.c.target_url.is_(None), o.c.to_party.in_(sorted(exclude_parties)))))
+    if exclude_urls:
+        q = q.where(or_(o.c.target_url.is_(None), o.c.target_url.not_in(sorted(exclude_urls))))
+    q = q.order_by(o.c.next_attempt_at).limit(limit * 4 if cap else limit)
+    if not p.db.is_sqlite:
+        q = q.with_for_update(skip_locked=True)
+    chosen: dict[str, Target] = {}
+    holds: dict[tuple[str, str], list[str]] = {}
+    taken: Counter[str] = Counter()
+    for c in s.execute(q).all():
+        target = route(p, c.to_party, c.target_url, endpoints.get(c.to_party))
+        if isinstance(target, Hold):
+            holds.setdefault((target.status, target.reason), []).append(c.id)
+        elif len(chosen) < limit and not (cap and queued.get(target.key, 0) + taken[target.key] >= cap):
+            taken[target.key] += 1
+            chosen[c.id] = target
+    for (status, reason), ids in holds.items():
+        s.execute(update(o).where(o.c.id.in_(ids)).values(status=status, last_error=reason,
+                                                          locked_until=None, locked_by=None))
+    held = sum(len(ids) for ids in holds.values())
+    if not chosen:
+        return [], held
+    s.execute(update(o).where(o.c.id.in_(list(chosen))).values(
+        status="delivering", locked_by=worker_id,
+        locked_until=now + timedelta(seconds=p.settings.relay_lease_s)))
+    rows = sorted(s.execute(select(o).where(o.c.id.in_(list(chosen)))).all(), key=lambda r: r.next_attempt_at)
     return [(r, chosen[r.id]) for r in rows], held
 
 

@@ -148,6 +148,7 @@ class ServiceSettings(BaseSettings):
 
     relay_enabled: bool = True
     relay_poll_interval_s: float = 0.2
+    relay_claim_gap_s: float = 0.02  # at most one claim per gap: a burst of wake-ups is claimed together
     relay_batch_size: int = 50
     relay_concurrency: int = 16
     relay_endpoint_concurrency: int = 4  # deliveries at once to one endpoint (each within relay_timeout_s)

@@ -271,7 +271,9 @@ def test_a_full_simulated_party_is_left_out_of_the_claim(make_settings):
         enqueue(p, "bob", 20, tag="bob")
         (for_alice,) = enqueue(p, "alice", 1, tag="alice")
         relay = Relay(p, worker_id="t", transport=httpx.ASGITransport(c.app))
-        relay._queued["sim:bob"] = 2  # bob's slots and queue are taken by deliveries in progress
+        from shared.relay import CLAIM_AHEAD
+
+        relay._queued["sim:bob"] = CLAIM_AHEAD * 1  # bob's slots and queue are taken by deliveries in progress
 
         async def dispatch():
             from shared.relay import _Budget
