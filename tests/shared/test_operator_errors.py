@@ -5,6 +5,7 @@ the secret or password it was given."""
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -26,10 +27,19 @@ SETTINGS_VARS = {"DATABASE_URL", "DB_SCHEMA", "DEMO_MODE", "SECRET_KEY", "PORT",
 
 
 def cpa(*args: str, cwd: Path, timeout: float = 90, **env: str) -> subprocess.CompletedProcess:
+    """Runs `cpa` to its end; on a timeout its whole process group goes (servers it started included), so a
+    failing test leaves nothing listening on the fixed ports for the next one."""
     full_env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS}
     full_env.update(PYTHONPATH=str(ROOT), AUTOPILOT_ENABLED="false", **env)
-    return subprocess.run([sys.executable, "-m", "tools.cli", *args], env=full_env, cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+    with subprocess.Popen([sys.executable, "-m", "tools.cli", *args], env=full_env, cwd=cwd, text=True,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise
+    return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
 def assert_operator_error(r: subprocess.CompletedProcess, *hints: str, secret: str | None = None) -> list[str]:
@@ -104,12 +114,16 @@ def test_busy_port_cpa_run(tmp_path):
     """`cpa run` uses the registry's fixed ports: hold roadkill's (or find it held already)."""
     port = SERVICES["roadkill"].port
     listener = socket.socket()
+    # SO_REUSEADDR: the port may still have TIME_WAIT connections of an earlier test's `cpa run`, which
+    # would refuse a plain bind although nothing listens (and then `cpa run` would start and never end).
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         try:
             listener.bind(("127.0.0.1", port))
             listener.listen()
-        except OSError:
-            pass  # some other process holds it: the same situation for `cpa run`
+        except OSError:  # some other process listens there: the same situation for `cpa run`
+            with socket.create_connection(("127.0.0.1", port), timeout=5):
+                pass
         r = cpa("run", "--only", "roadkill,onestop", cwd=tmp_path, DATABASE_URL=f"sqlite:///{tmp_path}/{{service}}.db")
     finally:
         listener.close()
