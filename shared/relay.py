@@ -15,18 +15,17 @@ import socket
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import anyio
 import httpx
-from sqlalchemy import update
 
 from shared import url_safety, webhooks
-from shared.backoff import full_jitter, parse_retry_after
-from shared.db import insert_row, utcnow
-from shared.endpoints import DISABLED, GONE, Target, origin
-from shared.relay_claim import claim, renew
+from shared.backoff import parse_retry_after
+from shared.db import utcnow
+from shared.endpoints import GONE, Target, origin
+from shared.relay_claim import claim, record_outcome, renew
 
 if TYPE_CHECKING:
     from shared.platform import Platform
@@ -253,8 +252,10 @@ class Relay:
                       latency_ms: float, sent_at: datetime) -> None:
         # Through the service's group-commit writer: outcomes of a burst of deliveries (and the
         # intakes that caused them) share transactions instead of queueing for the write lock.
-        outcome = await self.platform.writer.run(self._finish, row, target, code, error, retry_after, latency_ms,
-                                                 sent_at)
+        outcome = await self.platform.writer.run(
+            lambda tx: record_outcome(tx, self.platform, self.worker_id, row, target, code=code, error=error,
+                                      retry_after=retry_after, latency_ms=latency_ms, sent_at=sent_at,
+                                      now=self.clock(), rng=self.rng))
         if self.platform.metrics is not None:
             self.platform.metrics.observe_delivery(row.to_party, outcome, latency_ms / 1000)
         if outcome == "dead":
@@ -263,48 +264,4 @@ class Relay:
         elif outcome == GONE:
             log.warning("webhook endpoint disabled: the receiver answered 410 Gone",
                         extra={"message_id": row.id, "to_party": row.to_party})
-
-    def _finish(self, s, row, target: Target, code: int | None, error: str | None, retry_after: float | None,
-                latency_ms: float, sent_at: datetime) -> str:
-        """Records one attempt's outcome in the writer's transaction `s`; returns the outcome."""
-        p = self.platform
-        o, a, e = p.tables.outbox, p.tables.attempt, p.tables.endpoint
-        now = self.clock()
-        attempt_no = row.attempts + 1
-        if error is None:
-            values = dict(status="delivered", attempts=attempt_no, delivered_at=now, last_status_code=code,
-                          last_error=None, locked_until=None)
-            outcome = "delivered"
-        elif code == 410 and target.party_endpoint:
-            # Standard Webhooks: 410 Gone means "stop sending". The endpoint is disabled (only if it
-            # still has this URL) and its messages wait until an operator enables it again.
-            s.execute(update(e).where(e.c.party == row.to_party, e.c.url == target.url).values(enabled=False))
-            values = dict(status=DISABLED, attempts=attempt_no, last_status_code=code, locked_until=None,
-                          locked_by=None, last_error="HTTP 410 Gone: the endpoint is disabled until an operator "
-                                                     f"enables it (PUT /v1/ops/endpoints/{row.to_party})")
-            outcome = GONE
-        elif attempt_no >= self.settings.relay_max_attempts or code == 410:
-            gone = code == 410 and p.spec.endpoint_gone is not None
-            if gone:  # a subscription URL: the service stops the subscription in this transaction
-                p.spec.endpoint_gone(s, p, row.to_party, target.url)
-            values = dict(status="dead", attempts=attempt_no, last_status_code=code, locked_until=None,
-                          last_error=error if code != 410 else "HTTP 410 Gone: the receiver asked to stop; not retried"
-                          + ("; its subscription is stopped" if gone else ""))
-            outcome = "dead"
-        else:
-            wait = full_jitter(attempt_no, self.settings.relay_backoff_base_s, self.settings.relay_backoff_max_s,
-                               self.rng)
-            if retry_after is not None:
-                wait = max(wait, retry_after)
-            values = dict(status="pending", attempts=attempt_no, next_attempt_at=now + timedelta(seconds=wait),
-                          last_status_code=code, last_error=error, locked_until=None, locked_by=None)
-            outcome = "retry"
-        # Only while this worker still holds the lease: if it expired and another worker
-        # re-claimed the message, that worker's outcome is the one that counts.
-        s.execute(update(o).where(o.c.id == row.id, o.c.status == "delivering",
-                                  o.c.locked_by == self.worker_id).values(**values))
-        insert_row(s, a, dict(message_id=row.id, attempt_no=attempt_no, worker=self.worker_id, url=target.url,
-                              started_at=sent_at, latency_ms=latency_ms, status_code=code, error=error,
-                              outcome=outcome))
-        return outcome
 
