@@ -11,6 +11,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -146,21 +147,28 @@ def test_webhooks_carry_standard_webhooks_headers_and_payloads(service_doc):
 
 
 
+def calls_in(folder: Path) -> Iterator[tuple[str, ast.Call]]:
+    """Every call in the Python code under `folder`, with the name it is called by (`f(…)` or `x.f(…)`)."""
+    for file in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                yield getattr(node.func, "id", getattr(node.func, "attr", "")), node
+
+
+def _text(node: ast.AST) -> str | None:
+    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+
+
 def sent_webhook_kinds(folder: Path) -> set[str]:
     """Every webhook kind the code under `folder` queues as a literal: `outbox.enqueue(..., kind="...")` and
     the subscriber notifications (`notify_subscribers(session, platform, "...", ...)`)."""
-    kinds: set[str] = set()
-    for file in folder.rglob("*.py"):
-        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.Call):
-                continue
-            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-            if name == "enqueue":
-                kinds |= {k.value.value for k in node.keywords if k.arg == "kind"
-                          and isinstance(k.value, ast.Constant) and isinstance(k.value.value, str)}
-            elif name == "notify_subscribers" and len(node.args) > 2 and isinstance(node.args[2], ast.Constant):
-                kinds.add(node.args[2].value)
-    return kinds
+    kinds: set[str | None] = set()
+    for name, call in calls_in(folder):
+        if name == "enqueue":
+            kinds |= {_text(k.value) for k in call.keywords if k.arg == "kind"}
+        elif name == "notify_subscribers" and len(call.args) > 2:
+            kinds.add(_text(call.args[2]))
+    return {k for k in kinds if k}
 
 
 def test_every_webhook_the_code_sends_is_documented(service_doc):
@@ -180,17 +188,12 @@ SLUG_KEYWORDS = {"field_problem": "slug", "InputError": "code", "Problem": "slug
 
 def emitted_slugs(folder: Path) -> set[str]:
     """Every problem slug written as a literal in the code under `folder` (positional or keyword)."""
-    slugs: set[str] = set()
-    for file in folder.rglob("*.py"):
-        for node in ast.walk(ast.parse(file.read_text(encoding="utf-8"))):
-            if not isinstance(node, ast.Call):
-                continue
-            name = getattr(node.func, "id", getattr(node.func, "attr", ""))
-            literals = [a for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-            candidates = [a for a in literals if SLUG.match(a.value)][:1] if name in PROBLEM_CALLS else []
-            candidates += [k.value for k in node.keywords if k.arg == SLUG_KEYWORDS.get(name)]
-            slugs |= {c.value for c in candidates if isinstance(c, ast.Constant) and isinstance(c.value, str)}
-    return slugs
+    slugs: set[str | None] = set()
+    for name, call in calls_in(folder):
+        if name in PROBLEM_CALLS:  # the first string argument that reads as a slug
+            slugs.update([t for t in map(_text, call.args) if t and SLUG.match(t)][:1])
+        slugs.update(_text(k.value) for k in call.keywords if k.arg == SLUG_KEYWORDS.get(name))
+    return {s for s in slugs if s}
 
 
 def test_the_scan_finds_the_slugs_it_should():
